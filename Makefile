@@ -1,0 +1,151 @@
+# leakgraph: one plain Makefile. `make` builds the preload library and the command,
+# `make demo` traces a bundled example, `make check` runs every test. Both install
+# missing Debian packages first (as root), or print the apt-get line to run.
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+DESTDIR ?=
+B := build
+
+CC ?= gcc
+CFLAGS ?= -O2 -g
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -DLG_VERSION='"$(VERSION)"'
+# The runtime lives inside other programs: hidden symbols, initial-exec TLS (no
+# __tls_get_addr, which may allocate), frame pointers for the fast unwinder.
+RT_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec -fno-omit-frame-pointer -Isrc
+TOOL_CFLAGS := $(BASE_CFLAGS) -Itools
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+RT_SRCS := $(wildcard src/*.c)
+RT_OBJS := $(RT_SRCS:src/%.c=$(B)/rt/%.o)
+RT_LIBS := -lunwind -ldl -lpthread
+TOOL_SRCS := $(wildcard tools/*.c)
+TOOL_OBJS := $(TOOL_SRCS:tools/%.c=$(B)/tool/%.o)
+TOOL_SAN_OBJS := $(TOOL_SRCS:tools/%.c=$(B)/tool-san/%.o)
+TOOL_LIBS := -ldw -lelf -lm
+PROGS_C := $(wildcard tests/progs/*.c)
+PROGS_CXX := $(wildcard tests/progs/*.cc)
+PROGS := $(PROGS_C:tests/progs/%.c=$(B)/progs/%) $(PROGS_CXX:tests/progs/%.cc=$(B)/progs/%)
+
+LIB := $(B)/libleakgraph.so
+TOOL := $(B)/leakgraph
+TOOL_SAN := $(B)/leakgraph-san
+
+# ---- dependencies (Debian packages) ----
+DEB_PKGS := gcc g++ make pkg-config libunwind-dev uthash-dev libcriterion-dev libdw-dev libelf-dev \
+            clang valgrind python3 graphviz
+DEPS_STAMP := $(B)/.deps-ok
+
+.PHONY: all deps check demo install clean unit e2e fuzz bench docs-check realprogs
+all: $(LIB) $(TOOL)
+
+$(DEPS_STAMP):
+	@mkdir -p $(B)
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "leakgraph: installing missing packages:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >$(B)/apt.log 2>&1 \
+	      || { cat $(B)/apt.log; echo "leakgraph: apt-get failed; see above"; exit 1; }; \
+	  else \
+	    echo "leakgraph: missing build dependencies. Run:"; \
+	    echo "  sudo apt-get install$$missing"; exit 1; \
+	  fi; \
+	fi
+	@touch $@
+deps: $(DEPS_STAMP)
+
+# ---- runtime: libleakgraph.so ----
+$(B)/rt/%.o: src/%.c $(DEPS_STAMP) $(wildcard src/*.h include/leakgraph/*)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(RT_CFLAGS) -c $< -o $@
+
+$(LIB): $(RT_OBJS) src/exports.map
+	$(CC) $(CFLAGS) -shared -o $@ $(RT_OBJS) -Wl,--version-script=src/exports.map -Wl,-z,now $(RT_LIBS)
+
+# ---- the leakgraph command (plain, and with ASan+UBSan for the tests) ----
+$(B)/tool/%.o: tools/%.c $(DEPS_STAMP) $(wildcard tools/*.h include/leakgraph/*)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TOOL_CFLAGS) -c $< -o $@
+$(B)/tool-san/%.o: tools/%.c $(DEPS_STAMP) $(wildcard tools/*.h include/leakgraph/*)
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g $(TOOL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(TOOL): $(TOOL_OBJS)
+	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJS) $(TOOL_LIBS)
+$(TOOL_SAN): $(TOOL_SAN_OBJS)
+	$(CC) -O1 -g $(SAN_FLAGS) -o $@ $(TOOL_SAN_OBJS) $(TOOL_LIBS)
+
+# ---- victim programs: -O0 so the compiler keeps every allocation ----
+$(B)/progs/%: tests/progs/%.c $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -O0 -g -fno-omit-frame-pointer -fno-builtin -Iinclude -o $@ $< -ldl -lpthread $(shell sed -n 's/^.*LDLIBS: *//p' $<)
+$(B)/progs/%: tests/progs/%.cc $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	g++ -O0 -g -fno-omit-frame-pointer -o $@ $< -ldl -lpthread
+$(B)/progs/libdlvictim.so: tests/progs/dlvictim_lib.c.in $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -O0 -g -shared -fPIC -x c -o $@ $<
+
+# ---- tests ----
+UNIT_RT_SRCS := $(wildcard tests/unit/test_rt_*.c)
+UNIT_TOOL_SRCS := $(wildcard tests/unit/test_tool_*.c)
+# Runtime unit tests link the runtime's modules but never interpose.o/init.o: the
+# Criterion runner must not trace itself.
+RT_TESTABLE := $(filter-out $(B)/rt/interpose.o $(B)/rt/init.o,$(RT_OBJS))
+$(B)/unit-rt: $(UNIT_RT_SRCS) $(RT_OBJS) $(B)/rt/testshim.o
+	$(CC) $(CFLAGS) $(RT_CFLAGS) -o $@ $(UNIT_RT_SRCS) $(RT_TESTABLE) $(B)/rt/testshim.o -lcriterion $(RT_LIBS)
+$(B)/rt/testshim.o: tests/unit/testshim.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(RT_CFLAGS) -c $< -o $@
+$(B)/unit-tool: $(UNIT_TOOL_SRCS) $(TOOL_SAN_OBJS)
+	$(CC) -O1 -g $(TOOL_CFLAGS) $(SAN_FLAGS) -o $@ $(UNIT_TOOL_SRCS) $(filter-out $(B)/tool-san/main.o,$(TOOL_SAN_OBJS)) -lcriterion $(TOOL_LIBS)
+
+unit: $(B)/unit-rt $(B)/unit-tool
+	$(B)/unit-rt --jobs 2
+	ASAN_OPTIONS=detect_leaks=1 $(B)/unit-tool --jobs 2
+
+e2e: all $(TOOL_SAN) $(PROGS) $(B)/progs/libdlvictim.so
+	LG_LIB=$(abspath $(LIB)) LG_TOOL=$(abspath $(TOOL)) LG_TOOL_SAN=$(abspath $(TOOL_SAN)) \
+	  LG_PROGS=$(abspath $(B)/progs) bash tests/e2e/run.sh
+
+fuzz: $(DEPS_STAMP)
+	bash tests/fuzz/run.sh $(B)/fuzz
+
+docs-check: all
+	bash tests/check_docs.sh $(LIB)
+
+realprogs: all
+	LG_LIB=$(abspath $(LIB)) LG_TOOL=$(abspath $(TOOL)) bash tests/e2e/realprogs.sh
+
+check: all
+	$(MAKE) unit
+	$(MAKE) docs-check
+	$(MAKE) e2e
+	$(MAKE) realprogs
+	$(MAKE) fuzz
+
+# ---- demo: trace the bundled example ----
+$(B)/demo: tests/progs/demo.c $(DEPS_STAMP)
+	@mkdir -p $(B)
+	$(CC) -O0 -g -o $@ $<
+demo: all $(B)/demo
+	@echo "== leakgraph run -- $(B)/demo"
+	-$(TOOL) run -- ./$(B)/demo
+
+bench: all
+	bash bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/leakgraph \
+	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 755 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(TOOL) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 include/leakgraph.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/leakgraph/format.h include/leakgraph/options.def $(DESTDIR)$(PREFIX)/include/leakgraph/
+	install -m 644 man/leakgraph.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/libleakgraph.3 $(DESTDIR)$(PREFIX)/share/man/man3/
+	install -m 644 man/leakgraph-snapshot.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+
+clean:
+	rm -rf $(B)

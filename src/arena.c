@@ -1,0 +1,63 @@
+/* mmap-backed metadata: lg_map for tables, a bump arena for immortal small objects. */
+#include "arena.h"
+
+#include "lock.h"
+
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define ARENA_CHUNK (4u << 20)
+
+/* Bytes mapped by lg_map and not yet unmapped; updated atomically. */
+static uint64_t mapped_bytes;
+
+/* The bump arena's current chunk. Protected by arena_lock. */
+static lg_lock_t arena_lock = LG_LOCK_INIT;
+static char *arena_cur, *arena_end;
+
+static size_t page_round(size_t len) { return (len + 4095) & ~(size_t)4095; }
+
+void *lg_map(size_t len)
+{
+    len = page_round(len);
+    long p = syscall(SYS_mmap, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p < 0 && p > -4096)
+        return NULL;
+    __atomic_add_fetch(&mapped_bytes, len, __ATOMIC_RELAXED);
+    return (void *)p;
+}
+
+void lg_unmap(void *p, size_t len)
+{
+    if (!p)
+        return;
+    len = page_round(len);
+    syscall(SYS_munmap, p, len);
+    __atomic_sub_fetch(&mapped_bytes, len, __ATOMIC_RELAXED);
+}
+
+void *lg_arena_alloc(size_t len)
+{
+    len = (len + 15) & ~(size_t)15;
+    if (len > ARENA_CHUNK / 4)
+        return lg_map(len);
+    lg_lock(&arena_lock);
+    if ((size_t)(arena_end - arena_cur) < len) {
+        char *c = lg_map(ARENA_CHUNK);
+        if (!c) {
+            lg_unlock(&arena_lock);
+            return NULL;
+        }
+        arena_cur = c;
+        arena_end = c + ARENA_CHUNK;
+    }
+    void *p = arena_cur;
+    arena_cur += len;
+    lg_unlock(&arena_lock);
+    return p;
+}
+
+uint64_t lg_arena_mapped_bytes(void) { return __atomic_load_n(&mapped_bytes, __ATOMIC_RELAXED); }
+
+void lg_arena_atfork_child(void) { lg_lock_reset(&arena_lock); }

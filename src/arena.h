@@ -1,0 +1,25 @@
+/* Tracer metadata memory: mmap'd directly with raw syscalls, never from the program's
+ * heap and never through our own mmap interposer. Every mapping is counted, so the
+ * report can state the overhead, and snapshots know these ranges are not roots. */
+#ifndef LG_ARENA_H
+#define LG_ARENA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Maps len bytes of zeroed memory (rounded to pages). NULL on failure. Not AS-safe
+ * only in the sense that it counts with atomics; it takes no lock. */
+void *lg_map(size_t len);
+void lg_unmap(void *p, size_t len);
+
+/* Bump allocation for small objects that live until exit (sites, modules). Takes the
+ * arena lock. NULL when the kernel refuses memory. */
+void *lg_arena_alloc(size_t len);
+
+/* Bytes of tracer metadata currently mapped. */
+uint64_t lg_arena_mapped_bytes(void);
+
+/* Resets the arena lock in a fork child. */
+void lg_arena_atfork_child(void);
+
+#endif

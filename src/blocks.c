@@ -1,0 +1,179 @@
+/* Sharded open-addressing block table with backward-shift deletion (no tombstones,
+ * so lookups stay short after millions of alloc/free pairs). */
+#include "blocks.h"
+
+#include "arena.h"
+#include "lock.h"
+
+#include <string.h>
+
+#define NSHARDS 256
+#define INITIAL_SLOTS 256
+
+/* One shard. Every field is protected by its lock. Cache-line aligned so two
+ * threads working on different shards do not share a line. */
+struct shard {
+    lg_lock_t lock;
+    struct lg_block *slots;
+    uint64_t mask; /* slots - 1; 0 before the first insert */
+    uint64_t n;
+    uint64_t bytes;
+    uint64_t allocs, frees, total_bytes;
+} __attribute__((aligned(64)));
+
+/* The shards; each protected by its own lock. */
+static struct shard shards[NSHARDS];
+
+static inline uint64_t hash_addr(uint64_t a)
+{
+    a >>= 4; /* glibc blocks are 16-byte aligned */
+    a *= 0x9E3779B97F4A7C15ull;
+    return a ^ (a >> 29);
+}
+
+static inline struct shard *shard_of(uint64_t h) { return &shards[h >> 56]; }
+
+bool lg_blocks_init(void) { return true; }
+
+static bool grow(struct shard *s)
+{
+    uint64_t nslots = s->mask ? (s->mask + 1) * 2 : INITIAL_SLOTS;
+    struct lg_block *ns = lg_map(nslots * sizeof *ns);
+    if (!ns)
+        return false;
+    uint64_t nmask = nslots - 1;
+    for (uint64_t i = 0; s->mask && i <= s->mask; i++) {
+        if (!s->slots[i].addr)
+            continue;
+        uint64_t j = hash_addr(s->slots[i].addr) & nmask;
+        while (ns[j].addr)
+            j = (j + 1) & nmask;
+        ns[j] = s->slots[i];
+    }
+    if (s->mask)
+        lg_unmap(s->slots, (s->mask + 1) * sizeof *ns);
+    s->slots = ns;
+    s->mask = nmask;
+    return true;
+}
+
+bool lg_blocks_insert(const struct lg_block *b)
+{
+    uint64_t h = hash_addr(b->addr);
+    struct shard *s = shard_of(h);
+    lg_lock(&s->lock);
+    if ((s->n + 1) * 4 > (s->mask + 1) * 3 && !grow(s)) {
+        lg_unlock(&s->lock);
+        return false;
+    }
+    uint64_t i = h & s->mask;
+    while (s->slots[i].addr && s->slots[i].addr != b->addr)
+        i = (i + 1) & s->mask;
+    if (s->slots[i].addr) /* a stale record of a block freed behind our back */
+        s->bytes -= s->slots[i].size;
+    else
+        s->n++;
+    s->slots[i] = *b;
+    s->bytes += b->size;
+    s->allocs++;
+    s->total_bytes += b->size;
+    lg_unlock(&s->lock);
+    return true;
+}
+
+/* Backward-shift deletion: pull later members of the probe run into the hole. */
+static void delete_slot(struct shard *s, uint64_t i)
+{
+    uint64_t j = i;
+    for (;;) {
+        j = (j + 1) & s->mask;
+        if (!s->slots[j].addr)
+            break;
+        uint64_t home = hash_addr(s->slots[j].addr) & s->mask;
+        /* Move j into i unless its home lies cyclically in (i, j]. */
+        bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (stays)
+            continue;
+        s->slots[i] = s->slots[j];
+        i = j;
+    }
+    s->slots[i].addr = 0;
+}
+
+bool lg_blocks_remove(uint64_t addr, struct lg_block *out)
+{
+    uint64_t h = hash_addr(addr);
+    struct shard *s = shard_of(h);
+    lg_lock(&s->lock);
+    if (!s->mask) {
+        lg_unlock(&s->lock);
+        return false;
+    }
+    uint64_t i = h & s->mask;
+    while (s->slots[i].addr && s->slots[i].addr != addr)
+        i = (i + 1) & s->mask;
+    if (!s->slots[i].addr) {
+        lg_unlock(&s->lock);
+        return false;
+    }
+    if (out)
+        *out = s->slots[i];
+    s->n--;
+    s->bytes -= s->slots[i].size;
+    s->frees++;
+    delete_slot(s, i);
+    lg_unlock(&s->lock);
+    return true;
+}
+
+void lg_blocks_lock_all(void)
+{
+    for (int i = 0; i < NSHARDS; i++)
+        lg_lock(&shards[i].lock);
+}
+
+void lg_blocks_unlock_all(void)
+{
+    for (int i = NSHARDS - 1; i >= 0; i--)
+        lg_unlock(&shards[i].lock);
+}
+
+void lg_blocks_atfork_child(void)
+{
+    for (int i = 0; i < NSHARDS; i++)
+        lg_lock_reset(&shards[i].lock);
+}
+
+size_t lg_blocks_copy_locked(struct lg_block *out, size_t cap)
+{
+    size_t n = 0;
+    for (int k = 0; k < NSHARDS; k++) {
+        struct shard *s = &shards[k];
+        for (uint64_t i = 0; s->mask && i <= s->mask; i++) {
+            if (!s->slots[i].addr)
+                continue;
+            if (n < cap)
+                out[n] = s->slots[i];
+            n++;
+        }
+    }
+    return n;
+}
+
+void lg_blocks_stats(struct lg_blocks_stats *st, bool locked)
+{
+    memset(st, 0, sizeof *st);
+    for (int k = 0; k < NSHARDS; k++) {
+        struct shard *s = &shards[k];
+        if (!locked)
+            lg_lock(&s->lock);
+        st->live_blocks += s->n;
+        st->live_bytes += s->bytes;
+        st->table_bytes += s->mask ? (s->mask + 1) * sizeof(struct lg_block) : 0;
+        st->total_allocs += s->allocs;
+        st->total_frees += s->frees;
+        st->total_bytes += s->total_bytes;
+        if (!locked)
+            lg_unlock(&s->lock);
+    }
+}

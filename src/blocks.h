@@ -1,0 +1,50 @@
+/* The live block table: address -> requested size, site, sequence number, thread.
+ * 256 shards, each an open-addressing table under its own spinlock, in mmap'd memory:
+ * no global lock on the allocation path, and nothing in the program's heap. */
+#ifndef LG_BLOCKS_H
+#define LG_BLOCKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct lg_block {
+    uint64_t addr; /* 0 marks an empty slot */
+    uint64_t size;
+    uint64_t seq;
+    uint32_t site;
+    uint32_t tid;
+};
+
+struct lg_blocks_stats {
+    uint64_t live_blocks;
+    uint64_t live_bytes;
+    uint64_t table_bytes; /* bytes mapped for slots */
+    uint64_t total_allocs;
+    uint64_t total_frees;
+    uint64_t total_bytes;
+};
+
+/* Maps the initial shards. Returns false when the kernel refuses memory. */
+bool lg_blocks_init(void);
+
+/* Records a new block. False when the table cannot grow (out of metadata memory). */
+bool lg_blocks_insert(const struct lg_block *b);
+
+/* Forgets addr; copies its record to *out when out is not NULL. False if unknown. */
+bool lg_blocks_remove(uint64_t addr, struct lg_block *out);
+
+/* Takes or releases every shard lock: around a snapshot and around fork. */
+void lg_blocks_lock_all(void);
+void lg_blocks_unlock_all(void);
+/* In a fork child: the other threads are gone, so their locks are reset. */
+void lg_blocks_atfork_child(void);
+
+/* Call with all shard locks held. Copies every live block into out (capacity cap)
+ * and returns the number of live blocks (which may exceed cap). */
+size_t lg_blocks_copy_locked(struct lg_block *out, size_t cap);
+
+/* Sums the shards' counters; takes each shard lock in turn (or none when locked). */
+void lg_blocks_stats(struct lg_blocks_stats *st, bool locked);
+
+#endif

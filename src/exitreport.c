@@ -1,0 +1,242 @@
+/* Exit-time snapshot and hand-off to `leakgraph analyze`. Runs in our destructor,
+ * after the program's atexit handlers and static destructors. */
+#include "exitreport.h"
+
+#include "arena.h"
+#include "guard.h"
+#include "init.h"
+#include "leakgraph/format.h"
+#include "log.h"
+#include "options.h"
+#include "snapshot.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_ARGS 24
+
+/* Snapshot file names within one process; protected by the single exit path. */
+static unsigned file_counter;
+
+void lg_exitreport_atfork_child(void) { file_counter = 0; }
+
+/* Copies path into out, replacing %p with the pid. */
+static void expand(const char *path, char *out, unsigned cap)
+{
+    unsigned n = 0;
+    for (const char *p = path; *p && n + 24 < cap; p++) {
+        if (p[0] == '%' && p[1] == 'p') {
+            n += (unsigned)lg_fmt_async(out + n, cap - n, "%d", (int)getpid());
+            p++;
+        } else {
+            out[n++] = *p;
+        }
+    }
+    out[n] = '\0';
+}
+
+int lg_exitreport_open(const char *path, char *out, unsigned cap)
+{
+    expand(path, out, cap);
+    int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST) {
+        struct stat st;
+        if (lstat(out, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() && unlink(out) == 0)
+            fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        else
+            errno = EEXIST;
+    }
+    return fd < 0 ? -errno : fd;
+}
+
+static int open_temp(char *out, unsigned cap)
+{
+    const char *dir = lg_opt.output_dir[0] ? lg_opt.output_dir : getenv("TMPDIR");
+    if (!dir || !dir[0])
+        dir = "/tmp";
+    for (int tries = 0; tries < 100; tries++) {
+        lg_fmt_async(out, cap, "%s/leakgraph.%d.%u.lgs", dir, (int)getpid(), ++file_counter);
+        int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0 || errno != EEXIST)
+            return fd < 0 ? -errno : fd;
+    }
+    return -EEXIST;
+}
+
+static bool executable(const char *p) { return p[0] && access(p, X_OK) == 0; }
+
+/* The analyser: tool_path, else next to this library, else ../bin, else PATH. */
+static bool find_tool(char *out, unsigned cap)
+{
+    Dl_info di;
+    if (lg_opt.tool_path[0]) {
+        lg_fmt_async(out, cap, "%s", lg_opt.tool_path);
+        return executable(out);
+    }
+    if (dladdr((void *)lg_exitreport_run, &di) && di.dli_fname) {
+        lg_fmt_async(out, cap, "%s", di.dli_fname);
+        char *slash = strrchr(out, '/');
+        if (slash) {
+            lg_fmt_async(slash, cap - (unsigned)(slash - out), "/leakgraph");
+            if (executable(out))
+                return true;
+            lg_fmt_async(slash, cap - (unsigned)(slash - out), "/../bin/leakgraph");
+            if (executable(out))
+                return true;
+        }
+    }
+    const char *path = getenv("PATH");
+    while (path && *path) {
+        size_t n = strcspn(path, ":");
+        if (n && n + 12 < cap) {
+            memcpy(out, path, n);
+            memcpy(out + n, "/leakgraph", 11);
+            if (executable(out))
+                return true;
+        }
+        path += n + (path[n] == ':');
+    }
+    return false;
+}
+
+/* The analyser must not be traced itself: drop LD_PRELOAD and our options. */
+static char **clean_env(size_t *mapped)
+{
+    extern char **environ;
+    size_t n = 0;
+    for (char **e = environ; e && *e; e++)
+        n++;
+    *mapped = (n + 1) * sizeof(char *);
+    char **env = lg_map(*mapped);
+    if (!env)
+        return NULL;
+    size_t k = 0;
+    for (char **e = environ; e && *e; e++)
+        if (strncmp(*e, "LD_PRELOAD=", 11) && strncmp(*e, "LEAKGRAPH_OPTIONS=", 18))
+            env[k++] = *e;
+    env[k] = NULL;
+    return env;
+}
+
+struct argbuf {
+    char *argv[MAX_ARGS];
+    char store[4][4200];
+    int n;
+};
+
+static void add_arg(struct argbuf *a, const char *s)
+{
+    if (a->n < MAX_ARGS - 1)
+        a->argv[a->n++] = (char *)s;
+    a->argv[a->n] = NULL;
+}
+
+static void add_opt(struct argbuf *a, int slot, const char *name, const char *val)
+{
+    lg_fmt_async(a->store[slot], sizeof a->store[slot], "--%s=%s", name, val);
+    add_arg(a, a->store[slot]);
+}
+
+static void build_args(struct argbuf *a, char *tool, char *snap)
+{
+    char num[32];
+    a->n = 0;
+    add_arg(a, tool);
+    add_arg(a, "analyze");
+    add_arg(a, snap);
+    if (lg_opt.json[0])
+        add_opt(a, 0, "json", lg_opt.json);
+    if (lg_opt.log_path[0])
+        add_opt(a, 1, "log-file", lg_opt.log_path);
+    add_opt(a, 2, "show-leak-kinds", lg_opt.show_leak_kinds);
+    add_opt(a, 3, "errors-for-leak-kinds", lg_opt.errors_for_leak_kinds);
+    if (lg_opt.error_exitcode) {
+        static char ec[48];
+        lg_fmt_async(num, sizeof num, "%ld", lg_opt.error_exitcode);
+        lg_fmt_async(ec, sizeof ec, "--error-exitcode=%s", num);
+        add_arg(a, ec);
+    }
+}
+
+/* Runs the analyser and returns its exit status (-1 when it could not run). */
+static int analyse(char *snap)
+{
+    static char tool[4096];
+    if (!find_tool(tool, sizeof tool)) {
+        lg_log(LG_LOG_ERROR, "cannot find the leakgraph command to analyse the snapshot (set tool_path); "
+               "the snapshot is kept at %s", snap);
+        return -2;
+    }
+    static struct argbuf a;
+    build_args(&a, tool, snap);
+    size_t envlen;
+    char **env = clean_env(&envlen);
+    pid_t pid;
+    int rc = env ? posix_spawn(&pid, tool, NULL, NULL, a.argv, env) : ENOMEM;
+    lg_unmap(env, envlen);
+    if (rc) {
+        lg_log(LG_LOG_ERROR, "cannot run %s (error %d); the snapshot is kept at %s", tool, rc, snap);
+        return -2;
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return -1; /* the program reaps its children itself */
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The program's buffered stdout belongs before the report. */
+static void flush_stdout(void)
+{
+    if (ftrylockfile(stdout) == 0) {
+        fflush_unlocked(stdout);
+        funlockfile(stdout);
+    }
+}
+
+void lg_exitreport_run(uintptr_t caller_sp)
+{
+    if (lg_state != LG_READY || !lg_opt.report)
+        return;
+    static char snap[4200];
+    lg_busy++;
+    bool keep = lg_opt.snapshot[0];
+    int fd = keep ? lg_exitreport_open(lg_opt.snapshot, snap, sizeof snap) : open_temp(snap, sizeof snap);
+    if (fd < 0 && keep) {
+        lg_log(LG_LOG_WARN, "cannot create snapshot file %s (error %d); using a temporary file", snap, -fd);
+        keep = false;
+        fd = open_temp(snap, sizeof snap);
+    }
+    if (fd < 0) {
+        lg_log(LG_LOG_ERROR, "cannot create a snapshot file in %s (error %d); no leak report",
+               lg_opt.output_dir[0] ? lg_opt.output_dir : "$TMPDIR or /tmp", -fd);
+        lg_busy--;
+        return;
+    }
+    struct lg_snapshot_req req = {.fd = fd, .reason = LG_REASON_EXIT, .caller_sp = caller_sp};
+    int rc = lg_snapshot_take(&req);
+    close(fd);
+    if (rc) {
+        lg_log(LG_LOG_ERROR, "writing the snapshot %s failed (error %d); no leak report", snap, -rc);
+        unlink(snap);
+        lg_busy--;
+        return;
+    }
+    flush_stdout();
+    int status = analyse(snap);
+    if (status == -2)
+        keep = true;
+    if (!keep)
+        unlink(snap);
+    lg_busy--;
+    if (lg_opt.error_exitcode && status == lg_opt.error_exitcode)
+        _exit((int)lg_opt.error_exitcode);
+}

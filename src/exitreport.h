@@ -1,0 +1,18 @@
+/* The exit report: snapshot at exit, then the leakgraph command analyses it and
+ * prints the report on stderr (symbolization happens outside the traced process). */
+#ifndef LG_EXITREPORT_H
+#define LG_EXITREPORT_H
+
+#include <stdint.h>
+
+/* caller_sp: the stack pointer of the destructor, where the program's live frames end. */
+void lg_exitreport_run(uintptr_t caller_sp);
+
+/* Opens path for a snapshot or report: O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600. An
+ * existing regular file owned by us is replaced; a symlink or someone else's file is
+ * refused. %p in path becomes the pid. Returns fd or -errno; *out gets the path. */
+int lg_exitreport_open(const char *path, char *out, unsigned cap);
+
+void lg_exitreport_atfork_child(void);
+
+#endif

@@ -1,0 +1,151 @@
+/* The ordered start-up (lazily from the first entry point, or our constructor), the
+ * fork handlers and the destructor that produces the exit report. */
+#include "init.h"
+
+#include "arena.h"
+#include "blocks.h"
+#include "exitreport.h"
+#include "guard.h"
+#include "log.h"
+#include "modules.h"
+#include "options.h"
+#include "regions.h"
+#include "sites.h"
+#include "threads.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+__thread volatile int lg_busy __attribute__((tls_model("initial-exec")));
+volatile int lg_state;
+
+/* Resolved once in lg_init; read-only afterwards. */
+static size_t (*real_usable_size)(void *);
+
+size_t lg_real_usable_size(void *p) { return real_usable_size ? real_usable_size(p) : 0; }
+
+void lg_disable(const char *why)
+{
+    int s = lg_state;
+    if (s != LG_DISABLED && __atomic_compare_exchange_n(&lg_state, &s, LG_DISABLED, false, __ATOMIC_ACQ_REL,
+                                                        __ATOMIC_ACQUIRE))
+        lg_log(LG_LOG_ERROR, "tracing disabled: %s; the program goes on untraced and no leak report "
+               "will be written", why);
+}
+
+/* ---- fork: no tracer lock may be held across fork (FEASIBILITY §8) ---- */
+
+static void before_fork(void)
+{
+    lg_busy++;
+    lg_modules_lock();
+    lg_regions_lock();
+    lg_blocks_lock_all();
+}
+
+static void after_fork_parent(void)
+{
+    lg_blocks_unlock_all();
+    lg_regions_unlock();
+    lg_modules_unlock();
+    lg_busy--;
+}
+
+static void after_fork_child(void)
+{
+    lg_blocks_atfork_child();
+    lg_regions_atfork_child();
+    lg_modules_atfork_child();
+    lg_sites_atfork_child();
+    lg_arena_atfork_child();
+    lg_threads_atfork_child();
+    lg_exitreport_atfork_child();
+    lg_busy--;
+}
+
+/* follow_children=0: take our library out of LD_PRELOAD in place, so programs this
+ * one executes run untraced. Writing into the environment string avoids setenv's
+ * allocation. */
+static void strip_preload(void)
+{
+    extern char **environ;
+    for (char **e = environ; e && *e; e++) {
+        if (strncmp(*e, "LD_PRELOAD=", 11))
+            continue;
+        char *src = *e + 11, *dst = src;
+        while (*src) {
+            size_t n = strcspn(src, ": ");
+            char *tok = src;
+            src += n;
+            const char *base = tok;
+            for (char *c = tok; c < tok + n; c++)
+                if (*c == '/')
+                    base = c + 1;
+            bool ours = (size_t)(tok + n - base) >= 15 && !strncmp(base, "libleakgraph.so", 15);
+            if (!ours && n) {
+                if (dst != *e + 11)
+                    *dst++ = ':';
+                memmove(dst, tok, n);
+                dst += n;
+            }
+            while (*src == ':' || *src == ' ')
+                src++;
+        }
+        *dst = '\0';
+    }
+}
+
+static bool init_tables(void)
+{
+    uintptr_t lo = 0, hi = 0;
+    lg_modules_self_range((const void *)lg_init, &lo, &hi);
+    return lg_threads_init() && lg_blocks_init() &&
+           lg_sites_init(lo, hi, (int)lg_opt.stack_depth, lg_opt.fast_unwind);
+}
+
+static void init_once(void)
+{
+    /* First, before the tracer maps anything: the anonymous memory that exists now is
+     * ld.so's (and the main thread's TLS), a root. */
+    lg_regions_init();
+    lg_options_defaults(&lg_opt);
+    lg_options_parse(&lg_opt, getenv("LEAKGRAPH_OPTIONS"));
+    lg_log_set_verbosity((int)lg_opt.verbosity);
+    real_usable_size = (size_t(*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
+    if (!lg_opt.follow_children)
+        strip_preload();
+    if (!init_tables()) {
+        lg_disable("cannot map memory for the tracer's tables");
+        return;
+    }
+    lg_modules_refresh();
+    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+    __atomic_store_n(&lg_state, LG_READY, __ATOMIC_RELEASE);
+}
+
+void lg_init(void)
+{
+    int expected = LG_UNINIT;
+    if (!__atomic_compare_exchange_n(&lg_state, &expected, LG_INITIALIZING, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        return; /* done, in progress in another thread, or disabled: pass through */
+    lg_busy++;
+    if (getauxval(AT_SECURE)) {
+        /* setuid/setgid: never write files that reveal this process's memory. */
+        __atomic_store_n(&lg_state, LG_DISABLED, __ATOMIC_RELEASE);
+    } else {
+        init_once();
+    }
+    lg_busy--;
+}
+
+__attribute__((constructor)) static void on_load(void) { lg_init(); }
+
+__attribute__((destructor)) static void on_unload(void)
+{
+    lg_exitreport_run((uintptr_t)__builtin_frame_address(0));
+}

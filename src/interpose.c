@@ -1,0 +1,179 @@
+/* The libc-named entry points: glue only. Each calls glibc's exported __libc_*
+ * allocator (FEASIBILITY §1: no dlsym, no boot buffer) and the bookkeeping in track.c.
+ * Ordering rule (heaptrack's, written once): forget a block before the real free or
+ * realloc can hand its address to another thread; record only after the real
+ * allocation returned. */
+#include "guard.h"
+#include "init.h"
+#include "modules.h"
+#include "regions.h"
+#include "blocks.h"
+#include "threads.h"
+#include "track.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define LG_EXPORT __attribute__((visibility("default")))
+
+extern void *__libc_malloc(size_t);
+extern void __libc_free(void *);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void *__libc_valloc(size_t);
+extern void *__libc_pvalloc(size_t);
+
+/* ---- the allocator family ---- */
+
+LG_EXPORT void *malloc(size_t n) { return lg_track_alloc(__libc_malloc(n), n); }
+
+LG_EXPORT void free(void *p)
+{
+    lg_track_free(p);
+    __libc_free(p);
+}
+
+LG_EXPORT void *calloc(size_t n, size_t m)
+{
+    size_t total;
+    void *p = __libc_calloc(n, m);
+    return __builtin_mul_overflow(n, m, &total) ? p : lg_track_alloc(p, total);
+}
+
+LG_EXPORT void *realloc(void *old, size_t n)
+{
+    struct lg_block saved;
+    bool had = lg_track_take(old, &saved);
+    void *p = __libc_realloc(old, n);
+    if (p)
+        return lg_track_alloc(p, n);
+    if (had && (n || !old) && old) /* failed: old is still the program's */
+        lg_track_restore(&saved);
+    return p;
+}
+
+LG_EXPORT void *reallocarray(void *old, size_t n, size_t m)
+{
+    size_t total;
+    if (__builtin_mul_overflow(n, m, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc(old, total);
+}
+
+LG_EXPORT void *memalign(size_t align, size_t n) { return lg_track_alloc(__libc_memalign(align, n), n); }
+
+LG_EXPORT void *aligned_alloc(size_t align, size_t n) { return lg_track_alloc(__libc_memalign(align, n), n); }
+
+LG_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+    if (align < sizeof(void *) || (align & (align - 1)))
+        return EINVAL;
+    int saved = errno;
+    void *p = __libc_memalign(align, n);
+    if (!p)
+        return ENOMEM;
+    errno = saved;
+    *out = lg_track_alloc(p, n);
+    return 0;
+}
+
+LG_EXPORT void *valloc(size_t n) { return lg_track_alloc(__libc_valloc(n), n); }
+
+LG_EXPORT void *pvalloc(size_t n) { return lg_track_alloc(__libc_pvalloc(n), n); }
+
+LG_EXPORT size_t malloc_usable_size(void *p) { return lg_real_usable_size(p); }
+
+/* ---- threads, modules and mappings: what roots and stacks depend on ---- */
+
+typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+
+LG_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+    static create_fn real;
+    if (!real)
+        real = (create_fn)dlsym(RTLD_NEXT, "pthread_create");
+    if (lg_state != LG_READY)
+        lg_init();
+    if (lg_state != LG_READY)
+        return real(t, attr, fn, arg);
+    return lg_threads_create(t, attr, fn, arg, real);
+}
+
+LG_EXPORT void *dlopen(const char *file, int mode)
+{
+    static void *(*real)(const char *, int);
+    if (!real)
+        real = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
+    void *h = real(file, mode);
+    if (h && lg_state == LG_READY)
+        lg_modules_refresh();
+    return h;
+}
+
+LG_EXPORT int dlclose(void *h)
+{
+    static int (*real)(void *);
+    if (!real)
+        real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+    int rc = real(h);
+    if (lg_state == LG_READY)
+        lg_modules_refresh();
+    return rc;
+}
+
+static void *sys_mmap(void *a, size_t n, int prot, int flags, int fd, off_t off)
+{
+    return (void *)syscall(SYS_mmap, a, n, prot, flags, fd, off);
+}
+
+LG_EXPORT void *mmap(void *a, size_t n, int prot, int flags, int fd, off_t off)
+{
+    void *p = sys_mmap(a, n, prot, flags, fd, off);
+    if (p != MAP_FAILED && !lg_busy && lg_state == LG_READY) {
+        lg_regions_remove((uintptr_t)p, (uintptr_t)p + n); /* MAP_FIXED over an old one */
+        lg_regions_add((uintptr_t)p, (uintptr_t)p + n, LG_REGION_MMAP);
+    }
+    return p;
+}
+
+LG_EXPORT void *mmap64(void *a, size_t n, int prot, int flags, int fd, off_t off)
+{
+    return mmap(a, n, prot, flags, fd, off);
+}
+
+LG_EXPORT int munmap(void *a, size_t n)
+{
+    int rc = (int)syscall(SYS_munmap, a, n);
+    if (rc == 0 && lg_state == LG_READY)
+        lg_regions_remove((uintptr_t)a, (uintptr_t)a + n);
+    return rc;
+}
+
+LG_EXPORT void *mremap(void *old, size_t old_n, size_t n, int flags, ...)
+{
+    void *want = NULL;
+    if (flags & MREMAP_FIXED) {
+        va_list ap;
+        va_start(ap, flags);
+        want = va_arg(ap, void *);
+        va_end(ap);
+    }
+    void *p = (void *)syscall(SYS_mremap, old, old_n, n, flags, want);
+    if (p != MAP_FAILED && lg_state == LG_READY) {
+        lg_regions_remove((uintptr_t)old, (uintptr_t)old + old_n);
+        if (!lg_busy)
+            lg_regions_add((uintptr_t)p, (uintptr_t)p + n, LG_REGION_MMAP);
+    }
+    return p;
+}

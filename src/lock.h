@@ -1,0 +1,39 @@
+/* A test-and-test-and-set spinlock for short critical sections on tracer tables.
+ * No futex, no allocation, usable from fork handlers; lg_lock_try() is the only form
+ * a signal handler may use. Threads yield after a few spins, so 64 threads on 2 cores
+ * do not burn their time slices. */
+#ifndef LG_LOCK_H
+#define LG_LOCK_H
+
+#include <sched.h>
+#include <stdbool.h>
+
+typedef struct { volatile int v; } lg_lock_t;
+#define LG_LOCK_INIT {0}
+
+static inline bool lg_lock_try(lg_lock_t *l)
+{
+    return !__atomic_exchange_n(&l->v, 1, __ATOMIC_ACQUIRE);
+}
+
+static inline void lg_lock(lg_lock_t *l)
+{
+    for (int spins = 0; !lg_lock_try(l); spins++) {
+        while (__atomic_load_n(&l->v, __ATOMIC_RELAXED)) {
+            if (++spins > 64) {
+                sched_yield();
+                spins = 0;
+            } else {
+                __builtin_ia32_pause();
+            }
+        }
+    }
+}
+
+static inline void lg_unlock(lg_lock_t *l) { __atomic_store_n(&l->v, 0, __ATOMIC_RELEASE); }
+
+/* After fork only the forking thread survives: a lock held by another thread is
+ * forgotten, not waited for. */
+static inline void lg_lock_reset(lg_lock_t *l) { l->v = 0; }
+
+#endif

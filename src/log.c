@@ -1,0 +1,125 @@
+/* The runtime's formatter and log writer: no malloc, no stdio, no locks. */
+#include "log.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <unistd.h>
+
+/* Written once by lg_init before any thread is created by the program; read-only after. */
+static int log_verbosity = 1;
+
+void lg_log_set_verbosity(int v) { log_verbosity = v; }
+
+static size_t put_str(char *buf, size_t cap, size_t n, const char *s)
+{
+    if (!s)
+        s = "(null)";
+    while (*s && n + 1 < cap)
+        buf[n++] = *s++;
+    return n;
+}
+
+static size_t put_uint(char *buf, size_t cap, size_t n, uint64_t v, unsigned base)
+{
+    char tmp[24];
+    int i = 0;
+    do {
+        tmp[i++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v);
+    while (i > 0 && n + 1 < cap)
+        buf[n++] = tmp[--i];
+    return n;
+}
+
+static size_t put_int(char *buf, size_t cap, size_t n, int64_t v)
+{
+    if (v < 0 && n + 1 < cap) {
+        buf[n++] = '-';
+        return put_uint(buf, cap, n, (uint64_t)0 - (uint64_t)v, 10);
+    }
+    return put_uint(buf, cap, n, (uint64_t)v, 10);
+}
+
+/* One conversion; *f points after '%'. Length modifiers l and z mean 64 bits. */
+static size_t put_conv(char *buf, size_t cap, size_t n, const char **f, va_list *ap)
+{
+    int wide = 0;
+    while (**f == 'l' || **f == 'z') {
+        wide = 1;
+        (*f)++;
+    }
+    char c = *(*f)++;
+    switch (c) {
+    case 's': return put_str(buf, cap, n, va_arg(*ap, const char *));
+    case 'c': if (n + 1 < cap) buf[n++] = (char)va_arg(*ap, int); return n;
+    case 'd': return put_int(buf, cap, n, wide ? va_arg(*ap, int64_t) : va_arg(*ap, int));
+    case 'u': return put_uint(buf, cap, n, wide ? va_arg(*ap, uint64_t) : va_arg(*ap, unsigned), 10);
+    case 'x': return put_uint(buf, cap, n, wide ? va_arg(*ap, uint64_t) : va_arg(*ap, unsigned), 16);
+    case 'p':
+        n = put_str(buf, cap, n, "0x");
+        return put_uint(buf, cap, n, (uintptr_t)va_arg(*ap, void *), 16);
+    default: if (n + 1 < cap) buf[n++] = c; return n;
+    }
+}
+
+size_t lg_vfmt_async(char *buf, size_t cap, const char *fmt, va_list ap)
+{
+    va_list cp;
+    va_copy(cp, ap);
+    size_t n = 0;
+    if (cap == 0)
+        return 0;
+    for (const char *f = fmt; *f && n + 1 < cap;) {
+        if (*f != '%') {
+            buf[n++] = *f++;
+            continue;
+        }
+        f++;
+        n = put_conv(buf, cap, n, &f, &cp);
+    }
+    va_end(cp);
+    buf[n] = '\0';
+    return n;
+}
+
+size_t lg_fmt_async(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = lg_vfmt_async(buf, cap, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+int lg_write_all_async(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            return -errno;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+void lg_log(int level, const char *fmt, ...)
+{
+    if (level > log_verbosity && level != LG_LOG_ERROR)
+        return;
+    int saved = errno;
+    char buf[1024];
+    size_t n = lg_fmt_async(buf, sizeof buf - 1, "leakgraph: ");
+    va_list ap;
+    va_start(ap, fmt);
+    n += lg_vfmt_async(buf + n, sizeof buf - 1 - n, fmt, ap);
+    va_end(ap);
+    buf[n++] = '\n';
+    lg_write_all_async(2, buf, n);
+    errno = saved;
+}

@@ -1,0 +1,24 @@
+/* Logging for the runtime: its own small formatter into a stack buffer and a write(2)
+ * loop, so it never allocates and is safe in signal handlers and fork children. */
+#ifndef LG_LOG_H
+#define LG_LOG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+enum lg_log_level { LG_LOG_ERROR = 0, LG_LOG_WARN = 1, LG_LOG_INFO = 2 };
+
+/* Formats %s %d %u %ld %lu %zu %x %lx %p %c %%. AS-safe. Returns bytes written (truncates). */
+size_t lg_fmt_async(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+size_t lg_vfmt_async(char *buf, size_t cap, const char *fmt, va_list ap);
+
+/* Writes all of buf to fd, retrying EINTR/EAGAIN. AS-safe. Returns 0 or -errno. */
+int lg_write_all_async(int fd, const void *buf, size_t len);
+
+/* "leakgraph: " + message + newline on stderr when level <= verbosity. AS-safe. */
+void lg_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Set once in lg_init from the options; errors always print. */
+void lg_log_set_verbosity(int v);
+
+#endif

@@ -1,0 +1,137 @@
+/* A /proc/self/maps parser that allocates only tracer memory. */
+#include "maps.h"
+
+#include "arena.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+static uintptr_t parse_hex(const char **p)
+{
+    uintptr_t v = 0;
+    for (;; (*p)++) {
+        char c = **p;
+        if (c >= '0' && c <= '9')
+            v = v * 16 + (uintptr_t)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v = v * 16 + (uintptr_t)(c - 'a' + 10);
+        else
+            return v;
+    }
+}
+
+/* "lo-hi perms offset dev inode   path" */
+static bool parse_line(const char *s, const char *end, struct lg_map_ent *e)
+{
+    e->lo = parse_hex(&s);
+    if (*s++ != '-')
+        return false;
+    e->hi = parse_hex(&s);
+    if (*s++ != ' ' || end - s < 4)
+        return false;
+    e->flags = (s[0] == 'r' ? LG_MAP_R : 0) | (s[1] == 'w' ? LG_MAP_W : 0) | (s[2] == 'x' ? LG_MAP_X : 0);
+    int field = 0;
+    while (s < end && field < 5) { /* skip perms, offset, dev, inode */
+        while (s < end && *s != ' ')
+            s++;
+        while (s < end && *s == ' ')
+            s++;
+        field++;
+        if (field == 4)
+            break;
+    }
+    if (s < end && *s == '/')
+        e->flags |= LG_MAP_FILE;
+    else if (end - s >= 7 && !memcmp(s, "[stack]", 7))
+        e->flags |= LG_MAP_STACK;
+    else if (end - s >= 6 && !memcmp(s, "[heap]", 6))
+        e->flags |= LG_MAP_HEAP;
+    else if (s < end && *s == '[')
+        e->flags |= LG_MAP_SPECIAL;
+    return true;
+}
+
+static bool push(struct lg_maps *m, const struct lg_map_ent *e)
+{
+    if (m->n == m->cap) {
+        size_t ncap = m->cap ? m->cap * 2 : 1024;
+        struct lg_map_ent *ne = lg_map(ncap * sizeof *ne);
+        if (!ne)
+            return false;
+        if (m->n)
+            memcpy(ne, m->ent, m->n * sizeof *ne);
+        lg_unmap(m->ent, m->cap * sizeof *ne);
+        m->ent = ne;
+        m->cap = ncap;
+    }
+    m->ent[m->n++] = *e;
+    return true;
+}
+
+int lg_maps_read(struct lg_maps *m)
+{
+    memset(m, 0, sizeof *m);
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    char buf[8192];
+    size_t have = 0;
+    for (;;) {
+        ssize_t r = read(fd, buf + have, sizeof buf - have);
+        if (r <= 0)
+            break;
+        have += (size_t)r;
+        char *line = buf, *nl;
+        while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
+            struct lg_map_ent e;
+            if (parse_line(line, nl, &e) && !push(m, &e)) {
+                close(fd);
+                return -1;
+            }
+            line = nl + 1;
+        }
+        have -= (size_t)(line - buf);
+        memmove(buf, line, have);
+        if (have == sizeof buf) /* absurdly long line: drop it */
+            have = 0;
+    }
+    close(fd);
+    return 0;
+}
+
+void lg_maps_free(struct lg_maps *m)
+{
+    lg_unmap(m->ent, m->cap * sizeof *m->ent);
+    memset(m, 0, sizeof *m);
+}
+
+const struct lg_map_ent *lg_maps_find(const struct lg_maps *m, uintptr_t addr)
+{
+    size_t lo = 0, hi = m->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (addr < m->ent[mid].lo)
+            hi = mid;
+        else if (addr >= m->ent[mid].hi)
+            lo = mid + 1;
+        else
+            return &m->ent[mid];
+    }
+    return NULL;
+}
+
+void lg_maps_clip(const struct lg_maps *m, uintptr_t lo, uintptr_t hi, uint32_t need,
+                  void (*fn)(void *ctx, uintptr_t lo, uintptr_t hi), void *ctx)
+{
+    for (size_t i = 0; i < m->n && lo < hi; i++) {
+        const struct lg_map_ent *e = &m->ent[i];
+        if (e->hi <= lo)
+            continue;
+        if (e->lo >= hi)
+            break;
+        uintptr_t a = e->lo > lo ? e->lo : lo, b = e->hi < hi ? e->hi : hi;
+        if ((e->flags & (need | LG_MAP_R)) == (need | LG_MAP_R) && !(e->flags & LG_MAP_SPECIAL) && a < b)
+            fn(ctx, a, b);
+    }
+}

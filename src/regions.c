@@ -1,0 +1,79 @@
+/* The table of program-mapped regions: a small array, since programs map far fewer
+ * regions than they allocate blocks. */
+#include "regions.h"
+
+#include "arena.h"
+#include "lock.h"
+#include "maps.h"
+
+#include <string.h>
+
+#define MAX_REGIONS 65536
+
+/* Protected by regions_lock. */
+static lg_lock_t regions_lock = LG_LOCK_INIT;
+static struct lg_region *regions;
+static uint32_t nregions;
+
+void lg_regions_lock(void) { lg_lock(&regions_lock); }
+void lg_regions_unlock(void) { lg_unlock(&regions_lock); }
+void lg_regions_atfork_child(void) { lg_lock_reset(&regions_lock); }
+uint32_t lg_regions_count(void) { return nregions; }
+const struct lg_region *lg_regions_at(uint32_t i) { return &regions[i]; }
+
+static void add_locked(uintptr_t lo, uintptr_t hi, uint32_t kind)
+{
+    if (nregions < MAX_REGIONS && lo < hi)
+        regions[nregions++] = (struct lg_region){lo, hi, kind};
+}
+
+void lg_regions_init(void)
+{
+    regions = lg_map(MAX_REGIONS * sizeof *regions);
+    struct lg_maps m;
+    if (!regions || lg_maps_read(&m) < 0)
+        return;
+    /* At the first allocation, glibc's malloc has mapped nothing yet: anonymous
+     * writable mappings now belong to ld.so (link maps, the main thread's TLS). */
+    for (size_t i = 0; i < m.n; i++) {
+        const struct lg_map_ent *e = &m.ent[i];
+        if ((e->flags & (LG_MAP_R | LG_MAP_W)) == (LG_MAP_R | LG_MAP_W) &&
+            !(e->flags & (LG_MAP_FILE | LG_MAP_STACK | LG_MAP_HEAP | LG_MAP_SPECIAL)))
+            add_locked(e->lo, e->hi, LG_REGION_EARLY);
+    }
+    lg_maps_free(&m);
+}
+
+void lg_regions_add(uintptr_t lo, uintptr_t hi, uint32_t kind)
+{
+    if (!regions)
+        return;
+    lg_lock(&regions_lock);
+    add_locked(lo, hi, kind);
+    lg_unlock(&regions_lock);
+}
+
+/* Cuts [lo, hi) out of every region, splitting one that straddles it. */
+void lg_regions_remove(uintptr_t lo, uintptr_t hi)
+{
+    if (!regions)
+        return;
+    lg_lock(&regions_lock);
+    for (uint32_t i = 0; i < nregions; i++) {
+        struct lg_region *r = &regions[i];
+        if (r->hi <= lo || r->lo >= hi)
+            continue;
+        if (r->lo < lo && r->hi > hi) {
+            uintptr_t old_hi = r->hi;
+            r->hi = lo;
+            add_locked(hi, old_hi, r->kind);
+        } else if (r->lo < lo) {
+            r->hi = lo;
+        } else if (r->hi > hi) {
+            r->lo = hi;
+        } else {
+            regions[i--] = regions[--nregions];
+        }
+    }
+    lg_unlock(&regions_lock);
+}

@@ -1,0 +1,194 @@
+/* Builds the root list and the thread list of a snapshot. */
+#include "roots.h"
+
+#include "arena.h"
+#include "modules.h"
+#include "regions.h"
+#include "threads.h"
+
+#include <string.h>
+
+#define RED_ZONE 128
+
+static bool grow_roots(struct lg_roots *r)
+{
+    uint32_t ncap = r->cap ? r->cap * 2 : 4096;
+    struct lg_snap_root *nr = lg_map(ncap * sizeof *nr);
+    uintptr_t(*ng)[LG_STW_NREGS] = lg_map(ncap * sizeof *ng);
+    if (!nr || !ng)
+        return false;
+    if (r->n) {
+        memcpy(nr, r->root, r->n * sizeof *nr);
+        memcpy(ng, r->regs, r->n * sizeof *ng);
+    }
+    lg_unmap(r->root, r->cap * sizeof *nr);
+    lg_unmap(r->regs, r->cap * sizeof *ng);
+    r->root = nr;
+    r->regs = ng;
+    r->cap = ncap;
+    return true;
+}
+
+static struct lg_snap_root *add_root(struct lg_roots *r, uint16_t kind, uintptr_t lo, uintptr_t hi, uint32_t owner)
+{
+    if (r->n == r->cap && !grow_roots(r))
+        return NULL;
+    struct lg_snap_root *x = &r->root[r->n];
+    memset(x, 0, sizeof *x);
+    x->id = r->n++;
+    x->kind = kind;
+    x->addr = lo;
+    x->len = hi - lo;
+    x->owner = owner;
+    return x;
+}
+
+struct clip_ctx {
+    struct lg_roots *r;
+    uint16_t kind;
+    uint32_t owner;
+    uintptr_t base; /* for owner_off */
+};
+
+static void on_piece(void *p, uintptr_t lo, uintptr_t hi)
+{
+    struct clip_ctx *c = p;
+    struct lg_snap_root *x = add_root(c->r, c->kind, lo, hi, c->owner);
+    if (x)
+        x->owner_off = c->base ? lo - c->base : 0;
+}
+
+static void add_clipped(struct lg_roots *r, const struct lg_maps *m, uint16_t kind, uintptr_t lo, uintptr_t hi,
+                        uint32_t owner, uintptr_t base, uint32_t need)
+{
+    struct clip_ctx c = {r, kind, owner, base};
+    if (lo < hi)
+        lg_maps_clip(m, lo, hi, need, on_piece, &c);
+}
+
+static void module_roots(struct lg_roots *r, const struct lg_maps *m)
+{
+    for (struct lg_module *mod = lg_modules_list(); mod; mod = mod->next) {
+        if (mod->flags & (LG_MOD_TRACER | LG_MOD_UNLOADED | LG_MOD_VDSO))
+            continue;
+        for (uint32_t i = 0; i < mod->nseg; i++)
+            add_clipped(r, m, LG_ROOT_GLOBAL, mod->seg_lo[i], mod->seg_hi[i], mod->id, mod->base, 0);
+    }
+}
+
+static void region_roots(struct lg_roots *r, const struct lg_maps *m)
+{
+    uint32_t n = lg_regions_count();
+    for (uint32_t i = 0; i < n; i++) {
+        const struct lg_region *g = lg_regions_at(i);
+        add_clipped(r, m, LG_ROOT_MMAP, g->lo, g->hi, g->kind, 0, LG_MAP_W);
+    }
+}
+
+static struct lg_snap_thread *add_thread(struct lg_roots *r)
+{
+    if (r->nthreads == r->thread_cap) {
+        uint32_t ncap = r->thread_cap ? r->thread_cap * 2 : 256;
+        struct lg_snap_thread *nt = lg_map(ncap * sizeof *nt);
+        if (!nt)
+            return NULL;
+        if (r->nthreads)
+            memcpy(nt, r->thread, r->nthreads * sizeof *nt);
+        lg_unmap(r->thread, r->thread_cap * sizeof *nt);
+        r->thread = nt;
+        r->thread_cap = ncap;
+    }
+    struct lg_snap_thread *t = &r->thread[r->nthreads++];
+    memset(t, 0, sizeof *t);
+    return t;
+}
+
+/* One live thread: stack from sp (or whole when it did not stop), TLS, registers. */
+static void live_thread(struct lg_roots *r, const struct lg_maps *m, uint32_t tid, uintptr_t sp,
+                        const uintptr_t *regs, uint32_t flags)
+{
+    struct lg_thread *reg = lg_threads_find(tid);
+    struct lg_snap_thread *t = add_thread(r);
+    if (!t)
+        return;
+    t->tid = tid;
+    t->flags = flags | (reg && (reg->flags & LG_T_MAIN) ? LG_THR_MAIN : 0);
+    t->sp = sp;
+    uintptr_t lo = reg ? reg->stack_lo : 0, hi = reg ? reg->stack_hi : 0;
+    if (sp && (!hi || sp < lo || sp >= hi)) { /* unknown thread, or running on an alternate stack */
+        const struct lg_map_ent *e = lg_maps_find(m, sp);
+        if (e)
+            lo = e->lo, hi = e->hi;
+    }
+    t->stack_lo = lo;
+    t->stack_hi = hi;
+    uintptr_t from = sp ? (sp - RED_ZONE > lo ? sp - RED_ZONE : lo) : lo;
+    add_clipped(r, m, LG_ROOT_STACK, from, hi, tid, 0, LG_MAP_W);
+    if (reg && lg_threads_tls_range(reg->tp, &t->tls_lo, &t->tls_hi))
+        add_clipped(r, m, LG_ROOT_TLS, t->tls_lo, t->tls_hi, tid, 0, LG_MAP_W);
+    if (regs) {
+        struct lg_snap_root *x = add_root(r, LG_ROOT_REGISTERS, 0, LG_STW_NREGS * 8, tid);
+        if (x) {
+            x->addr = 0;
+            memcpy(r->regs[x->id], regs, sizeof r->regs[x->id]);
+        }
+    }
+}
+
+static bool overlaps_live(const struct lg_roots *r, uintptr_t lo, uintptr_t hi)
+{
+    for (uint32_t i = 0; i < r->nthreads; i++)
+        if (r->thread[i].stack_lo < hi && lo < r->thread[i].stack_hi)
+            return true;
+    return false;
+}
+
+/* glibc keeps exited threads' stacks (and their TLS) cached and mapped: Valgrind
+ * scans that memory, so a block kept only by a joined thread's __thread is reachable. */
+static void exited_threads(struct lg_roots *r, const struct lg_maps *m)
+{
+    uint32_t n = lg_threads_count();
+    for (uint32_t i = 0; i < n; i++) {
+        struct lg_thread *t = lg_threads_at(i);
+        if (!(t->flags & LG_T_EXITED) || !t->stack_hi || overlaps_live(r, t->stack_lo, t->stack_hi))
+            continue;
+        struct lg_snap_thread *st = add_thread(r);
+        if (!st)
+            return;
+        st->tid = t->tid;
+        st->flags = LG_THR_EXITED;
+        st->stack_lo = t->stack_lo;
+        st->stack_hi = t->stack_hi;
+        add_clipped(r, m, LG_ROOT_STACK, t->stack_lo, t->stack_hi, t->tid, 0, LG_MAP_W);
+        if (lg_threads_tls_range(t->tp, &st->tls_lo, &st->tls_hi) && !overlaps_live(r, st->tls_lo, st->tls_hi))
+            add_clipped(r, m, LG_ROOT_TLS, st->tls_lo, st->tls_hi, t->tid, 0, LG_MAP_W);
+    }
+}
+
+bool lg_roots_collect(struct lg_roots *r, const struct lg_roots_input *in)
+{
+    memset(r, 0, sizeof *r);
+    if (!grow_roots(r))
+        return false;
+    module_roots(r, in->maps);
+    live_thread(r, in->maps, lg_threads_tid(), in->self_sp, in->self_regs, LG_THR_SELF | LG_THR_STOPPED);
+    for (uint32_t i = 0; i < in->nrecs; i++) {
+        const struct lg_stop_rec *s = &in->recs[i];
+        bool ok = __atomic_load_n(&s->acked, __ATOMIC_ACQUIRE);
+        if (!ok)
+            r->not_stopped = true;
+        live_thread(r, in->maps, s->tid, ok ? s->sp : 0, ok ? s->regs : NULL,
+                    ok ? LG_THR_STOPPED : LG_THR_NOT_STOPPED);
+    }
+    exited_threads(r, in->maps);
+    region_roots(r, in->maps);
+    return true;
+}
+
+void lg_roots_release(struct lg_roots *r)
+{
+    lg_unmap(r->root, r->cap * sizeof *r->root);
+    lg_unmap(r->regs, r->cap * sizeof *r->regs);
+    lg_unmap(r->thread, r->thread_cap * sizeof *r->thread);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,266 @@
+/* Block index, lookups and Valgrind's interior-pointer heuristics. */
+#include "scan.h"
+
+#include "arena.h"
+
+#include <malloc.h>
+#include <string.h>
+
+#define GRANULE_SHIFT 8
+#define LARGE_BLOCK (64u << 10)
+
+bool lg_scan_sort(struct lg_block *b, size_t n)
+{
+    if (n < 2)
+        return true;
+    struct lg_block *tmp = lg_map(n * sizeof *tmp);
+    uint32_t *count = lg_map(65536 * sizeof *count);
+    if (!tmp || !count) {
+        lg_unmap(tmp, n * sizeof *tmp);
+        lg_unmap(count, 65536 * sizeof *count);
+        return false;
+    }
+    uint64_t all_or = 0, all_and = ~0ull;
+    for (size_t i = 0; i < n; i++) {
+        all_or |= b[i].addr;
+        all_and &= b[i].addr;
+    }
+    struct lg_block *src = b, *dst = tmp;
+    for (int shift = 0; shift < 64; shift += 16) {
+        if ((((all_or ^ all_and) >> shift) & 0xffff) == 0)
+            continue; /* this digit is the same everywhere */
+        memset(count, 0, 65536 * sizeof *count);
+        for (size_t i = 0; i < n; i++)
+            count[(src[i].addr >> shift) & 0xffff]++;
+        uint32_t sum = 0;
+        for (int d = 0; d < 65536; d++) {
+            uint32_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[count[(src[i].addr >> shift) & 0xffff]++] = src[i];
+        struct lg_block *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != b)
+        memcpy(b, src, n * sizeof *b);
+    lg_unmap(tmp, n * sizeof *tmp);
+    lg_unmap(count, 65536 * sizeof *count);
+    return true;
+}
+
+static inline uint64_t ghash(uint64_t g) { return (g * 0x9E3779B97F4A7C15ull) >> 17; }
+
+static void gput(struct lg_scan *s, uint64_t g, uint32_t idx)
+{
+    uint64_t i = ghash(g) & s->gmask;
+    while (s->gkey[i]) {
+        if (s->gkey[i] == g + 1)
+            return; /* a lower block already starts this granule's walk */
+        i = (i + 1) & s->gmask;
+    }
+    s->gkey[i] = g + 1;
+    s->gval[i] = idx;
+}
+
+static bool build_index(struct lg_scan *s)
+{
+    uint64_t entries = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct lg_block *b = &s->blocks[i];
+        if (b->size > LARGE_BLOCK)
+            continue;
+        uint64_t end = b->addr + (b->size ? b->size - 1 : 0);
+        entries += (end >> GRANULE_SHIFT) - (b->addr >> GRANULE_SHIFT) + 1;
+    }
+    uint64_t slots = 1024;
+    while (slots < entries * 2)
+        slots *= 2;
+    s->gmask = slots - 1;
+    s->gkey = lg_map(slots * sizeof *s->gkey);
+    s->gval = lg_map(slots * sizeof *s->gval);
+    s->large = lg_map((s->n + 1) * sizeof *s->large);
+    if (!s->gkey || !s->gval || !s->large)
+        return false;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct lg_block *b = &s->blocks[i];
+        if (b->size > LARGE_BLOCK) {
+            s->large[s->nlarge++] = (uint32_t)i;
+            continue;
+        }
+        uint64_t end = b->addr + (b->size ? b->size - 1 : 0);
+        for (uint64_t g = b->addr >> GRANULE_SHIFT; g <= end >> GRANULE_SHIFT; g++)
+            gput(s, g, (uint32_t)i);
+    }
+    return true;
+}
+
+bool lg_scan_prepare(struct lg_scan *s, const struct lg_maps *maps)
+{
+    size_t slack = 1024;
+    memset(s, 0, sizeof *s);
+    s->maps = maps;
+    for (;;) {
+        struct lg_blocks_stats st;
+        lg_blocks_stats(&st, true);
+        s->cap = st.live_blocks + slack;
+        s->blocks = lg_map(s->cap * sizeof *s->blocks);
+        if (!s->blocks)
+            return false;
+        s->n = lg_blocks_copy_locked(s->blocks, s->cap);
+        if (s->n <= s->cap)
+            break;
+        lg_unmap(s->blocks, s->cap * sizeof *s->blocks);
+        slack *= 4;
+    }
+    if (!lg_scan_sort(s->blocks, s->n))
+        return false;
+    if (s->n) {
+        s->lo = s->blocks[0].addr;
+        for (size_t i = 0; i < s->n; i++)
+            if (s->blocks[i].addr + s->blocks[i].size > s->hi)
+                s->hi = s->blocks[i].addr + s->blocks[i].size;
+        if (s->blocks[s->n - 1].addr >= s->hi)
+            s->hi = s->blocks[s->n - 1].addr + 1; /* a trailing malloc(0) */
+    }
+    return build_index(s);
+}
+
+void lg_scan_release(struct lg_scan *s)
+{
+    lg_unmap(s->blocks, s->cap * sizeof *s->blocks);
+    lg_unmap(s->gkey, (s->gmask + 1) * sizeof *s->gkey);
+    lg_unmap(s->gval, (s->gmask + 1) * sizeof *s->gval);
+    lg_unmap(s->large, (s->n + 1) * sizeof *s->large);
+    memset(s, 0, sizeof *s);
+}
+
+/* A start pointer, or an interior pointer inside the requested size; one past the
+ * end does not count, and a block of size 0 is reached only at its start. */
+static inline bool inside(const struct lg_block *b, uintptr_t a)
+{
+    return a == b->addr || (a > b->addr && a < b->addr + b->size);
+}
+
+static long lookup_large(const struct lg_scan *s, uintptr_t a)
+{
+    size_t lo = 0, hi = s->nlarge;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->blocks[s->large[mid]].addr <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return -1;
+    uint32_t i = s->large[lo - 1];
+    return inside(&s->blocks[i], a) ? (long)i : -1;
+}
+
+long lg_scan_lookup(const struct lg_scan *s, uintptr_t a)
+{
+    if (a < s->lo || a >= s->hi)
+        return -1;
+    uint64_t g = a >> GRANULE_SHIFT, i = ghash(g) & s->gmask;
+    for (; s->gkey[i]; i = (i + 1) & s->gmask) {
+        if (s->gkey[i] != g + 1)
+            continue;
+        for (size_t j = s->gval[i]; j < s->n && s->blocks[j].addr <= a; j++)
+            if (inside(&s->blocks[j], a))
+                return (long)j;
+        break;
+    }
+    return s->nlarge ? lookup_large(s, a) : -1;
+}
+
+/* ---- Valgrind's default heuristics (memcheck/mc_leakcheck.c) ---- */
+
+/* A vtable: in a readable file mapping, and its first non-null words point into
+ * executable file mappings (two of them within 20 words). */
+static bool is_vtable(const struct lg_maps *m, uintptr_t p)
+{
+    const struct lg_map_ent *e = lg_maps_find(m, p);
+    if (!e || !(e->flags & LG_MAP_FILE) || !(e->flags & LG_MAP_R) || (p & 7))
+        return false;
+    int fns = 0;
+    for (uintptr_t q = p; q + 8 <= e->hi && q < p + 20 * 8; q += 8) {
+        uintptr_t f = *(const uintptr_t *)q;
+        if (!f)
+            continue;
+        const struct lg_map_ent *fe = lg_maps_find(m, f);
+        if (!fe || !(fe->flags & LG_MAP_FILE) || !(fe->flags & LG_MAP_X))
+            return false;
+        if (++fns == 2)
+            return true;
+    }
+    return false;
+}
+
+static uint8_t heuristic(const struct lg_scan *s, const struct lg_block *b, uintptr_t a)
+{
+    const uint64_t *w = (const uint64_t *)b->addr;
+    uint64_t off = a - b->addr;
+    if (off == 24 && b->size >= 24) { /* stdstring: length, capacity, refcount, chars */
+        if (24 + w[1] + 1 == b->size && w[0] <= w[1])
+            return LG_HEUR_STDSTRING;
+    }
+    if (off == 8 && b->size >= 8) {
+        if (w[0] > 0 && b->size - 8 == w[0])
+            return LG_HEUR_LENGTH64;
+        if (w[0] > 0 && (b->size - 8) % w[0] == 0)
+            return LG_HEUR_NEWARRAY;
+    }
+    if (!(a & 7) && b->size >= 16 && off + 8 <= b->size) {
+        uintptr_t inner = *(const uintptr_t *)a, first = w[0];
+        if (!(inner & 7) && inner >= 4096 && !(first & 7) && first >= 4096 && is_vtable(s->maps, inner) &&
+            is_vtable(s->maps, first))
+            return LG_HEUR_MULTIPLEINHERITANCE;
+    }
+    return LG_HEUR_NONE;
+}
+
+static inline void consider(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off)
+{
+    long j = lg_scan_lookup(s, v);
+    if (j < 0)
+        return;
+    const struct lg_block *b = &s->blocks[j];
+    struct lg_snap_edge e = {.from = from, .to = (uint32_t)j, .from_off = off};
+    uint64_t to_off = v - b->addr;
+    if (to_off) {
+        /* glibc's bins point at the next chunk's header: p + usable - 8 (FEASIBILITY §6) */
+        if (to_off + 8 >= b->size && v == b->addr + malloc_usable_size((void *)b->addr) - 8)
+            return;
+        e.heur = heuristic(s, b, v);
+    }
+    e.to_off = to_off > UINT32_MAX ? UINT32_MAX : (uint32_t)to_off;
+    s->emit(s->ctx, &e);
+}
+
+void lg_scan_range(struct lg_scan *s, uintptr_t lo, uintptr_t hi, uint32_t from, uint64_t base_off)
+{
+    uintptr_t p = (lo + 7) & ~(uintptr_t)7;
+    if (hi < p)
+        return;
+    s->scanned_bytes += hi - p;
+    for (; p + 8 <= hi; p += 8) {
+        uintptr_t v = *(const volatile uintptr_t *)p;
+        if (v >= s->lo && v < s->hi)
+            consider(s, v, from, base_off + (p - lo));
+    }
+}
+
+void lg_scan_word(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off)
+{
+    if (v >= s->lo && v < s->hi)
+        consider(s, v, from, off);
+}
+
+void lg_scan_blocks(struct lg_scan *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        lg_scan_range(s, s->blocks[i].addr, s->blocks[i].addr + s->blocks[i].size, (uint32_t)i, 0);
+}

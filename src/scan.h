@@ -1,0 +1,51 @@
+/* The conservative scanner: a sorted copy of the live blocks, an index from address
+ * granules to blocks, and the word-by-word scan of roots and blocks that emits one
+ * reference for every aligned word pointing into a block. Runs with the world stopped. */
+#ifndef LG_SCAN_H
+#define LG_SCAN_H
+
+#include "blocks.h"
+#include "leakgraph/format.h"
+#include "maps.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct lg_scan {
+    struct lg_block *blocks; /* sorted by addr */
+    size_t n, cap;
+    const struct lg_maps *maps;
+    /* granule index: open addressing, key = granule + 1 (0 = empty) */
+    uint64_t *gkey;
+    uint32_t *gval;
+    uint64_t gmask;
+    /* blocks too big for the granule index, as indices into blocks */
+    uint32_t *large;
+    size_t nlarge;
+    uintptr_t lo, hi; /* lowest block start, highest block end */
+    uint64_t scanned_bytes;
+    /* where references go */
+    void (*emit)(void *ctx, const struct lg_snap_edge *e);
+    void *ctx;
+};
+
+/* Copies the live blocks (shard locks held), sorts them and builds the index.
+ * False when out of tracer memory. */
+bool lg_scan_prepare(struct lg_scan *s, const struct lg_maps *maps);
+void lg_scan_release(struct lg_scan *s);
+
+/* Index of the block containing addr (start or interior), or -1. */
+long lg_scan_lookup(const struct lg_scan *s, uintptr_t addr);
+
+/* Scans the aligned words of [lo, hi); from and base_off label the references. */
+void lg_scan_range(struct lg_scan *s, uintptr_t lo, uintptr_t hi, uint32_t from, uint64_t base_off);
+/* Scans one word held elsewhere (a saved register). */
+void lg_scan_word(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off);
+/* Scans every block's contents. */
+void lg_scan_blocks(struct lg_scan *s);
+
+/* Sorts blocks by address (LSD radix); exposed for the unit tests. */
+bool lg_scan_sort(struct lg_block *b, size_t n);
+
+#endif

@@ -1,0 +1,134 @@
+/* The site depot: lock-free lookups (bucket chains are published with release stores
+ * and never change), one lock for the rare insert. */
+#include "sites.h"
+
+#include "arena.h"
+#include "lock.h"
+
+#include <libunwind.h>
+#include <string.h>
+
+#define NBUCKETS (1u << 18)
+
+/* Set once by lg_sites_init, read-only afterwards. */
+static struct lg_site **buckets;
+static uintptr_t self_lo, self_hi;
+static int max_depth = 30;
+static bool fast_unwind;
+
+/* Inserts are serialised by insert_lock; readers never take it. */
+static lg_lock_t insert_lock = LG_LOCK_INIT;
+static struct lg_site *all_sites;
+static uint32_t nsites;
+
+/* The thread's stack bounds, for the frame-pointer walk. Initial-exec TLS. */
+static __thread uintptr_t stack_lo __attribute__((tls_model("initial-exec")));
+static __thread uintptr_t stack_hi __attribute__((tls_model("initial-exec")));
+
+bool lg_sites_init(uintptr_t tracer_lo, uintptr_t tracer_hi, int depth, bool fast)
+{
+    buckets = lg_map(NBUCKETS * sizeof *buckets);
+    self_lo = tracer_lo;
+    self_hi = tracer_hi;
+    max_depth = depth < 1 ? 1 : depth > LG_MAX_DEPTH ? LG_MAX_DEPTH : depth;
+    fast_unwind = fast;
+    return buckets != NULL;
+}
+
+void lg_sites_set_thread_stack(uintptr_t lo, uintptr_t hi)
+{
+    stack_lo = lo;
+    stack_hi = hi;
+}
+
+static uint64_t hash_pcs(const uintptr_t *pc, uint32_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull ^ n;
+    for (uint32_t i = 0; i < n; i++) {
+        h ^= pc[i];
+        h *= 0x100000001b3ull;
+        h ^= h >> 32;
+    }
+    return h;
+}
+
+static const struct lg_site *find(const struct lg_site *s, uint64_t h, const uintptr_t *pc, uint32_t n)
+{
+    for (; s; s = __atomic_load_n(&s->next, __ATOMIC_ACQUIRE))
+        if (s->hash == h && s->depth == n && !memcmp(s->pc, pc, n * sizeof *pc))
+            return s;
+    return NULL;
+}
+
+uint32_t lg_sites_intern(const uintptr_t *pc, uint32_t n)
+{
+    if (!buckets)
+        return 0;
+    uint64_t h = hash_pcs(pc, n);
+    struct lg_site **b = &buckets[h & (NBUCKETS - 1)];
+    const struct lg_site *s = find(__atomic_load_n(b, __ATOMIC_ACQUIRE), h, pc, n);
+    if (s)
+        return s->id;
+    lg_lock(&insert_lock);
+    s = find(*b, h, pc, n);
+    if (!s) {
+        struct lg_site *ns = lg_arena_alloc(sizeof *ns + n * sizeof *pc);
+        if (ns) {
+            ns->hash = h;
+            ns->depth = n;
+            ns->id = ++nsites;
+            memcpy(ns->pc, pc, n * sizeof *pc);
+            ns->next = *b;
+            ns->all_next = all_sites;
+            __atomic_store_n(&all_sites, ns, __ATOMIC_RELEASE);
+            __atomic_store_n(b, ns, __ATOMIC_RELEASE);
+        }
+        s = ns;
+    }
+    lg_unlock(&insert_lock);
+    return s ? s->id : 0;
+}
+
+/* Walks saved frame pointers, trusting only frames that move up the stack and stay
+ * inside it: code without frame pointers ends the walk instead of crashing it. */
+static int fp_walk(uintptr_t *pc, int max)
+{
+    uintptr_t *fp = __builtin_frame_address(0);
+    int n = 0;
+    if (!stack_hi)
+        return 0;
+    while (n < max && (uintptr_t)fp >= stack_lo && (uintptr_t)fp + 16 <= stack_hi && !((uintptr_t)fp & 7)) {
+        uintptr_t ret = fp[1];
+        uintptr_t *next = (uintptr_t *)fp[0];
+        if (ret < 4096)
+            break;
+        pc[n++] = ret;
+        if (next <= fp)
+            break;
+        fp = next;
+    }
+    return n;
+}
+
+uint32_t lg_sites_capture(void)
+{
+    uintptr_t raw[LG_MAX_DEPTH + 8];
+    int want = max_depth + 8, n;
+    if (fast_unwind)
+        n = fp_walk(raw, want);
+    else
+        n = unw_backtrace((void **)raw, want);
+    int skip = 0;
+    while (skip < n && raw[skip] >= self_lo && raw[skip] < self_hi)
+        skip++;
+    n -= skip;
+    if (n > max_depth)
+        n = max_depth;
+    return lg_sites_intern(raw + skip, n < 0 ? 0 : (uint32_t)n);
+}
+
+const struct lg_site *lg_sites_first(void) { return __atomic_load_n(&all_sites, __ATOMIC_ACQUIRE); }
+
+uint32_t lg_sites_count(void) { return __atomic_load_n(&nsites, __ATOMIC_ACQUIRE); }
+
+void lg_sites_atfork_child(void) { lg_lock_reset(&insert_lock); }

@@ -1,0 +1,38 @@
+/* Allocation stacks: capture (libunwind's unw_backtrace, or a bounds-checked frame
+ * pointer walk) and the site depot that interns each distinct stack as a site id. */
+#ifndef LG_SITES_H
+#define LG_SITES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define LG_MAX_DEPTH 64
+
+struct lg_site {
+    struct lg_site *next;     /* bucket chain; immutable once published */
+    struct lg_site *all_next; /* list of every site, newest first */
+    uint64_t hash;
+    uint32_t id;
+    uint32_t depth;
+    uintptr_t pc[];
+};
+
+/* Maps the depot. tracer_lo/hi is our own text, whose frames are dropped. */
+bool lg_sites_init(uintptr_t tracer_lo, uintptr_t tracer_hi, int depth, bool fast);
+
+/* Captures the caller's stack and returns its site id (0 when out of memory). */
+uint32_t lg_sites_capture(void);
+
+/* Interns an explicit stack; used by capture and by the unit tests. */
+uint32_t lg_sites_intern(const uintptr_t *pc, uint32_t depth);
+
+/* The newest site; walk all_next for the rest. Lock-free: sites are never freed. */
+const struct lg_site *lg_sites_first(void);
+uint32_t lg_sites_count(void);
+
+/* Bounds of the calling thread's stack for the frame-pointer walk (0 = unknown). */
+void lg_sites_set_thread_stack(uintptr_t lo, uintptr_t hi);
+
+void lg_sites_atfork_child(void);
+
+#endif

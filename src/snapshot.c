@@ -1,0 +1,299 @@
+/* Serialises the heap graph per include/leakgraph/format.h. Everything runs inside a
+ * dl_iterate_phdr callback, so the loader lock is held and no stopped thread can be
+ * holding it (the libunwind/dlclose deadlock of FEASIBILITY §3). */
+#include "snapshot.h"
+
+#include "arena.h"
+#include "blocks.h"
+#include "leakgraph/format.h"
+#include "lock.h"
+#include "log.h"
+#include "modules.h"
+#include "options.h"
+#include "regions.h"
+#include "roots.h"
+#include "scan.h"
+#include "sites.h"
+#include "stw.h"
+#include "threads.h"
+#include "writer.h"
+
+#include <fcntl.h>
+#include <link.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#define WRITE_BUF (1u << 20)
+#define EDGE_CHUNK 65536
+
+/* One snapshot at a time. */
+static lg_lock_t snapshot_lock = LG_LOCK_INIT;
+/* Numbering and timing of snapshots; protected by snapshot_lock. */
+static uint32_t snapshot_seq;
+static struct lg_snapshot_timing last_timing;
+
+struct job {
+    const struct lg_snapshot_req *req;
+    struct lg_writer w;
+    uintptr_t self_regs[LG_STW_NREGS];
+    struct lg_snap_edge *chunk;
+    uint32_t nchunk;
+    uint32_t chunk_tag;
+    uint64_t nedges, nroot_edges;
+    int rc;
+};
+
+static uint64_t now_ns(int clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static size_t read_small_file(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    size_t n = 0;
+    if (fd < 0)
+        return 0;
+    ssize_t r;
+    while (n < cap && (r = read(fd, buf + n, cap - n)) > 0)
+        n += (size_t)r;
+    close(fd);
+    return n;
+}
+
+static void write_process(struct job *j)
+{
+    char exe[4096], cmd[8192];
+    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe);
+    size_t cl = read_small_file("/proc/self/cmdline", cmd, sizeof cmd);
+    struct lg_snap_process p = {
+        .pid = (uint32_t)getpid(), .ppid = (uint32_t)getppid(), .time_ns = now_ns(CLOCK_REALTIME),
+        .reason = j->req->reason, .signo = j->req->signo, .fault_addr = j->req->fault_addr,
+        .seq = snapshot_seq, .exe_len = el > 0 ? (uint32_t)el : 0, .cmdline_len = (uint32_t)cl};
+    uint64_t bytes = (sizeof p + p.exe_len + p.cmdline_len + 7) & ~7ull;
+    lg_writer_section(&j->w, LG_SEC_PROCESS, 1, bytes);
+    lg_writer_put(&j->w, &p, sizeof p);
+    lg_writer_put(&j->w, exe, p.exe_len);
+    lg_writer_put(&j->w, cmd, p.cmdline_len);
+    lg_writer_pad8(&j->w);
+}
+
+static uint64_t module_bytes(const struct lg_module *m)
+{
+    return (sizeof(struct lg_snap_module) + strlen(m->path) + m->build_id_len + 7) & ~7ull;
+}
+
+static void write_modules(struct job *j)
+{
+    uint32_t n = 0;
+    uint64_t bytes = 0;
+    for (struct lg_module *m = lg_modules_list(); m; m = m->next, n++)
+        bytes += module_bytes(m);
+    lg_writer_section(&j->w, LG_SEC_MODULES, n, bytes);
+    for (struct lg_module *m = lg_modules_list(); m; m = m->next) {
+        struct lg_snap_module r = {.base = m->base, .lo = m->lo, .hi = m->hi, .id = m->id, .flags = m->flags,
+                                   .path_len = (uint32_t)strlen(m->path), .build_id_len = m->build_id_len};
+        lg_writer_put(&j->w, &r, sizeof r);
+        lg_writer_put(&j->w, m->path, r.path_len);
+        lg_writer_put(&j->w, m->build_id, r.build_id_len);
+        lg_writer_pad8(&j->w);
+    }
+}
+
+static void write_sites(struct job *j)
+{
+    uint32_t n = 0;
+    uint64_t bytes = 0;
+    const struct lg_site *first = lg_sites_first();
+    for (const struct lg_site *s = first; s; s = s->all_next, n++)
+        bytes += sizeof(struct lg_snap_site) + 8ull * s->depth;
+    lg_writer_section(&j->w, LG_SEC_SITES, n, bytes);
+    for (const struct lg_site *s = first; s; s = s->all_next) {
+        struct lg_snap_site r = {.id = s->id, .depth = s->depth};
+        lg_writer_put(&j->w, &r, sizeof r);
+        for (uint32_t i = 0; i < s->depth; i++) {
+            uint64_t pc = s->pc[i];
+            lg_writer_put(&j->w, &pc, 8);
+        }
+    }
+}
+
+/* Records go out in chunks, each its own section, so the file streams. */
+static void write_array(struct job *j, uint32_t tag, const void *a, uint64_t n, size_t rec)
+{
+    const char *p = a;
+    for (uint64_t off = 0; off < n;) {
+        uint64_t k = n - off < EDGE_CHUNK ? n - off : EDGE_CHUNK;
+        lg_writer_section(&j->w, tag, (uint32_t)k, k * rec);
+        lg_writer_put(&j->w, p + off * rec, k * rec);
+        off += k;
+    }
+}
+
+static void flush_edges(struct job *j)
+{
+    if (j->nchunk)
+        write_array(j, j->chunk_tag, j->chunk, j->nchunk, sizeof *j->chunk);
+    j->nchunk = 0;
+}
+
+static void emit_edge(void *ctx, const struct lg_snap_edge *e)
+{
+    struct job *j = ctx;
+    j->chunk[j->nchunk++] = *e;
+    if (j->chunk_tag == LG_SEC_EDGES)
+        j->nedges++;
+    else
+        j->nroot_edges++;
+    if (j->nchunk == EDGE_CHUNK)
+        flush_edges(j);
+}
+
+static void scan_roots(struct job *j, struct lg_scan *sc, const struct lg_roots *r)
+{
+    j->chunk_tag = LG_SEC_ROOT_EDGES;
+    for (uint32_t i = 0; i < r->n; i++) {
+        const struct lg_snap_root *x = &r->root[i];
+        if (x->kind == LG_ROOT_REGISTERS) {
+            for (int k = 0; k < LG_STW_NREGS; k++)
+                lg_scan_word(sc, r->regs[i][k], x->id, (uint64_t)k * 8);
+        } else {
+            lg_scan_range(sc, x->addr, x->addr + x->len, x->id, 0);
+        }
+    }
+    flush_edges(j);
+}
+
+static void write_end(struct job *j, size_t nblocks, bool not_stopped)
+{
+    struct lg_snap_end e = {.nblocks = nblocks, .nedges = j->nedges, .nroot_edges = j->nroot_edges,
+                            .nsites = lg_sites_count(), .flags = not_stopped ? LG_END_THREADS_NOT_STOPPED : 0};
+    lg_writer_section(&j->w, LG_SEC_END, 1, sizeof e);
+    lg_writer_put(&j->w, &e, sizeof e);
+}
+
+static void write_stats(struct job *j, uint64_t stop_ns, uint64_t scan_ns, uint64_t scanned)
+{
+    struct lg_blocks_stats bs;
+    lg_blocks_stats(&bs, true);
+    struct lg_snap_stats st = {.total_allocs = bs.total_allocs, .total_frees = bs.total_frees,
+                               .total_bytes = bs.total_bytes, .meta_bytes = lg_arena_mapped_bytes(),
+                               .stop_ns = stop_ns, .scan_ns = scan_ns, .scanned_bytes = scanned};
+    lg_writer_section(&j->w, LG_SEC_STATS, 1, sizeof st);
+    lg_writer_put(&j->w, &st, sizeof st);
+}
+
+static void report_unstopped(const struct lg_roots *r)
+{
+    for (uint32_t i = 0; i < r->nthreads; i++)
+        if (r->thread[i].flags & LG_THR_NOT_STOPPED)
+            lg_log(LG_LOG_WARN, "thread %u did not stop within %ld ms (it blocks the stop signal?); "
+                   "its stack was scanned as it was", r->thread[i].tid, lg_opt.stop_timeout_ms);
+}
+
+/* Everything between stopping and resuming the world. */
+static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t nrecs, uint64_t t0)
+{
+    struct lg_maps maps;
+    struct lg_scan sc;
+    struct lg_roots roots;
+    uint64_t t1 = now_ns(CLOCK_MONOTONIC);
+    if (lg_maps_read(&maps) < 0 || !lg_scan_prepare(&sc, &maps)) {
+        j->rc = -12;
+        return;
+    }
+    struct lg_roots_input in = {&maps, recs, nrecs, j->req->caller_sp, j->self_regs};
+    if (!lg_roots_collect(&roots, &in)) {
+        j->rc = -12;
+        return;
+    }
+    sc.emit = emit_edge;
+    sc.ctx = j;
+    write_process(j);
+    write_modules(j);
+    write_sites(j);
+    write_array(j, LG_SEC_THREADS, roots.thread, roots.nthreads, sizeof *roots.thread);
+    write_array(j, LG_SEC_BLOCKS, sc.blocks, sc.n, sizeof *sc.blocks);
+    write_array(j, LG_SEC_ROOTS, roots.root, roots.n, sizeof *roots.root);
+    scan_roots(j, &sc, &roots);
+    j->chunk_tag = LG_SEC_EDGES;
+    lg_scan_blocks(&sc);
+    flush_edges(j);
+    uint64_t t2 = now_ns(CLOCK_MONOTONIC);
+    write_stats(j, t1 - t0, t2 - t1, sc.scanned_bytes);
+    write_end(j, sc.n, roots.not_stopped);
+    last_timing = (struct lg_snapshot_timing){t1 - t0, t2 - t1, sc.scanned_bytes, sc.n, j->nedges + j->nroot_edges};
+    report_unstopped(&roots);
+    lg_roots_release(&roots);
+    lg_scan_release(&sc);
+    lg_maps_free(&maps);
+}
+
+static int in_loader_lock(struct dl_phdr_info *info, size_t size, void *p)
+{
+    (void)info;
+    (void)size;
+    struct job *j = p;
+    int signo = lg_opt.stop_signal > 0 ? (int)lg_opt.stop_signal : SIGRTMIN + 3;
+    lg_regions_lock();
+    lg_blocks_lock_all();
+    uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+    struct lg_stop_rec *recs;
+    uint32_t n = lg_stw_stop(signo, lg_opt.stop_timeout_ms, &recs);
+    with_world_stopped(j, recs, n, t0);
+    lg_stw_resume();
+    lg_blocks_unlock_all();
+    lg_regions_unlock();
+    return 1;
+}
+
+static void save_own_registers(uintptr_t *regs)
+{
+    ucontext_t uc;
+    memset(regs, 0, LG_STW_NREGS * sizeof *regs);
+    if (getcontext(&uc) == 0)
+        for (int i = 0; i < LG_STW_NREGS; i++)
+            regs[i] = (uintptr_t)uc.uc_mcontext.gregs[i];
+}
+
+int lg_snapshot_take(const struct lg_snapshot_req *req)
+{
+    struct job j;
+    memset(&j, 0, sizeof j);
+    j.req = req;
+    char *buf = lg_map(WRITE_BUF);
+    j.chunk = lg_map(EDGE_CHUNK * sizeof *j.chunk);
+    if (!buf || !j.chunk) {
+        lg_unmap(buf, WRITE_BUF);
+        lg_unmap(j.chunk, EDGE_CHUNK * sizeof *j.chunk);
+        return -12;
+    }
+    lg_lock(&snapshot_lock);
+    snapshot_seq++;
+    save_own_registers(j.self_regs);
+    lg_modules_refresh();
+    lg_writer_init(&j.w, req->fd, buf, WRITE_BUF);
+    struct lg_snap_header h = {.major = LG_SNAP_MAJOR, .minor = LG_SNAP_MINOR, .header_bytes = sizeof h};
+    memcpy(h.magic, LG_SNAP_MAGIC, 8);
+    lg_writer_put(&j.w, &h, sizeof h);
+    lg_modules_lock();
+    dl_iterate_phdr(in_loader_lock, &j);
+    lg_modules_unlock();
+    int rc = j.rc ? j.rc : lg_writer_flush(&j.w);
+    lg_unlock(&snapshot_lock);
+    lg_unmap(buf, WRITE_BUF);
+    lg_unmap(j.chunk, EDGE_CHUNK * sizeof *j.chunk);
+    return rc;
+}
+
+void lg_snapshot_last_timing(struct lg_snapshot_timing *t)
+{
+    lg_lock(&snapshot_lock);
+    *t = last_timing;
+    lg_unlock(&snapshot_lock);
+}

@@ -1,0 +1,26 @@
+/* The one internal entry point that writes a snapshot: exit today; signal, API, timer
+ * and crash triggers reuse it. Stops the world, scans, writes, resumes. */
+#ifndef LG_SNAPSHOT_H
+#define LG_SNAPSHOT_H
+
+#include <stdint.h>
+
+struct lg_snapshot_req {
+    int fd;              /* where the file goes */
+    uint32_t reason;     /* enum lg_snap_reason */
+    uint32_t signo;
+    uint64_t fault_addr;
+    uintptr_t caller_sp; /* scan the calling thread's stack from here up */
+};
+
+/* Writes a complete snapshot to req->fd. 0 or -errno. Not AS-safe (it stops the
+ * world with signals and reads /proc); serialised by an internal lock. */
+int lg_snapshot_take(const struct lg_snapshot_req *req);
+
+/* Statistics of the last snapshot, for the report header. */
+struct lg_snapshot_timing {
+    uint64_t stop_ns, scan_ns, scanned_bytes, blocks, edges;
+};
+void lg_snapshot_last_timing(struct lg_snapshot_timing *t);
+
+#endif

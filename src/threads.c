@@ -1,0 +1,179 @@
+/* Thread registry and the pthread_create trampoline. */
+#include "threads.h"
+
+#include "arena.h"
+#include "guard.h"
+#include "lock.h"
+#include "maps.h"
+#include "sites.h"
+
+#include <dlfcn.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Records, appended under reg_lock; count published with a release store. */
+static lg_lock_t reg_lock = LG_LOCK_INIT;
+static struct lg_thread *records;
+static uint32_t nrecords;
+
+/* Static TLS geometry from glibc's private symbols, looked up once at init. */
+static size_t tls_static_size, sizeof_pthread;
+
+static __thread uint32_t my_tid __attribute__((tls_model("initial-exec")));
+static __thread struct lg_thread *my_rec __attribute__((tls_model("initial-exec")));
+
+uint32_t lg_threads_tid(void)
+{
+    if (!my_tid)
+        my_tid = (uint32_t)syscall(SYS_gettid);
+    return my_tid;
+}
+
+struct lg_thread *lg_threads_self(void) { return my_rec; }
+uint32_t lg_threads_count(void) { return __atomic_load_n(&nrecords, __ATOMIC_ACQUIRE); }
+struct lg_thread *lg_threads_at(uint32_t i) { return &records[i]; }
+
+struct lg_thread *lg_threads_find(uint32_t tid)
+{
+    uint32_t n = lg_threads_count();
+    for (uint32_t i = n; i-- > 0;) /* newest first: tids are reused */
+        if (records[i].tid == tid && (records[i].flags & LG_T_LIVE))
+            return &records[i];
+    return NULL;
+}
+
+static struct lg_thread *add_record(void)
+{
+    lg_lock(&reg_lock);
+    struct lg_thread *t = NULL;
+    if (nrecords < LG_MAX_THREADS) {
+        t = &records[nrecords];
+        memset(t, 0, sizeof *t);
+        __atomic_store_n(&nrecords, nrecords + 1, __ATOMIC_RELEASE);
+    }
+    lg_unlock(&reg_lock);
+    return t;
+}
+
+static void main_stack(uintptr_t *lo, uintptr_t *hi)
+{
+    struct lg_maps m;
+    *lo = *hi = 0;
+    if (lg_maps_read(&m) < 0)
+        return;
+    const struct lg_map_ent *e = lg_maps_find(&m, (uintptr_t)__builtin_frame_address(0));
+    if (e) {
+        *lo = e->lo;
+        *hi = e->hi;
+    }
+    lg_maps_free(&m);
+}
+
+bool lg_threads_init(void)
+{
+    records = lg_map(LG_MAX_THREADS * sizeof *records);
+    if (!records)
+        return false;
+    size_t align = 0;
+    void (*info)(size_t *, size_t *) = (void (*)(size_t *, size_t *))dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
+    const unsigned *szp = dlsym(RTLD_DEFAULT, "_thread_db_sizeof_pthread");
+    if (info && szp) {
+        info(&tls_static_size, &align);
+        sizeof_pthread = *szp;
+    }
+    struct lg_thread *t = add_record();
+    t->tid = lg_threads_tid();
+    t->flags = LG_T_LIVE | LG_T_MAIN;
+    t->tp = (uintptr_t)pthread_self();
+    main_stack(&t->stack_lo, &t->stack_hi);
+    my_rec = t;
+    lg_sites_set_thread_stack(t->stack_lo, t->stack_hi);
+    return true;
+}
+
+bool lg_threads_tls_range(uintptr_t tp, uintptr_t *lo, uintptr_t *hi)
+{
+    if (!tls_static_size || !tp)
+        return false;
+    *lo = (tp - tls_static_size + sizeof_pthread) & ~(uintptr_t)7;
+    *hi = tp + sizeof_pthread;
+    return true;
+}
+
+struct tramp {
+    void *(*fn)(void *);
+    void *arg;
+    struct lg_thread *rec;
+};
+
+static void on_thread_exit(void *p)
+{
+    struct lg_thread *t = p;
+    __atomic_store_n(&t->flags, (t->flags & ~(uint32_t)LG_T_LIVE) | LG_T_EXITED, __ATOMIC_RELEASE);
+}
+
+static void *trampoline(void *p)
+{
+    struct tramp tr = *(struct tramp *)p;
+    lg_unmap(p, sizeof tr);
+    struct lg_thread *t = tr.rec;
+    pthread_attr_t a;
+    void *addr = NULL;
+    size_t size = 0;
+    LG_ENTER(); /* pthread_getattr_np does not allocate for non-main threads, but be sure */
+    if (!pthread_getattr_np(pthread_self(), &a)) {
+        pthread_attr_getstack(&a, &addr, &size);
+        pthread_attr_destroy(&a);
+    }
+    LG_LEAVE();
+    my_tid = 0;
+    t->tid = lg_threads_tid();
+    t->tp = (uintptr_t)pthread_self();
+    t->stack_lo = (uintptr_t)addr;
+    t->stack_hi = (uintptr_t)addr + size;
+    __atomic_store_n(&t->flags, LG_T_LIVE, __ATOMIC_RELEASE);
+    my_rec = t;
+    lg_sites_set_thread_stack(t->stack_lo, t->stack_hi);
+    void *ret;
+    pthread_cleanup_push(on_thread_exit, t);
+    ret = tr.fn(tr.arg);
+    pthread_cleanup_pop(1);
+    return ret;
+}
+
+int lg_threads_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg,
+                      int (*real_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))
+{
+    struct lg_thread *rec = add_record();
+    struct tramp *tr = rec ? lg_map(sizeof *tr) : NULL;
+    if (!tr)
+        return real_create(th, attr, fn, arg);
+    tr->fn = fn;
+    tr->arg = arg;
+    tr->rec = rec;
+    int rc = real_create(th, attr, trampoline, tr);
+    if (rc) {
+        lg_unmap(tr, sizeof *tr);
+        rec->flags = LG_T_EXITED; /* never ran: nothing to scan */
+        rec->stack_hi = 0;
+    }
+    return rc;
+}
+
+void lg_threads_atfork_child(void)
+{
+    lg_lock_reset(&reg_lock);
+    my_tid = 0;
+    uint32_t n = lg_threads_count();
+    for (uint32_t i = 0; i < n; i++) {
+        struct lg_thread *t = &records[i];
+        if (t == my_rec) {
+            t->tid = lg_threads_tid();
+            continue;
+        }
+        /* Their stacks were copied into the child: memory like an exited thread's. */
+        if (t->flags & LG_T_LIVE)
+            t->flags = (t->flags & ~(uint32_t)LG_T_LIVE) | LG_T_EXITED;
+    }
+}

@@ -1,0 +1,48 @@
+/* The thread registry: stack bounds and thread pointer of every thread, recorded when
+ * it starts (pthread_create is wrapped), plus the per-thread state of a stop. */
+#ifndef LG_THREADS_H
+#define LG_THREADS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define LG_MAX_THREADS 16384
+#define LG_NREGS 23 /* NGREG on x86-64 */
+
+enum { LG_T_LIVE = 1, LG_T_EXITED = 2, LG_T_MAIN = 4 };
+
+struct lg_thread {
+    uint32_t tid;
+    uint32_t flags;
+    uintptr_t stack_lo, stack_hi; /* the usable stack, 0 when unknown */
+    uintptr_t tp;                 /* thread pointer (pthread_self) */
+    /* Stop state, written by the thread's own stop handler. */
+    volatile uint32_t acked;
+    uintptr_t sp;
+    uintptr_t regs[LG_NREGS];
+};
+
+/* Registers the calling (main) thread. */
+bool lg_threads_init(void);
+
+/* The registry: records [0, n). Entries are appended, never removed. */
+struct lg_thread *lg_threads_at(uint32_t i);
+uint32_t lg_threads_count(void);
+struct lg_thread *lg_threads_find(uint32_t tid);
+/* The calling thread's record, or NULL. AS-safe. */
+struct lg_thread *lg_threads_self(void);
+/* The calling thread's id, cached. AS-safe. */
+uint32_t lg_threads_tid(void);
+
+/* pthread_create through a trampoline that registers the new thread. */
+int lg_threads_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg,
+                      int (*real_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *));
+
+/* Static TLS and the thread control block of the thread whose pointer is tp. */
+bool lg_threads_tls_range(uintptr_t tp, uintptr_t *lo, uintptr_t *hi);
+
+/* After fork: the calling thread is the only one alive, with a new tid. */
+void lg_threads_atfork_child(void);
+
+#endif

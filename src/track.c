@@ -1,0 +1,64 @@
+/* Allocation bookkeeping: guard, lazy init, stack capture, block table. */
+#include "track.h"
+
+#include "blocks.h"
+#include "guard.h"
+#include "init.h"
+#include "sites.h"
+#include "threads.h"
+
+#include <stdint.h>
+
+/* Sequence numbers are handed to threads in batches so the hot path does not
+ * bounce one shared counter between cores. */
+#define SEQ_BATCH 256
+static uint64_t seq_global;
+static __thread uint64_t seq_next __attribute__((tls_model("initial-exec")));
+static __thread uint64_t seq_end __attribute__((tls_model("initial-exec")));
+
+static inline uint64_t next_seq(void)
+{
+    if (seq_next == seq_end) {
+        seq_next = __atomic_fetch_add(&seq_global, SEQ_BATCH, __ATOMIC_RELAXED) + 1;
+        seq_end = seq_next + SEQ_BATCH;
+    }
+    return seq_next++;
+}
+
+static inline bool ready(void)
+{
+    if (__builtin_expect(lg_state == LG_READY, 1))
+        return !lg_busy;
+    if (lg_state == LG_UNINIT && !lg_busy)
+        lg_init();
+    return lg_state == LG_READY && !lg_busy;
+}
+
+void *lg_track_alloc(void *p, size_t size)
+{
+    if (!p || !ready())
+        return p;
+    LG_ENTER();
+    struct lg_block b = {.addr = (uintptr_t)p, .size = size, .seq = next_seq(),
+                         .site = lg_sites_capture(), .tid = lg_threads_tid()};
+    if (!lg_blocks_insert(&b))
+        lg_disable("out of memory for the block table");
+    LG_LEAVE();
+    return p;
+}
+
+bool lg_track_free(void *p)
+{
+    if (!p || lg_state != LG_READY)
+        return false;
+    return lg_blocks_remove((uintptr_t)p, NULL);
+}
+
+bool lg_track_take(void *p, struct lg_block *saved)
+{
+    if (!p || lg_state != LG_READY)
+        return false;
+    return lg_blocks_remove((uintptr_t)p, saved);
+}
+
+void lg_track_restore(const struct lg_block *saved) { lg_blocks_insert(saved); }
