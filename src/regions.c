@@ -41,7 +41,12 @@ void lg_regions_init(void)
             !(e->flags & (LG_MAP_FILE | LG_MAP_STACK | LG_MAP_HEAP | LG_MAP_SPECIAL)))
             add_locked(e->lo, e->hi, LG_REGION_EARLY);
     }
+    /* Our own two mappings are in that list: the region array and the maps buffer. */
+    uintptr_t own_lo = (uintptr_t)regions, own_hi = own_lo + MAX_REGIONS * sizeof *regions;
+    uintptr_t buf_lo = (uintptr_t)m.ent, buf_hi = buf_lo + m.cap * sizeof *m.ent;
     lg_maps_free(&m);
+    lg_regions_remove(own_lo, (own_hi + 4095) & ~(uintptr_t)4095);
+    lg_regions_remove(buf_lo, (buf_hi + 4095) & ~(uintptr_t)4095);
 }
 
 void lg_regions_add(uintptr_t lo, uintptr_t hi, uint32_t kind)

@@ -76,11 +76,23 @@ static void module_roots(struct lg_roots *r, const struct lg_maps *m)
     }
 }
 
+/* A loaded object's .bss beyond its file shows up as an anonymous mapping; it is
+ * scanned once, as the module's global root. */
+static bool inside_module(uintptr_t lo, uintptr_t hi)
+{
+    for (struct lg_module *mod = lg_modules_list(); mod; mod = mod->next)
+        if (!(mod->flags & LG_MOD_UNLOADED) && lo < mod->hi && mod->lo < hi)
+            return true;
+    return false;
+}
+
 static void region_roots(struct lg_roots *r, const struct lg_maps *m)
 {
     uint32_t n = lg_regions_count();
     for (uint32_t i = 0; i < n; i++) {
         const struct lg_region *g = lg_regions_at(i);
+        if (g->kind == LG_REGION_EARLY && inside_module(g->lo, g->hi))
+            continue;
         add_clipped(r, m, LG_ROOT_MMAP, g->lo, g->hi, g->kind, 0, LG_MAP_W);
     }
 }

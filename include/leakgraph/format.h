@@ -167,6 +167,8 @@ struct lg_snap_stats {
     uint64_t stop_ns;       /* time to stop the world */
     uint64_t scan_ns;       /* time to scan roots and blocks */
     uint64_t scanned_bytes;
+    uint64_t table_bytes;   /* block table slots mapped now: the per-block overhead */
+    uint64_t live_blocks;
 };
 
 enum lg_snap_end_flags {

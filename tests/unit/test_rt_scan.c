@@ -1,0 +1,166 @@
+/* The scanner: radix sort, block lookup (start, interior, one past the end, size 0,
+ * large blocks), the glibc arena-word filter and the heuristics. */
+#include "scan.h"
+
+#include "blocks.h"
+#include "writer.h"
+
+#include <criterion/criterion.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+Test(scan, radix_sort_orders_by_address)
+{
+    enum { N = 100000 };
+    struct lg_block *b = calloc(N, sizeof *b);
+    srand(1);
+    for (int i = 0; i < N; i++)
+        b[i].addr = ((uint64_t)rand() << 20) ^ (uint64_t)rand();
+    cr_assert(lg_scan_sort(b, N));
+    for (int i = 1; i < N; i++)
+        cr_assert_leq(b[i - 1].addr, b[i].addr);
+    free(b);
+}
+
+static struct lg_scan make_scan(struct lg_block *b, size_t n)
+{
+    struct lg_scan s;
+    memset(&s, 0, sizeof s);
+    for (size_t i = 0; i < n; i++)
+        lg_blocks_insert(&b[i]);
+    lg_blocks_lock_all();
+    cr_assert(lg_scan_prepare(&s, NULL));
+    lg_blocks_unlock_all();
+    return s;
+}
+
+static void drop(struct lg_block *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        lg_blocks_remove(b[i].addr, NULL);
+}
+
+Test(scan, lookup_rules)
+{
+    struct lg_block b[] = {
+        {.addr = 0x100000, .size = 32}, {.addr = 0x100030, .size = 0},
+        {.addr = 0x100040, .size = 16}, {.addr = 0x200000, .size = 1 << 20}, /* large */
+    };
+    struct lg_scan s = make_scan(b, 4);
+    cr_assert_eq(lg_scan_lookup(&s, 0x100000), 0);
+    cr_assert_eq(lg_scan_lookup(&s, 0x10001f), 0, "interior");
+    cr_assert_eq(lg_scan_lookup(&s, 0x100020), -1, "one past the end is not a reference");
+    cr_assert_eq(lg_scan_lookup(&s, 0x100030), 1, "size 0: the start counts");
+    cr_assert_eq(lg_scan_lookup(&s, 0x100031), -1);
+    cr_assert_eq(lg_scan_lookup(&s, 0x10004f), 2);
+    cr_assert_eq(lg_scan_lookup(&s, 0x200000 + 777777), 3, "interior of a large block");
+    cr_assert_eq(lg_scan_lookup(&s, 0x300000), -1);
+    cr_assert_eq(lg_scan_lookup(&s, 0x50), -1);
+    lg_scan_release(&s);
+    drop(b, 4);
+}
+
+struct sink {
+    struct lg_snap_edge e[64];
+    int n;
+};
+
+static void collect(void *ctx, const struct lg_snap_edge *e)
+{
+    struct sink *k = ctx;
+    if (k->n < 64)
+        k->e[k->n++] = *e;
+}
+
+Test(scan, edges_from_real_memory)
+{
+    /* Real heap blocks, so the arena-word filter can ask glibc for usable sizes. */
+    void **a = malloc(64), **b = malloc(64);
+    char *str = malloc(100);
+    memset(a, 0, 64);
+    memset(b, 0, 64);
+    a[0] = b;            /* start pointer */
+    a[1] = str + 10;     /* interior */
+    a[2] = (char *)b + 64; /* one past the end: no edge */
+    struct lg_block blk[] = {{.addr = (uintptr_t)a, .size = 64}, {.addr = (uintptr_t)b, .size = 64},
+                             {.addr = (uintptr_t)str, .size = 100}};
+    struct lg_scan s = make_scan(blk, 3);
+    struct sink k = {.n = 0};
+    s.emit = collect;
+    s.ctx = &k;
+    lg_scan_blocks(&s);
+    cr_assert_eq(k.n, 2);
+    cr_assert_eq(k.e[0].to_off, 0);
+    cr_assert_eq(k.e[0].from_off, 0);
+    cr_assert_eq(k.e[1].to_off, 10);
+    cr_assert_eq(k.e[1].from_off, 8);
+    cr_assert_eq(k.e[1].heur, LG_HEUR_NONE);
+    lg_scan_release(&s);
+    drop(blk, 3);
+    free(a);
+    free(b);
+    free(str);
+}
+
+Test(scan, newarray_and_length64_heuristics)
+{
+    uint64_t *arr = malloc(8 + 5 * 16); /* new T[5], sizeof(T) == 16: count cookie first */
+    arr[0] = 5;
+    uint64_t *len = malloc(8 + 40); /* length64: first word = size - 8 */
+    len[0] = 40;
+    uintptr_t words[2] = {(uintptr_t)(arr + 1), (uintptr_t)(len + 1)};
+    struct lg_block blk[] = {{.addr = (uintptr_t)arr, .size = 8 + 5 * 16}, {.addr = (uintptr_t)len, .size = 48}};
+    struct lg_scan s = make_scan(blk, 2);
+    struct sink k = {.n = 0};
+    s.emit = collect;
+    s.ctx = &k;
+    lg_scan_range(&s, (uintptr_t)words, (uintptr_t)(words + 2), 0, 0);
+    cr_assert_eq(k.n, 2);
+    cr_assert_eq(k.e[0].heur, LG_HEUR_NEWARRAY);
+    cr_assert_eq(k.e[1].heur, LG_HEUR_LENGTH64);
+    lg_scan_release(&s);
+    drop(blk, 2);
+    free(arr);
+    free(len);
+}
+
+Test(scan, arena_word_is_ignored)
+{
+    char *p = malloc(24);
+    size_t usable = malloc_usable_size(p);
+    uintptr_t word = (uintptr_t)p + usable - 8; /* what glibc's bins hold */
+    struct lg_block blk[] = {{.addr = (uintptr_t)p, .size = usable}};
+    struct lg_scan s = make_scan(blk, 1);
+    struct sink k = {.n = 0};
+    s.emit = collect;
+    s.ctx = &k;
+    lg_scan_word(&s, word, 0, 0);
+    cr_assert_eq(k.n, 0, "p + usable - 8 is glibc's bookkeeping, not a reference");
+    lg_scan_word(&s, (uintptr_t)p + 8, 0, 0);
+    cr_assert_eq(k.n, 1);
+    lg_scan_release(&s);
+    drop(blk, 1);
+    free(p);
+}
+
+Test(writer, buffers_and_pads)
+{
+    char path[] = "/tmp/lgwriterXXXXXX";
+    int fd = mkstemp(path);
+    char buf[16];
+    struct lg_writer w;
+    lg_writer_init(&w, fd, buf, sizeof buf);
+    lg_writer_put(&w, "abcdefghijklmnopqrstuvwxyz", 26); /* larger than the buffer */
+    lg_writer_pad8(&w);
+    cr_assert_eq(w.off, 32);
+    cr_assert_eq(lg_writer_flush(&w), 0);
+    cr_assert_eq(lseek(fd, 0, SEEK_END), 32);
+    close(fd);
+    unlink(path);
+    int bad = -1;
+    lg_writer_init(&w, bad, buf, sizeof buf);
+    lg_writer_put(&w, "x", 1);
+    cr_assert_neq(lg_writer_flush(&w), 0, "errors are reported, not swallowed");
+}
