@@ -28,13 +28,16 @@ static unsigned file_counter;
 
 void lg_exitreport_atfork_child(void) { file_counter = 0; }
 
-/* Copies path into out, replacing %p with the pid. */
+/* Copies path into out, replacing %p with the pid and %% with %. */
 static void expand(const char *path, char *out, unsigned cap)
 {
     unsigned n = 0;
     for (const char *p = path; *p && n + 24 < cap; p++) {
         if (p[0] == '%' && p[1] == 'p') {
             n += (unsigned)lg_fmt_async(out + n, cap - n, "%d", (int)getpid());
+            p++;
+        } else if (p[0] == '%' && p[1] == '%') {
+            out[n++] = '%';
             p++;
         } else {
             out[n++] = *p;
@@ -202,9 +205,19 @@ static void flush_stdout(void)
     }
 }
 
+static void log_timing(void)
+{
+    struct lg_snapshot_timing t;
+    lg_snapshot_last_timing(&t);
+    lg_log(LG_LOG_INFO, "exit snapshot: %lu blocks, %lu references; stop %lu us, scan %lu us (%lu KiB scanned)",
+           (unsigned long)t.blocks, (unsigned long)t.edges, (unsigned long)(t.stop_ns / 1000),
+           (unsigned long)(t.scan_ns / 1000), (unsigned long)(t.scanned_bytes >> 10));
+}
+
 void lg_exitreport_run(uintptr_t caller_sp)
 {
-    if (lg_state != LG_READY || !lg_opt.report)
+    /* snapshot= alone (report=0) still keeps the snapshot, unanalysed. */
+    if (lg_state != LG_READY || (!lg_opt.report && !lg_opt.snapshot[0]))
         return;
     static char snap[4200];
     lg_busy++;
@@ -227,6 +240,11 @@ void lg_exitreport_run(uintptr_t caller_sp)
     if (rc) {
         lg_log(LG_LOG_ERROR, "writing the snapshot %s failed (error %d); no leak report", snap, -rc);
         unlink(snap);
+        lg_busy--;
+        return;
+    }
+    log_timing();
+    if (!lg_opt.report) {
         lg_busy--;
         return;
     }

@@ -115,6 +115,10 @@ static void init_once(void)
     lg_options_defaults(&lg_opt);
     lg_options_parse(&lg_opt, getenv("LEAKGRAPH_OPTIONS"));
     lg_log_set_verbosity((int)lg_opt.verbosity);
+    if (lg_opt.error_exitcode < 0 || lg_opt.error_exitcode > 255) {
+        lg_log(LG_LOG_WARN, "error_exitcode=%ld is not an exit status (0-255); ignored", lg_opt.error_exitcode);
+        lg_opt.error_exitcode = 0;
+    }
     real_usable_size = (size_t(*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
     if (!lg_opt.follow_children)
         strip_preload();

@@ -3,6 +3,7 @@
 
 #include "arena.h"
 #include "modules.h"
+#include "options.h"
 #include "regions.h"
 #include "threads.h"
 
@@ -92,6 +93,8 @@ static void region_roots(struct lg_roots *r, const struct lg_maps *m)
     for (uint32_t i = 0; i < n; i++) {
         const struct lg_region *g = lg_regions_at(i);
         if (g->kind == LG_REGION_EARLY && inside_module(g->lo, g->hi))
+            continue;
+        if (g->kind == LG_REGION_MMAP && !lg_opt.scan_mmap)
             continue;
         add_clipped(r, m, LG_ROOT_MMAP, g->lo, g->hi, g->kind, 0, LG_MAP_W);
     }
