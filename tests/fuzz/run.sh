@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Fuzzes the snapshot reader (and the classifier behind it) with libFuzzer for about
+# LGT_FUZZ_SECONDS (default 60) seconds. Usage: tests/fuzz/run.sh OUTDIR. Exits non-zero
+# when the fuzzer finds a crash, a leak or undefined behaviour (reproducer in OUTDIR).
+set -euo pipefail
+out=${1:?usage: tests/fuzz/run.sh OUTDIR}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cc=${FUZZ_CC:-clang-14}
+seconds=${LGT_FUZZ_SECONDS:-60}
+mkdir -p "$out/corpus" "$out/artifacts"
+common=(-std=c11 -D_GNU_SOURCE -g -O1 -I"$root/include" -I"$root/tools" -I"$root/tests/unit")
+tool_srcs=("$root"/tools/{reader,xalloc,mark,scc,classify}.c)
+
+"$cc" "${common[@]}" -o "$out/gen_seeds" "$root/tests/fuzz/gen_seeds.c"
+"$out/gen_seeds" "$out/corpus"
+"$cc" "${common[@]}" -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -o "$out/fuzz_reader" "$root/tests/fuzz/fuzz_reader.c" "${tool_srcs[@]}"
+
+echo "fuzzing the snapshot reader for ${seconds}s (corpus: $out/corpus)"
+"$out/fuzz_reader" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
+    -timeout=10 -artifact_prefix="$out/artifacts/" -print_final_stats=1 "$out/corpus"

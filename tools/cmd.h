@@ -1,0 +1,27 @@
+/* The subcommands. Each takes argv after the subcommand name (argv[0] is the name) and
+ * returns the process exit status. */
+#ifndef LGT_CMD_H
+#define LGT_CMD_H
+
+#include <stdio.h>
+
+struct lgt_analyze_args {
+    const char *snapshot;
+    const char *json;        /* NULL: none */
+    const char *log_file;    /* NULL: stderr */
+    const char *show;        /* --show-leak-kinds */
+    const char *errors_for;  /* --errors-for-leak-kinds */
+    long long error_exitcode;
+    int cycles_only;
+};
+
+int lgt_cmd_analyze(int argc, char **argv);
+int lgt_cmd_cycles(int argc, char **argv);
+int lgt_cmd_run(int argc, char **argv);
+/* Parses analyze's (and cycles') arguments into *a: -1 to go on, else an exit status. */
+int lgt_cmd_analyze_parse(int argc, char **argv, struct lgt_analyze_args *a, const char *cmd,
+                          void (*help)(FILE *));
+/* The analysis behind analyze and cycles. */
+int lgt_cmd_analyze_execute(const struct lgt_analyze_args *a);
+
+#endif

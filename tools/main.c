@@ -1,0 +1,66 @@
+/* The leakgraph command: subcommand dispatch, --help and --version. Everything else lives
+ * in cmd_*.c. */
+#include "cmd.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_options.h"
+#include "hint.h"
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *what;
+} commands[] = {
+    {"run", lgt_cmd_run, "run a program with the tracer preloaded; leak report at exit"},
+    {"analyze", lgt_cmd_analyze, "classify a snapshot's heap and report leaks"},
+    {"cycles", lgt_cmd_cycles, "list the reference cycles among the lost blocks"},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out)
+{
+    fputs("usage: leakgraph COMMAND [OPTIONS] ...\n"
+          "A leak and cycle tracer for C/C++ programs (Valgrind's leak kinds, with cycles).\n\n"
+          "Commands:\n", out);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].what);
+    fputs("\n  leakgraph run [OPTIONS] [--] PROG [ARGS...]\n"
+          "  leakgraph analyze SNAPSHOT [--json FILE] [--log-file FILE] [--show-leak-kinds=K]\n"
+          "                    [--errors-for-leak-kinds=K] [--error-exitcode=N]\n"
+          "  leakgraph cycles SNAPSHOT [--json FILE]\n"
+          "  leakgraph --version\n\n"
+          "Options of 'run' (also LEAKGRAPH_OPTIONS=name=value:name=value):\n", out);
+    lgt_cli_print_options(out);
+    fputs("\nSee 'leakgraph COMMAND --help' for each command.\n", out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help"))
+        return usage(stdout), 0;
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V"))
+        return puts("leakgraph " LG_VERSION), 0;
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (!strcmp(cmd, commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
+    const char *names[NCOMMANDS + 2];
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        names[i] = commands[i].name;
+    names[NCOMMANDS] = "help";
+    names[NCOMMANDS + 1] = "version";
+    if (cmd[0] == '-')
+        return lgt_cli_unknown(cmd, names + NCOMMANDS, 2, NULL);
+    const char *hint = lgt_hint_closest(cmd, names, NCOMMANDS);
+    fprintf(stderr, "leakgraph: unknown command '%s'", cmd);
+    if (hint)
+        fprintf(stderr, "; did you mean '%s'?", hint);
+    fputs(" see 'leakgraph --help'\n", stderr);
+    return 2;
+}

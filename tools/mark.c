@@ -1,0 +1,90 @@
+/* Mark phases 1 (definite references → still reachable) and 2 (any reference from a root
+ * or a reached block → possibly lost, transitively). Unreached blocks are left for classify. */
+#include "mark.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+void lgt_stack_push(struct lgt_stack *s, uint32_t b)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 1024;
+        s->v = lgt_xrealloc(s->v, s->cap, sizeof *s->v);
+    }
+    s->v[s->n++] = b;
+}
+
+/* ---- graph ---- */
+
+/* Counting sort of the edges by source block. */
+void lgt_mark_graph_build(const struct lgt_heap *h, struct lgt_graph *g)
+{
+    g->nblocks = h->nblocks;
+    g->edges = h->edges;
+    g->first = lgt_xcalloc(h->nblocks + 1, sizeof *g->first);
+    g->idx = lgt_xcalloc(h->nedges, sizeof *g->idx);
+    for (size_t i = 0; i < h->nedges; i++)
+        g->first[h->edges[i].from + 1]++;
+    for (size_t b = 0; b < h->nblocks; b++)
+        g->first[b + 1] += g->first[b];
+    size_t *fill = lgt_xmalloc((h->nblocks + 1) * sizeof *fill);
+    memcpy(fill, g->first, (h->nblocks + 1) * sizeof *fill);
+    for (size_t i = 0; i < h->nedges; i++)
+        g->idx[fill[h->edges[i].from]++] = (uint32_t)i;
+    free(fill);
+}
+
+void lgt_mark_graph_free(struct lgt_graph *g)
+{
+    free(g->first);
+    free(g->idx);
+    memset(g, 0, sizeof *g);
+}
+
+int lgt_mark_is_definite(const struct lg_snap_edge *e)
+{
+    return e->to_off == 0 || e->heur != LG_HEUR_NONE;
+}
+
+/* ---- the flood ---- */
+
+/* Marks the unreached target of e with kind and queues it; definite_only filters edges. */
+static void visit(const struct lg_snap_edge *e, int definite_only, uint8_t kind,
+                  uint8_t *kinds, struct lgt_stack *st)
+{
+    if (kinds[e->to] != LGT_KIND_UNREACHED || (definite_only && !lgt_mark_is_definite(e)))
+        return;
+    kinds[e->to] = kind;
+    lgt_stack_push(st, e->to);
+}
+
+static void drain(const struct lgt_graph *g, int definite_only, uint8_t kind, uint8_t *kinds,
+                  struct lgt_stack *st)
+{
+    while (st->n) {
+        uint32_t b = st->v[--st->n];
+        for (size_t k = g->first[b]; k < g->first[b + 1]; k++)
+            visit(&g->edges[g->idx[k]], definite_only, kind, kinds, st);
+    }
+}
+
+void lgt_mark_run(const struct lgt_heap *h, const struct lgt_graph *g, uint8_t *kinds)
+{
+    struct lgt_stack st = {0};
+    memset(kinds, LGT_KIND_UNREACHED, h->nblocks);
+    /* Phase 1: chains of start pointers (or heuristic-accepted interior pointers). */
+    for (size_t i = 0; i < h->nroot_edges; i++)
+        visit(&h->root_edges[i], 1, LGT_KIND_STILL_REACHABLE, kinds, &st);
+    drain(g, 1, LGT_KIND_STILL_REACHABLE, kinds, &st);
+    /* Phase 2: any other reference from a root or a reached block. */
+    for (size_t i = 0; i < h->nroot_edges; i++)
+        visit(&h->root_edges[i], 0, LGT_KIND_POSSIBLY_LOST, kinds, &st);
+    for (size_t b = 0; b < h->nblocks; b++)
+        if (kinds[b] == LGT_KIND_STILL_REACHABLE)
+            for (size_t k = g->first[b]; k < g->first[b + 1]; k++)
+                visit(&g->edges[g->idx[k]], 0, LGT_KIND_POSSIBLY_LOST, kinds, &st);
+    drain(g, 0, LGT_KIND_POSSIBLY_LOST, kinds, &st);
+    free(st.v);
+}
