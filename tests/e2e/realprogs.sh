@@ -166,7 +166,9 @@ if have bash; then
     queue bash rp bash setup_bash - "$P" script.sh
 fi
 if have make; then
-    queue make rp make setup_make - "$P"
+    # --no-print-directory: under 'make check' MAKELEVEL is set and make would print
+    # its (different) working directory in each run.
+    queue make rp make setup_make - "$P" --no-print-directory
 fi
 
 wait
