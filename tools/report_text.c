@@ -147,12 +147,14 @@ static void summary(FILE *out, const struct lgt_report *r)
             num(a, c->cyclic_total.bytes), num(b, c->cyclic_total.blocks), c->ncycles);
     if (r->heap->has_stats) {
         const struct lg_snap_stats *s = &r->heap->stats;
-        /* Block-table bytes per live block when the runtime reports them, else all metadata. */
-        uint64_t meta = s->live_blocks ? s->table_bytes : s->meta_bytes;
-        uint64_t live = s->live_blocks ? s->live_blocks : r->heap->nblocks;
-        fprintf(out, "==%u==  (%" PRIu64 " bytes of tracer metadata per live block; snapshot:"
-                " stop %.1f ms, scan %.1f ms)\n", pid, meta / (live ? live : 1), s->stop_ns / 1e6,
-                s->scan_ns / 1e6);
+        /* The block table's cost per block only means something once the table is
+         * past its fixed initial size; small heaps get the totals. */
+        char per[64] = "";
+        if (s->live_blocks >= 1000)
+            snprintf(per, sizeof per, ", block table %" PRIu64 " bytes per live block",
+                     s->table_bytes / s->live_blocks);
+        fprintf(out, "==%u==  (tracer: %" PRIu64 " KiB of metadata mapped%s; snapshot: stop %.1f ms,"
+                " scan %.1f ms)\n", pid, s->meta_bytes >> 10, per, s->stop_ns / 1e6, s->scan_ns / 1e6);
     }
 }
 
