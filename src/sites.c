@@ -21,6 +21,12 @@ static lg_lock_t insert_lock = LG_LOCK_INIT;
 static struct lg_site *all_sites;
 static uint32_t nsites;
 
+/* A per-thread direct-mapped cache of recently seen sites: hot allocation stacks
+ * then cost no access to the shared bucket array. Sites are immortal, so a cached
+ * pointer never dangles. Reset in fork children is unnecessary for the same reason. */
+#define TCACHE 2048
+static __thread const struct lg_site *tcache[TCACHE] __attribute__((tls_model("initial-exec")));
+
 /* The thread's stack bounds, for the frame-pointer walk. Initial-exec TLS. */
 static __thread uintptr_t stack_lo __attribute__((tls_model("initial-exec")));
 static __thread uintptr_t stack_hi __attribute__((tls_model("initial-exec")));
@@ -41,15 +47,19 @@ void lg_sites_set_thread_stack(uintptr_t lo, uintptr_t hi)
     stack_hi = hi;
 }
 
+/* Independent multiplies per position (no dependency chain through the loop), one
+ * final mix; collisions are resolved by comparing the stacks. */
 static uint64_t hash_pcs(const uintptr_t *pc, uint32_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ull ^ n;
+    uint64_t a = 0x9E3779B97F4A7C15ull ^ n, b = 0;
     for (uint32_t i = 0; i < n; i++) {
-        h ^= pc[i];
-        h *= 0x100000001b3ull;
-        h ^= h >> 32;
+        a += pc[i] * (0xff51afd7ed558ccdull + 2 * i);
+        b ^= pc[i] << (i & 31);
     }
-    return h;
+    a ^= b;
+    a ^= a >> 33;
+    a *= 0xc4ceb9fe1a85ec53ull;
+    return a ^ (a >> 29);
 }
 
 static const struct lg_site *find(const struct lg_site *s, uint64_t h, const uintptr_t *pc, uint32_t n)
@@ -65,10 +75,15 @@ uint32_t lg_sites_intern(const uintptr_t *pc, uint32_t n)
     if (!buckets)
         return 0;
     uint64_t h = hash_pcs(pc, n);
+    const struct lg_site *c = tcache[(h >> 40) & (TCACHE - 1)];
+    if (c && c->hash == h && c->depth == n && !memcmp(c->pc, pc, n * sizeof *pc))
+        return c->id;
     struct lg_site **b = &buckets[h & (NBUCKETS - 1)];
     const struct lg_site *s = find(__atomic_load_n(b, __ATOMIC_ACQUIRE), h, pc, n);
-    if (s)
+    if (s) {
+        tcache[(h >> 40) & (TCACHE - 1)] = s;
         return s->id;
+    }
     lg_lock(&insert_lock);
     s = find(*b, h, pc, n);
     if (!s) {
