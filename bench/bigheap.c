@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct node {
     struct node *a, *b;     /* tree children, or ring successor in a */
@@ -39,6 +40,10 @@ static uint64_t rnd(void)
 static __attribute__((noinline)) struct node *new_tree_node(struct node *up)
 {
     struct node *n = malloc(100);
+    /* Zero the unused tail: under glibc it is carved from the previous subtree's freed
+     * index array, whose stale pointers would (rightly) keep a dropped subtree
+     * reachable; Valgrind's and LSan's allocators never reuse memory that way. */
+    memset(n, 0, 100);
     n->a = n->b = NULL;
     n->up = up;
     n->val = rnd();
@@ -48,6 +53,10 @@ static __attribute__((noinline)) struct node *new_tree_node(struct node *up)
 static __attribute__((noinline)) struct node *new_ring_node(void)
 {
     struct node *n = malloc(100);
+    /* Zero the unused tail: under glibc it is carved from the previous subtree's freed
+     * index array, whose stale pointers would (rightly) keep a dropped subtree
+     * reachable; Valgrind's and LSan's allocators never reuse memory that way. */
+    memset(n, 0, 100);
     n->a = n->b = n->up = NULL;
     n->val = rnd();
     return n;
@@ -67,6 +76,11 @@ static __attribute__((noinline)) struct node *build_tree(size_t n, uint64_t *sum
         if (i & 1) parent->a = q[i]; else parent->b = q[i];
     }
     struct node *root = q[0];
+    /* Clear before freeing: glibc hands this chunk to the next allocation (printf's
+     * stdout buffer, at the end), and its stale node pointers would keep a dropped
+     * subtree reachable in this process, though not under Valgrind's or LSan's
+     * allocators, which do not reuse it. */
+    explicit_bzero(q, n * sizeof *q); /* memset before free is a dead store to gcc */
     free(q);
     return root;
 }

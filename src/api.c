@@ -5,6 +5,7 @@
 #include "guard.h"
 #include "init.h"
 #include "leakgraph/format.h"
+#include "sites.h"
 #include "snapshot.h"
 
 #include <errno.h>
@@ -28,7 +29,7 @@ LG_EXPORT int leakgraph_snapshot(const char *path)
     int rc = fd;
     if (fd >= 0) {
         struct lg_snapshot_req req = {.fd = fd, .reason = LG_REASON_API,
-                                      .caller_sp = (uintptr_t)__builtin_frame_address(0)};
+                                      .caller_sp = lg_sites_program_sp((uintptr_t)__builtin_frame_address(0))};
         rc = lg_snapshot_take(&req);
         close(fd);
     }

@@ -18,15 +18,19 @@ static char *arena_cur, *arena_end;
 
 static size_t page_round(size_t len) { return (len + 4095) & ~(size_t)4095; }
 
-void *lg_map(size_t len)
+static void *map_flags(size_t len, int extra)
 {
     len = page_round(len);
-    long p = syscall(SYS_mmap, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    long p = syscall(SYS_mmap, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | extra, -1, 0);
     if (p < 0 && p > -4096)
         return NULL;
     __atomic_add_fetch(&mapped_bytes, len, __ATOMIC_RELAXED);
     return (void *)p;
 }
+
+void *lg_map(size_t len) { return map_flags(len, MAP_NORESERVE); }
+
+void *lg_map_populated(size_t len) { return map_flags(len, len >= (1u << 20) ? MAP_POPULATE : 0); }
 
 void lg_unmap(void *p, size_t len)
 {

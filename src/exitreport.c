@@ -8,6 +8,7 @@
 #include "leakgraph/format.h"
 #include "log.h"
 #include "options.h"
+#include "sites.h"
 #include "snapshot.h"
 
 #include <dlfcn.h>
@@ -234,7 +235,7 @@ void lg_exitreport_run(uintptr_t caller_sp)
         lg_busy--;
         return;
     }
-    struct lg_snapshot_req req = {.fd = fd, .reason = LG_REASON_EXIT, .caller_sp = caller_sp};
+    struct lg_snapshot_req req = {.fd = fd, .reason = LG_REASON_EXIT, .caller_sp = lg_sites_program_sp(caller_sp)};
     int rc = lg_snapshot_take(&req);
     close(fd);
     if (rc) {

@@ -137,7 +137,11 @@ static void live_thread(struct lg_roots *r, const struct lg_maps *m, uint32_t ti
     }
     t->stack_lo = lo;
     t->stack_hi = hi;
-    uintptr_t from = sp ? (sp - RED_ZONE > lo ? sp - RED_ZONE : lo) : lo;
+    /* A stopped thread may be in a leaf function using the red zone below its SP;
+     * the calling thread is suspended at calls only, and starts where the program's
+     * frames start. */
+    uintptr_t red = (flags & LG_THR_SELF) ? 0 : RED_ZONE;
+    uintptr_t from = sp ? (sp - red > lo ? sp - red : lo) : lo;
     add_clipped(r, m, LG_ROOT_STACK, from, hi, tid, 0, LG_MAP_W);
     if (reg && lg_threads_tls_range(reg->tp, &t->tls_lo, &t->tls_hi))
         add_clipped(r, m, LG_ROOT_TLS, t->tls_lo, t->tls_hi, tid, 0, LG_MAP_W);

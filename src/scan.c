@@ -13,7 +13,7 @@ bool lg_scan_sort(struct lg_block *b, size_t n)
 {
     if (n < 2)
         return true;
-    struct lg_block *tmp = lg_map(n * sizeof *tmp);
+    struct lg_block *tmp = lg_map_populated(n * sizeof *tmp);
     uint32_t *count = lg_map(65536 * sizeof *count);
     if (!tmp || !count) {
         lg_unmap(tmp, n * sizeof *tmp);
@@ -79,8 +79,8 @@ static bool build_index(struct lg_scan *s)
     while (slots < entries * 2)
         slots *= 2;
     s->gmask = slots - 1;
-    s->gkey = lg_map(slots * sizeof *s->gkey);
-    s->gval = lg_map(slots * sizeof *s->gval);
+    s->gkey = lg_map_populated(slots * sizeof *s->gkey);
+    s->gval = lg_map_populated(slots * sizeof *s->gval);
     s->large = lg_map((s->n + 1) * sizeof *s->large);
     if (!s->gkey || !s->gval || !s->large)
         return false;
@@ -106,7 +106,7 @@ bool lg_scan_prepare(struct lg_scan *s, const struct lg_maps *maps)
         struct lg_blocks_stats st;
         lg_blocks_stats(&st, true);
         s->cap = st.live_blocks + slack;
-        s->blocks = lg_map(s->cap * sizeof *s->blocks);
+        s->blocks = lg_map_populated(s->cap * sizeof *s->blocks);
         if (!s->blocks)
             return false;
         s->n = lg_blocks_copy_locked(s->blocks, s->cap);

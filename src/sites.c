@@ -3,8 +3,11 @@
 #include "sites.h"
 
 #include "arena.h"
+#include "leakgraph/format.h"
 #include "lock.h"
+#include "modules.h"
 
+#define UNW_LOCAL_ONLY /* the _UL* local-unwinding symbols of libunwind.so.8 */
 #include <libunwind.h>
 #include <string.h>
 
@@ -147,3 +150,29 @@ const struct lg_site *lg_sites_first(void) { return __atomic_load_n(&all_sites, 
 uint32_t lg_sites_count(void) { return __atomic_load_n(&nsites, __ATOMIC_ACQUIRE); }
 
 void lg_sites_atfork_child(void) { lg_lock_reset(&insert_lock); }
+
+static bool in_ldso(uintptr_t ip)
+{
+    for (struct lg_module *m = lg_modules_list(); m; m = m->next)
+        if ((m->flags & LG_MOD_LDSO) && ip >= m->lo && ip < m->hi)
+            return true;
+    return false;
+}
+
+/* At exit our destructor runs inside ld.so's _dl_fini, whose frame holds stale words
+ * from the program's earlier deep calls; Valgrind checks after _dl_fini returned. */
+uintptr_t lg_sites_program_sp(uintptr_t fallback)
+{
+    unw_context_t uc;
+    unw_cursor_t c;
+    if (unw_getcontext(&uc) < 0 || unw_init_local(&c, &uc) < 0)
+        return fallback;
+    for (int depth = 0; depth < 64 && unw_step(&c) > 0; depth++) {
+        unw_word_t ip = 0, sp = 0;
+        unw_get_reg(&c, UNW_REG_IP, &ip);
+        unw_get_reg(&c, UNW_REG_SP, &sp);
+        if ((ip < self_lo || ip >= self_hi) && !in_ldso(ip))
+            return sp;
+    }
+    return fallback;
+}

@@ -35,4 +35,9 @@ void lg_sites_set_thread_stack(uintptr_t lo, uintptr_t hi);
 
 void lg_sites_atfork_child(void);
 
+/* The stack pointer of the first caller outside the tracer and the dynamic loader:
+ * where the program's own frames begin. Uses libunwind; not for signal handlers.
+ * Returns fallback when it cannot tell. */
+uintptr_t lg_sites_program_sp(uintptr_t fallback);
+
 #endif
