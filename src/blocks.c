@@ -35,13 +35,13 @@ static inline struct shard *shard_of(uint64_t a)
     return &shards[r >> 56];
 }
 
-/* Slot hash that keeps neighbouring blocks in neighbouring slots (they are usually
- * allocated and freed close in time), while page-aligned large blocks, whose low
- * bits are all zero, are spread by the higher bits. */
+/* A fully mixing slot hash: with linear probing, anything that keeps neighbouring
+ * addresses in neighbouring slots builds long runs on dense heaps, and backward-shift
+ * deletion then walks the whole run (measured: O(n) per free). */
 static inline uint64_t hash_addr(uint64_t a)
 {
-    uint64_t x = a >> 4;
-    return x + (x >> 16) * 0x9E3779B1ull;
+    uint64_t x = (a >> 4) * 0x9E3779B97F4A7C15ull;
+    return x ^ (x >> 32);
 }
 
 bool lg_blocks_init(void) { return true; }

@@ -60,8 +60,11 @@ static void read_segments(struct lg_module *m, const struct dl_phdr_info *info)
         if (hi > m->hi)
             m->hi = hi;
         if ((ph->p_flags & PF_W) && m->nseg < LG_MAX_SEGS) {
+            /* To the end of the last page: it is mapped and writable, and ld.so's
+             * start-up allocator begins right after its _end (the initial link maps,
+             * which alone lead to the link maps of dlopen'ed libraries). */
             m->seg_lo[m->nseg] = lo & ~(uintptr_t)7;
-            m->seg_hi[m->nseg++] = hi;
+            m->seg_hi[m->nseg++] = (hi + 4095) & ~(uintptr_t)4095;
         }
     }
 }

@@ -77,14 +77,22 @@ static void module_roots(struct lg_roots *r, const struct lg_maps *m)
     }
 }
 
-/* A loaded object's .bss beyond its file shows up as an anonymous mapping; it is
- * scanned once, as the module's global root. */
-static bool inside_module(uintptr_t lo, uintptr_t hi)
+/* An early region (ld.so's start-up memory) can be one mapping with a module's .bss:
+ * the kernel merges adjacent anonymous mappings. The module's part is scanned once, as
+ * its global root (or not at all, for the tracer); the rest is ld.so's and is a root:
+ * it holds the initial link maps, the only path to a dlopen'ed library's link map. */
+static void add_early(struct lg_roots *r, const struct lg_maps *m, uintptr_t lo, uintptr_t hi, int depth)
 {
-    for (struct lg_module *mod = lg_modules_list(); mod; mod = mod->next)
-        if (!(mod->flags & LG_MOD_UNLOADED) && lo < mod->hi && mod->lo < hi)
-            return true;
-    return false;
+    for (struct lg_module *mod = lg_modules_list(); mod && lo < hi; mod = mod->next) {
+        uintptr_t mlo = mod->lo & ~(uintptr_t)4095, mhi = (mod->hi + 4095) & ~(uintptr_t)4095;
+        if ((mod->flags & LG_MOD_UNLOADED) || mhi <= lo || mlo >= hi)
+            continue;
+        if (depth < 8 && mlo > lo)
+            add_early(r, m, lo, mlo, depth + 1);
+        lo = mhi > lo ? mhi : lo;
+    }
+    if (lo < hi)
+        add_clipped(r, m, LG_ROOT_MMAP, lo, hi, LG_REGION_EARLY, 0, LG_MAP_W);
 }
 
 static void region_roots(struct lg_roots *r, const struct lg_maps *m)
@@ -92,11 +100,10 @@ static void region_roots(struct lg_roots *r, const struct lg_maps *m)
     uint32_t n = lg_regions_count();
     for (uint32_t i = 0; i < n; i++) {
         const struct lg_region *g = lg_regions_at(i);
-        if (g->kind == LG_REGION_EARLY && inside_module(g->lo, g->hi))
-            continue;
-        if (g->kind == LG_REGION_MMAP && !lg_opt.scan_mmap)
-            continue;
-        add_clipped(r, m, LG_ROOT_MMAP, g->lo, g->hi, g->kind, 0, LG_MAP_W);
+        if (g->kind == LG_REGION_EARLY)
+            add_early(r, m, g->lo, g->hi, 0);
+        else if (lg_opt.scan_mmap)
+            add_clipped(r, m, LG_ROOT_MMAP, g->lo, g->hi, g->kind, 0, LG_MAP_W);
     }
 }
 

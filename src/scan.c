@@ -65,8 +65,47 @@ static void gput(struct lg_scan *s, uint64_t g, uint32_t idx)
     s->gval[i] = idx;
 }
 
+#define NO_BLOCK UINT32_MAX
+#define DENSE_GAP (256ull << 20) /* a gap this large starts a new run */
+
+/* Picks the run of blocks with no gap over DENSE_GAP that holds the most blocks, and
+ * gives it a direct array when that costs at most 4 words per block: lookups there
+ * touch one small array instead of probing a hash table. */
+static bool build_dense(struct lg_scan *s)
+{
+    size_t best_lo = 0, best_n = 0, lo = 0;
+    for (size_t i = 1; i <= s->n; i++) {
+        if (i < s->n && s->blocks[i].addr - s->blocks[i - 1].addr < DENSE_GAP)
+            continue;
+        if (i - lo > best_n)
+            best_lo = lo, best_n = i - lo;
+        lo = i;
+    }
+    if (best_n < 1024)
+        return true;
+    uintptr_t dlo = s->blocks[best_lo].addr & ~(uintptr_t)((1u << GRANULE_SHIFT) - 1), dhi = 0;
+    for (size_t i = best_lo; i < best_lo + best_n; i++)
+        if (s->blocks[i].size <= LARGE_BLOCK && s->blocks[i].addr + s->blocks[i].size + 1 > dhi)
+            dhi = s->blocks[i].addr + s->blocks[i].size + 1;
+    uint64_t ng = ((dhi - dlo) >> GRANULE_SHIFT) + 1;
+    if (ng > 8 * (uint64_t)best_n)
+        return true;
+    s->dense = lg_map_populated(ng * sizeof *s->dense);
+    if (!s->dense)
+        return false;
+    memset(s->dense, 0xff, ng * sizeof *s->dense);
+    s->dense_lo = dlo;
+    s->dense_hi = dlo + (ng << GRANULE_SHIFT);
+    s->ndense = ng;
+    return true;
+}
+
+static inline bool in_dense(const struct lg_scan *s, uintptr_t a) { return a - s->dense_lo < s->dense_hi - s->dense_lo; }
+
 static bool build_index(struct lg_scan *s)
 {
+    if (!build_dense(s))
+        return false;
     uint64_t entries = 0;
     for (size_t i = 0; i < s->n; i++) {
         const struct lg_block *b = &s->blocks[i];
@@ -91,6 +130,12 @@ static bool build_index(struct lg_scan *s)
             continue;
         }
         uint64_t end = b->addr + (b->size ? b->size - 1 : 0);
+        if (s->dense && in_dense(s, b->addr) && in_dense(s, end)) {
+            for (uint64_t g = (b->addr - s->dense_lo) >> GRANULE_SHIFT; g <= (end - s->dense_lo) >> GRANULE_SHIFT; g++)
+                if (s->dense[g] == NO_BLOCK)
+                    s->dense[g] = (uint32_t)i;
+            continue;
+        }
         for (uint64_t g = b->addr >> GRANULE_SHIFT; g <= end >> GRANULE_SHIFT; g++)
             gput(s, g, (uint32_t)i);
     }
@@ -134,6 +179,7 @@ void lg_scan_release(struct lg_scan *s)
     lg_unmap(s->gkey, (s->gmask + 1) * sizeof *s->gkey);
     lg_unmap(s->gval, (s->gmask + 1) * sizeof *s->gval);
     lg_unmap(s->large, (s->n + 1) * sizeof *s->large);
+    lg_unmap(s->dense, s->ndense * sizeof *s->dense);
     memset(s, 0, sizeof *s);
 }
 
@@ -160,17 +206,30 @@ static long lookup_large(const struct lg_scan *s, uintptr_t a)
     return inside(&s->blocks[i], a) ? (long)i : -1;
 }
 
+static long walk(const struct lg_scan *s, size_t j, uintptr_t a)
+{
+    for (; j < s->n && s->blocks[j].addr <= a; j++)
+        if (inside(&s->blocks[j], a))
+            return (long)j;
+    return -1;
+}
+
 long lg_scan_lookup(const struct lg_scan *s, uintptr_t a)
 {
     if (a < s->lo || a >= s->hi)
         return -1;
+    if (s->dense && in_dense(s, a)) {
+        uint32_t j = s->dense[(a - s->dense_lo) >> GRANULE_SHIFT];
+        long r = j == NO_BLOCK ? -1 : walk(s, j, a);
+        return r >= 0 || !s->nlarge ? r : lookup_large(s, a);
+    }
     uint64_t g = a >> GRANULE_SHIFT, i = ghash(g) & s->gmask;
     for (; s->gkey[i]; i = (i + 1) & s->gmask) {
         if (s->gkey[i] != g + 1)
             continue;
-        for (size_t j = s->gval[i]; j < s->n && s->blocks[j].addr <= a; j++)
-            if (inside(&s->blocks[j], a))
-                return (long)j;
+        long r = walk(s, s->gval[i], a);
+        if (r >= 0)
+            return r;
         break;
     }
     return s->nlarge ? lookup_large(s, a) : -1;

@@ -20,6 +20,11 @@ struct lg_scan {
     uint64_t *gkey;
     uint32_t *gval;
     uint64_t gmask;
+    /* the densest run of blocks (usually the main heap), indexed directly:
+     * dense[(addr - dense_lo) >> 8] = first block overlapping that granule */
+    uint32_t *dense;
+    uintptr_t dense_lo, dense_hi;
+    uint64_t ndense;
     /* blocks too big for the granule index, as indices into blocks */
     uint32_t *large;
     size_t nlarge;

@@ -224,6 +224,17 @@ t_unknown_option() {
     [ ! -s "$d/a.out" ] || { echo "the program ran anyway (stdout: $(head -c 100 "$d/a.out"))"; return 1; }
 }
 
+t_blocked_signals() { # a thread that blocks every signal: the snapshot completes and names it
+    local d=$WORK/blocked tid
+    mkdir -p "$d"
+    (cd "$d" && lg_exec "$d" traced 60 "$LG_TOOL" run --stop-timeout-ms=300 --json "$d/rep.json" -- "$LG_PROGS/blocked_signals")
+    [ "$(cat "$d/traced.rc")" = 0 ] || { echo "exit status $(cat "$d/traced.rc"): $(lg_tail "$d/traced.err")"; return 1; }
+    tid=$(sed -n 's/.*thread \([0-9]*\) did not stop.*/\1/p' "$d/traced.err" | head -1)
+    [ -n "$tid" ] || { echo "no 'thread N did not stop' warning: $(lg_tail "$d/traced.err")"; return 1; }
+    grep -q "some threads did not stop" "$d/traced.err" || { echo "the report does not say a thread was not stopped"; return 1; }
+    lg_py check "$LG_SRC_PROGS/blocked_signals.c" blocked_signals "$d/rep.json"
+}
+
 t_log_path_unwritable() { # a log path under a regular file: unwritable even for root
     local d=$WORK/logpath bad n reason
     mkdir -p "$d"
@@ -247,6 +258,7 @@ t_static_binary() {
 
 if [ -n "$LG_TOOL" ]; then
     queue preload t_preload
+    queue blocked_signals t_blocked_signals
     queue options_env t_options_env
     queue path_lookup t_path_lookup
     queue error_exitcode t_error_exitcode

@@ -164,3 +164,39 @@ Test(writer, buffers_and_pads)
     lg_writer_put(&w, "x", 1);
     cr_assert_neq(lg_writer_flush(&w), 0, "errors are reported, not swallowed");
 }
+
+/* Enough blocks for the dense direct-array index, plus far-away and large ones for the
+ * hashed index: every lookup must agree with a linear search. */
+Test(scan, dense_and_hashed_lookups_agree_with_brute_force)
+{
+    enum { N = 6000 };
+    static struct lg_block b[N + 3];
+    uint64_t base = 0x55550000000ull;
+    for (int i = 0; i < N; i++)
+        b[i] = (struct lg_block){.addr = base + (uint64_t)i * 48, .size = (uint64_t)(i % 5) * 10};
+    b[N] = (struct lg_block){.addr = 0x7f0000000000ull, .size = 200};          /* far: hashed */
+    b[N + 1] = (struct lg_block){.addr = 0x7f0000100000ull, .size = 1 << 20};  /* large */
+    b[N + 2] = (struct lg_block){.addr = base + (uint64_t)N * 48 + 4096, .size = 100 << 10}; /* large, in the run */
+    struct lg_scan s = make_scan(b, N + 3);
+    cr_assert_neq(s.dense, NULL, "the dense index is in use");
+    srand(7);
+    for (int k = 0; k < 20000; k++) {
+        uintptr_t a;
+        switch (k % 3) {
+        case 0: a = base + (uint64_t)(rand() % (N * 48 + 120000)); break;
+        case 1: a = 0x7f0000000000ull + (uint64_t)(rand() % (0x200000)); break;
+        default: a = (uintptr_t)rand() << 16; break;
+        }
+        long want = -1;
+        for (int i = 0; i < N + 3; i++)
+            if (a == b[i].addr || (a > b[i].addr && a < b[i].addr + b[i].size)) {
+                want = i;
+                break;
+            }
+        long got = lg_scan_lookup(&s, a);
+        cr_assert_eq(got < 0 ? -1 : (long)s.blocks[got].addr, want < 0 ? -1 : (long)b[want].addr,
+                     "lookup of %#lx", (unsigned long)a);
+    }
+    lg_scan_release(&s);
+    drop(b, N + 3);
+}
