@@ -31,7 +31,7 @@ TOOL := $(B)/leakgraph
 TOOL_SAN := $(B)/leakgraph-san
 
 # ---- dependencies (Debian packages) ----
-DEB_PKGS := gcc g++ make pkg-config libunwind-dev uthash-dev libcriterion-dev libdw-dev libelf-dev \
+DEB_PKGS := gcc g++ libc6-dev make pkg-config libunwind-dev uthash-dev libcriterion-dev libdw-dev libelf-dev \
             clang valgrind python3 graphviz
 DEPS_STAMP := $(B)/.deps-ok
 

@@ -272,7 +272,8 @@ if [ -n "$LG_TOOL" ]; then
         if gcc -static -O0 -o "$WORK/static/static_prog" "$WORK/static/s.c" >"$WORK/static/cc.log" 2>&1; then
             queue static_binary t_static_binary
         else
-            echo "# skip static_binary: cannot link a static program (is libc.a installed?): $(head -c 200 "$WORK/static/cc.log")"
+            # libc.a comes with libc6-dev, which gcc needs anyway: not a reason to skip.
+            queue static_binary fail_with "cannot link a static program (is libc6-dev installed?): $(head -c 200 "$WORK/static/cc.log")"
         fi
     fi
 fi
