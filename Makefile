@@ -32,7 +32,7 @@ TOOL_SAN := $(B)/leakgraph-san
 
 # ---- dependencies (Debian packages) ----
 DEB_PKGS := gcc g++ libc6-dev make pkg-config libunwind-dev uthash-dev libcriterion-dev libdw-dev libelf-dev \
-            clang valgrind python3 graphviz
+            clang libclang-rt-dev valgrind python3 graphviz
 DEPS_STAMP := $(B)/.deps-ok
 
 .PHONY: all deps check demo install clean unit e2e fuzz bench docs-check realprogs
@@ -119,11 +119,11 @@ realprogs: all
 	LG_LIB=$(abspath $(LIB)) LG_TOOL=$(abspath $(TOOL)) bash tests/e2e/realprogs.sh
 
 check: all
-	$(MAKE) unit
-	$(MAKE) docs-check
-	$(MAKE) e2e
-	$(MAKE) realprogs
-	$(MAKE) fuzz
+	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory docs-check
+	$(MAKE) --no-print-directory e2e
+	$(MAKE) --no-print-directory realprogs
+	$(MAKE) --no-print-directory fuzz
 
 # ---- demo: trace the bundled example ----
 $(B)/demo: tests/progs/demo.c $(DEPS_STAMP)

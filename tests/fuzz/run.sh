@@ -17,5 +17,13 @@ tool_srcs=("$root"/tools/{reader,xalloc,mark,scc,classify}.c)
     -o "$out/fuzz_reader" "$root/tests/fuzz/fuzz_reader.c" "${tool_srcs[@]}"
 
 echo "fuzzing the snapshot reader for ${seconds}s (corpus: $out/corpus)"
-"$out/fuzz_reader" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
-    -timeout=10 -artifact_prefix="$out/artifacts/" -print_final_stats=1 "$out/corpus"
+# libFuzzer's progress lines go to a log; a crash prints its tail and fails.
+if "$out/fuzz_reader" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
+    -timeout=10 -artifact_prefix="$out/artifacts/" -print_final_stats=1 "$out/corpus" >"$out/fuzz.log" 2>&1; then
+    grep -E '^stat::number_of_executed_units' "$out/fuzz.log" || true
+    echo "fuzz: 1 passed, 0 failed"
+else
+    tail -40 "$out/fuzz.log"
+    echo "fuzz: 0 passed, 1 failed"
+    exit 1
+fi
