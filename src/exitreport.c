@@ -210,9 +210,12 @@ static void log_timing(void)
 {
     struct lg_snapshot_timing t;
     lg_snapshot_last_timing(&t);
-    lg_log(LG_LOG_INFO, "exit snapshot: %lu blocks, %lu references; stop %lu us, scan %lu us (%lu KiB scanned)",
+    uint64_t mbps = t.words_ns ? t.scanned_bytes * 1000 / t.words_ns : 0;
+    lg_log(LG_LOG_INFO, "exit snapshot: %lu blocks, %lu references; stop %lu us, scan %lu us (index %lu us, "
+           "%lu KiB of words in %lu us: %lu MB/s, writes included)",
            (unsigned long)t.blocks, (unsigned long)t.edges, (unsigned long)(t.stop_ns / 1000),
-           (unsigned long)(t.scan_ns / 1000), (unsigned long)(t.scanned_bytes >> 10));
+           (unsigned long)(t.scan_ns / 1000), (unsigned long)(t.index_ns / 1000),
+           (unsigned long)(t.scanned_bytes >> 10), (unsigned long)(t.words_ns / 1000), (unsigned long)mbps);
 }
 
 void lg_exitreport_run(uintptr_t caller_sp)

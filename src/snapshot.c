@@ -208,6 +208,7 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
         j->rc = -12;
         return;
     }
+    uint64_t t_index = now_ns(CLOCK_MONOTONIC);
     struct lg_roots_input in = {&maps, recs, nrecs, j->req->caller_sp, j->self_regs};
     if (!lg_roots_collect(&roots, &in)) {
         j->rc = -12;
@@ -221,6 +222,7 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
     write_array(j, LG_SEC_THREADS, roots.thread, roots.nthreads, sizeof *roots.thread);
     write_array(j, LG_SEC_BLOCKS, sc.blocks, sc.n, sizeof *sc.blocks);
     write_array(j, LG_SEC_ROOTS, roots.root, roots.n, sizeof *roots.root);
+    uint64_t t_words = now_ns(CLOCK_MONOTONIC);
     scan_roots(j, &sc, &roots);
     j->chunk_tag = LG_SEC_EDGES;
     lg_scan_blocks(&sc);
@@ -228,7 +230,8 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
     uint64_t t2 = now_ns(CLOCK_MONOTONIC);
     write_stats(j, t1 - t0, t2 - t1, sc.scanned_bytes);
     write_end(j, sc.n, roots.not_stopped);
-    last_timing = (struct lg_snapshot_timing){t1 - t0, t2 - t1, sc.scanned_bytes, sc.n, j->nedges + j->nroot_edges};
+    last_timing = (struct lg_snapshot_timing){t1 - t0, t2 - t1, sc.scanned_bytes, sc.n, j->nedges + j->nroot_edges,
+                                              t_index - t1, t2 - t_words};
     report_unstopped(&roots);
     lg_roots_release(&roots);
     lg_scan_release(&sc);

@@ -20,6 +20,8 @@ int lg_snapshot_take(const struct lg_snapshot_req *req);
 /* Statistics of the last snapshot, for the report header. */
 struct lg_snapshot_timing {
     uint64_t stop_ns, scan_ns, scanned_bytes, blocks, edges;
+    uint64_t index_ns; /* of scan_ns: copying, sorting and indexing the blocks */
+    uint64_t words_ns; /* of scan_ns: the word-by-word scan of roots and blocks, with its writes */
 };
 void lg_snapshot_last_timing(struct lg_snapshot_timing *t);
 
