@@ -24,11 +24,17 @@ static lg_lock_t insert_lock = LG_LOCK_INIT;
 static struct lg_site *all_sites;
 static uint32_t nsites;
 
-/* A per-thread direct-mapped cache of recently seen sites: hot allocation stacks
- * then cost no access to the shared bucket array. Sites are immortal, so a cached
- * pointer never dangles. Reset in fork children is unnecessary for the same reason. */
+/* A per-thread direct-mapped cache of recently seen stacks: (64-bit stack hash, site
+ * id). A hit touches only this thread's memory: no shared bucket, no site node. It
+ * trusts the hash: two different stacks with equal 64-bit hashes would share a site,
+ * a chance of about n^2 / 2^65 for n sites (1e-13 for 2,000); misses still compare
+ * whole stacks. Ids never change, so fork children keep the cache. */
 #define TCACHE 2048
-static __thread const struct lg_site *tcache[TCACHE] __attribute__((tls_model("initial-exec")));
+struct tc_entry {
+    uint64_t hash;
+    uint32_t id, depth;
+};
+static __thread struct tc_entry tcache[TCACHE] __attribute__((tls_model("initial-exec")));
 
 /* The thread's stack bounds, for the frame-pointer walk. Initial-exec TLS. */
 static __thread uintptr_t stack_lo __attribute__((tls_model("initial-exec")));
@@ -78,13 +84,13 @@ uint32_t lg_sites_intern(const uintptr_t *pc, uint32_t n)
     if (!buckets)
         return 0;
     uint64_t h = hash_pcs(pc, n);
-    const struct lg_site *c = tcache[(h >> 40) & (TCACHE - 1)];
-    if (c && c->hash == h && c->depth == n && !memcmp(c->pc, pc, n * sizeof *pc))
+    struct tc_entry *c = &tcache[(h >> 40) & (TCACHE - 1)];
+    if (c->id && c->hash == h && c->depth == n)
         return c->id;
     struct lg_site **b = &buckets[h & (NBUCKETS - 1)];
     const struct lg_site *s = find(__atomic_load_n(b, __ATOMIC_ACQUIRE), h, pc, n);
     if (s) {
-        tcache[(h >> 40) & (TCACHE - 1)] = s;
+        *c = (struct tc_entry){h, s->id, n};
         return s->id;
     }
     lg_lock(&insert_lock);
