@@ -41,17 +41,18 @@ static void on_stop_signal(int sig, siginfo_t *info, void *ctx)
     for (uint32_t i = 0; i < n && !r; i++)
         if (recs[i].tid == tid)
             r = &recs[i];
-    if (!r && info && info->si_code != SI_TKILL && saved_action.sa_handler != SIG_DFL &&
-        saved_action.sa_handler != SIG_IGN) {
-        /* Not a stop of ours: the program's own use of this signal. */
+    bool stopping = r && __atomic_load_n(&resumed, __ATOMIC_ACQUIRE) != my_epoch && !r->acked;
+    if (!stopping) {
+        /* Not a stop waiting for this thread: the program's own use of the signal
+         * (or, rarely, our signal arriving late to a thread that had blocked it). */
         errno = saved;
         if (saved_action.sa_flags & SA_SIGINFO)
             saved_action.sa_sigaction(sig, info, ctx);
-        else
+        else if (saved_action.sa_handler != SIG_DFL && saved_action.sa_handler != SIG_IGN)
             saved_action.sa_handler(sig);
         return;
     }
-    if (r && __atomic_load_n(&resumed, __ATOMIC_ACQUIRE) != my_epoch) {
+    {
         const ucontext_t *uc = ctx;
         for (int i = 0; i < LG_STW_NREGS; i++)
             r->regs[i] = (uintptr_t)uc->uc_mcontext.gregs[i];
@@ -134,10 +135,14 @@ static void wait_acks(long timeout_ms)
 }
 
 /* The handler stays installed after the first stop: a thread that had the signal
- * blocked receives it late, and must not meet the default action (termination). */
+ * blocked receives it late, and must not meet the default action (termination).
+ * The program may have installed its own handler since: then that one becomes the
+ * one we chain to, and ours goes back in. */
 static bool install_handler(int signo)
 {
-    if (installed_signo == signo)
+    struct sigaction cur;
+    if (installed_signo == signo && sigaction(signo, NULL, &cur) == 0 &&
+        (cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_stop_signal)
         return true;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

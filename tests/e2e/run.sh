@@ -235,6 +235,15 @@ t_blocked_signals() { # a thread that blocks every signal: the snapshot complete
     lg_py check "$LG_SRC_PROGS/blocked_signals.c" blocked_signals "$d/rep.json"
 }
 
+t_stop_signal_clash() { # the program takes the stop signal over: stops still work, its handler still runs
+    local d=$WORK/clash
+    mkdir -p "$d"
+    (cd "$d" && lg_exec "$d" traced 60 env TMPDIR="$d" "$LG_TOOL" run --stop-timeout-ms=20000 -- "$LG_PROGS/stop_signal_clash")
+    [ "$(cat "$d/traced.rc")" = 0 ] || { echo "exit status $(cat "$d/traced.rc"): $(lg_tail "$d/traced.err")"; return 1; }
+    grep -q "snapshots 0 0, handler ran 1 time" "$d/traced.out" || { echo "stdout: $(head -c 300 "$d/traced.out")"; return 1; }
+    ! grep -q "did not stop" "$d/traced.err" || { echo "a stop timed out: $(lg_tail "$d/traced.err")"; return 1; }
+}
+
 t_log_path_unwritable() { # a log path under a regular file: unwritable even for root
     local d=$WORK/logpath bad n reason
     mkdir -p "$d"
@@ -259,6 +268,7 @@ t_static_binary() {
 if [ -n "$LG_TOOL" ]; then
     queue preload t_preload
     queue blocked_signals t_blocked_signals
+    queue stop_signal_clash t_stop_signal_clash
     queue options_env t_options_env
     queue path_lookup t_path_lookup
     queue error_exitcode t_error_exitcode
