@@ -12,6 +12,7 @@
 #include "regions.h"
 #include "sites.h"
 #include "threads.h"
+#include "trigger.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -64,6 +65,7 @@ static void after_fork_child(void)
     lg_arena_atfork_child();
     lg_threads_atfork_child();
     lg_exitreport_atfork_child();
+    lg_trigger_atfork_child();
     lg_busy--;
 }
 
@@ -127,6 +129,7 @@ static void init_once(void)
         return;
     }
     lg_modules_refresh();
+    lg_trigger_init();
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
     __atomic_store_n(&lg_state, LG_READY, __ATOMIC_RELEASE);
 }

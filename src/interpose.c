@@ -10,11 +10,13 @@
 #include "blocks.h"
 #include "threads.h"
 #include "track.h"
+#include "trigger.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -176,4 +178,29 @@ LG_EXPORT void *mremap(void *old, size_t old_n, size_t n, int flags, ...)
             lg_regions_add((uintptr_t)p, (uintptr_t)p + n, LG_REGION_MMAP);
     }
     return p;
+}
+
+/* ---- signal handlers: the snapshot signal is the program's if it wants it ---- */
+
+LG_EXPORT int sigaction(int signo, const struct sigaction *act, struct sigaction *old)
+{
+    static int (*real)(int, const struct sigaction *, struct sigaction *);
+    if (!real)
+        real = (int (*)(int, const struct sigaction *, struct sigaction *))dlsym(RTLD_NEXT, "sigaction");
+    int rc = real(signo, act, old);
+    if (rc == 0 && act && lg_state == LG_READY && !lg_busy) /* not our own installs */
+        lg_trigger_on_program_handler(signo);
+    return rc;
+}
+
+/* glibc's signal() installs its handler without going through sigaction(). */
+LG_EXPORT sighandler_t signal(int signo, sighandler_t fn)
+{
+    static sighandler_t (*real)(int, sighandler_t);
+    if (!real)
+        real = (sighandler_t(*)(int, sighandler_t))dlsym(RTLD_NEXT, "signal");
+    sighandler_t prev = real(signo, fn);
+    if (prev != SIG_ERR && lg_state == LG_READY && !lg_busy)
+        lg_trigger_on_program_handler(signo);
+    return prev;
 }

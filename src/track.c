@@ -6,6 +6,7 @@
 #include "init.h"
 #include "sites.h"
 #include "threads.h"
+#include "trigger.h"
 
 #include <stdint.h>
 
@@ -44,6 +45,7 @@ void *lg_track_alloc(void *p, size_t size)
     if (!lg_blocks_insert(&b))
         lg_disable("out of memory for the block table");
     LG_LEAVE();
+    lg_trigger_on_alloc();
     return p;
 }
 
