@@ -18,10 +18,19 @@ struct lgt_analyze_args {
 int lgt_cmd_analyze(int argc, char **argv);
 int lgt_cmd_cycles(int argc, char **argv);
 int lgt_cmd_run(int argc, char **argv);
+int lgt_cmd_chain(int argc, char **argv);
+int lgt_cmd_growth(int argc, char **argv);
+int lgt_cmd_top(int argc, char **argv);
 /* Parses analyze's (and cycles') arguments into *a: -1 to go on, else an exit status. */
 int lgt_cmd_analyze_parse(int argc, char **argv, struct lgt_analyze_args *a, const char *cmd,
                           void (*help)(FILE *));
 /* The analysis behind analyze and cycles. */
 int lgt_cmd_analyze_execute(const struct lgt_analyze_args *a);
+
+/* The options growth and top share (--json, --by, --limit) at argv[*i]: 1 consumed, 0 not
+ * one of them, -1 error (printed). by is an enum lgt_group_by (growth.h). */
+enum lgt_group_by;
+int lgt_cmd_table_option(int argc, char **argv, int *i, const char **json,
+                         enum lgt_group_by *by, long long *limit);
 
 #endif

@@ -16,6 +16,9 @@ static const struct {
     {"run", lgt_cmd_run, "run a program with the tracer preloaded; leak report at exit"},
     {"analyze", lgt_cmd_analyze, "classify a snapshot's heap and report leaks"},
     {"cycles", lgt_cmd_cycles, "list the reference cycles among the lost blocks"},
+    {"chain", lgt_cmd_chain, "the shortest chain of references from a root to a block"},
+    {"growth", lgt_cmd_growth, "what grew between two snapshots, per allocation site"},
+    {"top", lgt_cmd_top, "the most common allocation sites of a snapshot"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -30,6 +33,9 @@ static void usage(FILE *out)
           "  leakgraph analyze SNAPSHOT [--json FILE] [--log-file FILE] [--show-leak-kinds=K]\n"
           "                    [--errors-for-leak-kinds=K] [--error-exitcode=N]\n"
           "  leakgraph cycles SNAPSHOT [--json FILE]\n"
+          "  leakgraph chain SNAPSHOT (ADDRESS | --site PATTERN) [--all] [--json FILE]\n"
+          "  leakgraph growth OLD NEW [--by site|function|file] [--limit N] [--all] [--json FILE]\n"
+          "  leakgraph top SNAPSHOT [--by site|function|file] [--limit N] [--json FILE]\n"
           "  leakgraph --version\n\n"
           "Options of 'run' (also LEAKGRAPH_OPTIONS=name=value:name=value):\n", out);
     lgt_cli_print_options(out);

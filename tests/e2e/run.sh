@@ -265,6 +265,53 @@ t_static_binary() {
     grep -qi "static" "$d/a.err" || { echo "exit $rc but no message naming the static binary: $(lg_tail "$d/a.err")"; return 1; }
 }
 
+t_registry_growth() { # growth names the registry's site with the exact delta; chain ends at the global
+    local d=$WORK/registry row rc
+    mkdir -p "$d"
+    (cd "$d" && lg_exec "$d" traced 60 env LG_SNAP_DIR="$d" "$LG_TOOL" run -- "$LG_PROGS/registry_growth")
+    [ "$(cat "$d/traced.rc")" = 0 ] || { echo "exit status $(cat "$d/traced.rc"): $(lg_tail "$d/traced.err")"; return 1; }
+    [ -s "$d/snap1" ] && [ -s "$d/snap2" ] || { echo "no snapshots snap1, snap2 in $d: $(lg_tail "$d/traced.err")"; return 1; }
+    lg_exec "$d" g 60 "$LG_TOOL" growth "$d/snap1" "$d/snap2" --json "$d/g.json"
+    [ "$(cat "$d/g.rc")" = 0 ] || { echo "growth: exit $(cat "$d/g.rc"): $(lg_tail "$d/g.err")"; return 1; }
+    # N = 7 connections of 48 bytes between the snapshots, still reachable, and nothing else grew
+    row=$(grep -E '^new_connection \(' "$d/g.out")
+    [ "$(echo "$row" | awk '{n = NF; print $(n-4), $(n-3), $(n-2), $(n-1), $n}')" = "7 +7 336 +336 [reachable]" ] ||
+        { echo "growth row for new_connection: '$row'"; return 1; }
+    [ "$(grep -c '\[' "$d/g.out")" = 1 ] || { echo "growth shows other rows: $(tr '\n' '|' <"$d/g.out")"; return 1; }
+    lg_exec "$d" f 60 "$LG_TOOL" growth "$d/snap1" "$d/snap2" --by function
+    grep -qE '^new_connection +12 +\+7 +576 +\+336 +\[reachable\]' "$d/f.out" ||
+        { echo "growth --by function: $(tr '\n' '|' <"$d/f.out")"; return 1; }
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["rows"]; assert len(r)==1 and r[0]["count_delta"]==7 and r[0]["bytes_delta"]==336, r' "$d/g.json" ||
+        { echo "growth JSON"; return 1; }
+    lg_exec "$d" c 60 "$LG_TOOL" chain "$d/snap2" --site 'new_connection'
+    [ "$(cat "$d/c.rc")" = 0 ] || { echo "chain --site: exit $(cat "$d/c.rc"): $(lg_tail "$d/c.err")"; return 1; }
+    sed -n 2p "$d/c.out" | grep -q '^  global registry (+8) in registry_growth \[module offset 0x' ||
+        { echo "the first chain does not start at the global registry: $(head -3 "$d/c.out" | tr '\n' '|')"; return 1; }
+    [ "$(grep -c '^chain to' "$d/c.out")" = 10 ] || { echo "not 10 chains without --all"; return 1; }
+    lg_exec "$d" a 60 "$LG_TOOL" chain "$d/snap2" --site 'registry_growth.c' --all
+    [ "$(grep -c '^chain to' "$d/a.out")" = 12 ] || { echo "--all: not 12 chains: $(lg_tail "$d/a.out")"; return 1; }
+    lg_exec "$d" n 60 "$LG_TOOL" chain "$d/snap2" 0x10
+    rc=$(cat "$d/n.rc")
+    [ "$rc" = 1 ] && grep -q "not inside any heap block" "$d/n.err" || { echo "chain on a non-block: exit $rc: $(lg_tail "$d/n.err")"; return 1; }
+    lg_exec "$d" p 60 "$LG_TOOL" chain "$d/snap2" --site 'no_such_function'
+    [ "$(cat "$d/p.rc")" = 1 ] && [ -s "$d/p.err" ] || { echo "chain --site matching nothing: exit $(cat "$d/p.rc")"; return 1; }
+    lg_exec "$d" t 60 "$LG_TOOL" top "$d/snap2" --by function
+    grep -qE '^new_connection +12 +576 +\[reachable\]' "$d/t.out" || { echo "top --by function: $(tr '\n' '|' <"$d/t.out")"; return 1; }
+    lg_exec "$d" x 60 "$LG_TOOL" growth "$d/snap1" "$d/snap2" --bye site
+    [ "$(cat "$d/x.rc")" = 2 ] && grep -q "did you mean '--by'" "$d/x.err" || { echo "growth --bye: exit $(cat "$d/x.rc"): $(lg_tail "$d/x.err")"; return 1; }
+}
+
+t_growth_other_program() { # growth refuses snapshots of two different programs
+    local d=$WORK/growth_other
+    mkdir -p "$d/a" "$d/b"
+    cp "$LG_PROGS/registry_growth" "$d/other_server"
+    (cd "$d" && lg_exec "$d" a 60 env LG_SNAP_DIR="$d/a" "$LG_TOOL" run -- "$LG_PROGS/registry_growth")
+    (cd "$d" && lg_exec "$d" b 60 env LG_SNAP_DIR="$d/b" "$LG_TOOL" run -- "$d/other_server")
+    [ -s "$d/a/snap1" ] && [ -s "$d/b/snap2" ] || { echo "no snapshots: $(lg_tail "$d/b.err")"; return 1; }
+    lg_exec "$d" g 60 "$LG_TOOL" growth "$d/a/snap1" "$d/b/snap2"
+    [ "$(cat "$d/g.rc")" = 1 ] && grep -q "not the same program" "$d/g.err" || { echo "exit $(cat "$d/g.rc"): $(lg_tail "$d/g.err")"; return 1; }
+}
+
 if [ -n "$LG_TOOL" ]; then
     queue preload t_preload
     queue blocked_signals t_blocked_signals
@@ -276,6 +323,8 @@ if [ -n "$LG_TOOL" ]; then
     queue nonexistent_127 t_nonexistent
     queue unknown_option t_unknown_option
     queue log_path_unwritable t_log_path_unwritable
+    queue registry_growth_cmds t_registry_growth
+    queue growth_other_program t_growth_other_program
     if want static_binary; then
         mkdir -p "$WORK/static"
         printf '#include <stdlib.h>\n#include <unistd.h>\nint main(void){char *volatile p = malloc(10); p[0] = 0; write(1, "static\\n", 7); return 0;}\n' >"$WORK/static/s.c"

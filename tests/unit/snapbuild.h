@@ -65,6 +65,9 @@ struct gb {
     uint64_t next_addr;
     size_t chunk;   /* records per BLOCKS/EDGES/ROOT_EDGES section; 0 = one section */
     int with_stats;
+    const char *exe;     /* NULL: "/nonexistent/prog" */
+    uint32_t site_id[2]; /* ids written for sites 1 and 2 (pass these to gb_block); 0: 1, 2 */
+    uint64_t base;       /* main module's load base; 0: GB_MAIN_BASE */
 };
 
 static inline void gb_init(struct gb *g)
@@ -123,13 +126,13 @@ static inline void gb_process(struct sb *b, uint32_t pid, const char *exe)
     free(rec.buf);
 }
 
-/* One main module (no file on disk) and two sites of two frames each. */
-static inline void gb_modules_sites(struct sb *b)
+/* One main module (no file on disk) loaded at base and two sites of two frames each, with
+ * ids id1 and id2 (the same module offsets whatever the base and ids). */
+static inline void gb_modules_sites_at(struct sb *b, uint64_t base, uint32_t id1, uint32_t id2)
 {
     static const char path[] = "/nonexistent/prog";
     static const unsigned char bid[] = {0xde, 0xad, 0xbe, 0xef};
-    struct lg_snap_module m = {.base = GB_MAIN_BASE, .lo = GB_MAIN_BASE,
-                               .hi = GB_MAIN_BASE + 0x10000, .id = 1, .flags = LG_MOD_MAIN,
+    struct lg_snap_module m = {.base = base, .lo = base, .hi = base + 0x10000, .id = 1, .flags = LG_MOD_MAIN,
                                .path_len = sizeof path - 1, .build_id_len = sizeof bid};
     struct sb rec = {0};
     sb_bytes(&rec, &m, sizeof m);
@@ -139,8 +142,8 @@ static inline void gb_modules_sites(struct sb *b)
     sb_section(b, LG_SEC_MODULES, 1, rec.buf, rec.len);
     rec.len = 0;
     for (uint32_t id = 1; id <= 2; id++) {
-        struct lg_snap_site s = {.id = id, .depth = 2};
-        uint64_t pcs[2] = {GB_MAIN_BASE + 0x1000 + id * 0x10, GB_MAIN_BASE + 0x2000};
+        struct lg_snap_site s = {.id = id == 1 ? id1 : id2, .depth = 2};
+        uint64_t pcs[2] = {base + 0x1000 + id * 0x10, base + 0x2000};
         sb_bytes(&rec, &s, sizeof s);
         sb_bytes(&rec, pcs, sizeof pcs);
     }
@@ -148,11 +151,18 @@ static inline void gb_modules_sites(struct sb *b)
     free(rec.buf);
 }
 
+/* One main module (no file on disk) and two sites of two frames each. */
+static inline void gb_modules_sites(struct sb *b)
+{
+    gb_modules_sites_at(b, GB_MAIN_BASE, 1, 2);
+}
+
 static inline void gb_write(const struct gb *g, struct sb *b)
 {
     sb_header(b, LG_SNAP_MAJOR, LG_SNAP_MINOR);
-    gb_process(b, 4242, "/nonexistent/prog");
-    gb_modules_sites(b);
+    gb_process(b, 4242, g->exe ? g->exe : "/nonexistent/prog");
+    uint32_t id1 = g->site_id[0] ? g->site_id[0] : 1, id2 = g->site_id[1] ? g->site_id[1] : 2;
+    gb_modules_sites_at(b, g->base ? g->base : GB_MAIN_BASE, id1, id2);
     struct lg_snap_thread t = {.tid = 4242, .flags = LG_THR_MAIN | LG_THR_SELF};
     sb_section(b, LG_SEC_THREADS, 1, &t, sizeof t);
     struct lg_snap_root r = {.id = GB_ROOT_ID, .kind = LG_ROOT_GLOBAL, .addr = 0x600000,
