@@ -21,6 +21,31 @@ static uintptr_t parse_hex(const char **p)
     }
 }
 
+static bool starts(const char *s, size_t n, const char *prefix)
+{
+    size_t k = strlen(prefix);
+    return n >= k && !memcmp(s, prefix, k);
+}
+
+/* Only the kernel's own pages are special: "[anon:name]" (prctl PR_SET_VMA) is the
+ * program's anonymous memory like any other. */
+static uint32_t classify_path(const char *s, size_t n)
+{
+    if (starts(s, n, "/dev/zero") || starts(s, n, "/SYSV"))
+        return 0; /* MAP_SHARED|MAP_ANONYMOUS and shmat: anonymous memory */
+    if (starts(s, n, "/dev/") && !starts(s, n, "/dev/shm/"))
+        return LG_MAP_DEVICE;
+    if (n && *s == '/')
+        return LG_MAP_FILE;
+    if (starts(s, n, "[stack]"))
+        return LG_MAP_STACK;
+    if (starts(s, n, "[heap]"))
+        return LG_MAP_HEAP;
+    if (starts(s, n, "[vvar") || starts(s, n, "[vdso") || starts(s, n, "[vsyscall"))
+        return LG_MAP_SPECIAL;
+    return 0;
+}
+
 /* "lo-hi perms offset dev inode   path" */
 static bool parse_line(const char *s, const char *end, struct lg_map_ent *e)
 {
@@ -30,7 +55,8 @@ static bool parse_line(const char *s, const char *end, struct lg_map_ent *e)
     e->hi = parse_hex(&s);
     if (*s++ != ' ' || end - s < 4)
         return false;
-    e->flags = (s[0] == 'r' ? LG_MAP_R : 0) | (s[1] == 'w' ? LG_MAP_W : 0) | (s[2] == 'x' ? LG_MAP_X : 0);
+    e->flags = (s[0] == 'r' ? LG_MAP_R : 0) | (s[1] == 'w' ? LG_MAP_W : 0) | (s[2] == 'x' ? LG_MAP_X : 0) |
+               (s[3] == 's' ? LG_MAP_SHARED : 0);
     int field = 0;
     while (s < end && field < 5) { /* skip perms, offset, dev, inode */
         while (s < end && *s != ' ')
@@ -41,14 +67,7 @@ static bool parse_line(const char *s, const char *end, struct lg_map_ent *e)
         if (field == 4)
             break;
     }
-    if (s < end && *s == '/')
-        e->flags |= LG_MAP_FILE;
-    else if (end - s >= 7 && !memcmp(s, "[stack]", 7))
-        e->flags |= LG_MAP_STACK;
-    else if (end - s >= 6 && !memcmp(s, "[heap]", 6))
-        e->flags |= LG_MAP_HEAP;
-    else if (s < end && *s == '[')
-        e->flags |= LG_MAP_SPECIAL;
+    e->flags |= classify_path(s, (size_t)(end - s));
     return true;
 }
 
@@ -121,9 +140,11 @@ const struct lg_map_ent *lg_maps_find(const struct lg_maps *m, uintptr_t addr)
     return NULL;
 }
 
-void lg_maps_clip(const struct lg_maps *m, uintptr_t lo, uintptr_t hi, uint32_t need,
+void lg_maps_clip(const struct lg_maps *m, uintptr_t lo, uintptr_t hi, uint32_t need, uint32_t avoid,
                   void (*fn)(void *ctx, uintptr_t lo, uintptr_t hi), void *ctx)
 {
+    need |= LG_MAP_R;
+    avoid |= LG_MAP_SPECIAL | LG_MAP_DEVICE;
     for (size_t i = 0; i < m->n && lo < hi; i++) {
         const struct lg_map_ent *e = &m->ent[i];
         if (e->hi <= lo)
@@ -131,7 +152,18 @@ void lg_maps_clip(const struct lg_maps *m, uintptr_t lo, uintptr_t hi, uint32_t 
         if (e->lo >= hi)
             break;
         uintptr_t a = e->lo > lo ? e->lo : lo, b = e->hi < hi ? e->hi : hi;
-        if ((e->flags & (need | LG_MAP_R)) == (need | LG_MAP_R) && !(e->flags & LG_MAP_SPECIAL) && a < b)
+        if ((e->flags & need) == need && !(e->flags & avoid) && a < b)
             fn(ctx, a, b);
     }
+}
+
+bool lg_maps_scannable(const struct lg_maps *m, uintptr_t lo, uintptr_t hi)
+{
+    while (lo < hi) {
+        const struct lg_map_ent *e = lg_maps_find(m, lo);
+        if (!e || !(e->flags & LG_MAP_R) || (e->flags & (LG_MAP_SPECIAL | LG_MAP_DEVICE)))
+            return false;
+        lo = e->hi;
+    }
+    return true;
 }

@@ -63,8 +63,13 @@ static void add_clipped(struct lg_roots *r, const struct lg_maps *m, uint16_t ki
                         uint32_t owner, uintptr_t base, uint32_t need)
 {
     struct clip_ctx c = {r, kind, owner, base};
+    /* A file the program mapped may be shorter than the mapping, and shared files can
+     * shrink at any time: reading past the end would raise SIGBUS in the program.
+     * Valgrind scans them under a fault handler; pointers into the heap kept in files
+     * are rare enough that we skip them. */
+    uint32_t avoid = kind == LG_ROOT_MMAP ? LG_MAP_FILE : 0;
     if (lo < hi)
-        lg_maps_clip(m, lo, hi, need, on_piece, &c);
+        lg_maps_clip(m, lo, hi, need, avoid, on_piece, &c);
 }
 
 static void module_roots(struct lg_roots *r, const struct lg_maps *m)

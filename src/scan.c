@@ -142,6 +142,35 @@ static bool build_index(struct lg_scan *s)
     return true;
 }
 
+static inline bool is_partial(const struct lg_scan *s, size_t i)
+{
+    return s->partial && (s->partial[i / 64] >> (i % 64) & 1);
+}
+
+/* Marks the blocks that are not wholly inside readable memory, walking the sorted
+ * blocks and the sorted mappings together. */
+static bool find_partial(struct lg_scan *s)
+{
+    if (!s->maps)
+        return true;
+    const struct lg_maps *m = s->maps;
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        uintptr_t a = s->blocks[i].addr, b = a + s->blocks[i].size;
+        while (k < m->n && m->ent[k].hi <= a)
+            k++;
+        if (a == b || (k < m->n && m->ent[k].lo <= a && b <= m->ent[k].hi && (m->ent[k].flags & LG_MAP_R) &&
+                       !(m->ent[k].flags & (LG_MAP_SPECIAL | LG_MAP_DEVICE))))
+            continue;
+        if (lg_maps_scannable(m, a, b))
+            continue;
+        if (!s->partial && !(s->partial = lg_map((s->n + 63) / 64 * 8)))
+            return false;
+        s->partial[i / 64] |= 1ull << (i % 64);
+    }
+    return true;
+}
+
 bool lg_scan_prepare(struct lg_scan *s, const struct lg_maps *maps)
 {
     size_t slack = 1024;
@@ -160,7 +189,7 @@ bool lg_scan_prepare(struct lg_scan *s, const struct lg_maps *maps)
         lg_unmap(s->blocks, s->cap * sizeof *s->blocks);
         slack *= 4;
     }
-    if (!lg_scan_sort(s->blocks, s->n))
+    if (!lg_scan_sort(s->blocks, s->n) || !find_partial(s))
         return false;
     if (s->n) {
         s->lo = s->blocks[0].addr;
@@ -180,6 +209,7 @@ void lg_scan_release(struct lg_scan *s)
     lg_unmap(s->gval, (s->gmask + 1) * sizeof *s->gval);
     lg_unmap(s->large, (s->n + 1) * sizeof *s->large);
     lg_unmap(s->dense, s->ndense * sizeof *s->dense);
+    lg_unmap(s->partial, (s->n + 63) / 64 * 8);
     memset(s, 0, sizeof *s);
 }
 
@@ -258,9 +288,13 @@ static bool is_vtable(const struct lg_maps *m, uintptr_t p)
     return false;
 }
 
-static uint8_t heuristic(const struct lg_scan *s, const struct lg_block *b, uintptr_t a)
+static uint8_t heuristic(const struct lg_scan *s, size_t j, uintptr_t a)
 {
+    const struct lg_block *b = &s->blocks[j];
     const uint64_t *w = (const uint64_t *)b->addr;
+    if (is_partial(s, j) && (!lg_maps_scannable(s->maps, b->addr, b->addr + (b->size < 24 ? b->size : 24)) ||
+                             ((a & 7) == 0 && a + 8 <= b->addr + b->size && !lg_maps_scannable(s->maps, a, a + 8))))
+        return LG_HEUR_NONE; /* the words the heuristics read are not readable */
     uint64_t off = a - b->addr;
     if (off == 24 && b->size >= 24) { /* stdstring: length, capacity, refcount, chars */
         if (24 + w[1] + 1 == b->size && w[0] <= w[1])
@@ -293,7 +327,7 @@ static inline void consider(struct lg_scan *s, uintptr_t v, uint32_t from, uint6
         /* glibc's bins point at the next chunk's header: p + usable - 8 (FEASIBILITY §6) */
         if (to_off + 8 >= b->size && v == b->addr + malloc_usable_size((void *)b->addr) - 8)
             return;
-        e.heur = heuristic(s, b, v);
+        e.heur = heuristic(s, (size_t)j, v);
     }
     e.to_off = to_off > UINT32_MAX ? UINT32_MAX : (uint32_t)to_off;
     s->emit(s->ctx, &e);
@@ -318,8 +352,27 @@ void lg_scan_word(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off)
         consider(s, v, from, off);
 }
 
+struct piece_ctx {
+    struct lg_scan *s;
+    uint32_t from;
+    uintptr_t base;
+};
+
+static void scan_piece(void *p, uintptr_t lo, uintptr_t hi)
+{
+    struct piece_ctx *c = p;
+    lg_scan_range(c->s, lo, hi, c->from, lo - c->base);
+}
+
 void lg_scan_blocks(struct lg_scan *s)
 {
-    for (size_t i = 0; i < s->n; i++)
-        lg_scan_range(s, s->blocks[i].addr, s->blocks[i].addr + s->blocks[i].size, (uint32_t)i, 0);
+    for (size_t i = 0; i < s->n; i++) {
+        uintptr_t a = s->blocks[i].addr, b = a + s->blocks[i].size;
+        if (!is_partial(s, i)) {
+            lg_scan_range(s, a, b, (uint32_t)i, 0);
+        } else {
+            struct piece_ctx c = {s, (uint32_t)i, a};
+            lg_maps_clip(s->maps, a, b, 0, 0, scan_piece, &c);
+        }
+    }
 }

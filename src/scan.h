@@ -29,6 +29,9 @@ struct lg_scan {
     uint32_t *large;
     size_t nlarge;
     uintptr_t lo, hi; /* lowest block start, highest block end */
+    /* bit i set: block i is not wholly readable (the program mprotect'ed part of it);
+     * NULL when every block is. Such blocks are scanned piece by piece. */
+    uint64_t *partial;
     uint64_t scanned_bytes;
     /* where references go */
     void (*emit)(void *ctx, const struct lg_snap_edge *e);
