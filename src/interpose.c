@@ -112,22 +112,18 @@ LG_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*f
     return lg_threads_create(t, attr, fn, arg, real);
 }
 
-LG_EXPORT void *dlopen(const char *file, int mode)
-{
-    static void *(*real)(const char *, int);
-    if (!real)
-        real = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
-    void *h = real(file, mode);
-    if (h && lg_state == LG_READY)
-        lg_modules_refresh();
-    return h;
-}
-
+/* dlopen is deliberately not wrapped: glibc resolves a relative name against the RUNPATH
+ * ($ORIGIN) of the object that called dlopen, and a wrapper would make that object the
+ * tracer. Newly loaded modules are learned at the next snapshot or dlclose instead. */
 LG_EXPORT int dlclose(void *h)
 {
     static int (*real)(void *);
     if (!real)
         real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+    /* Learn the module while it is still mapped (it may have been dlopen'ed since the
+     * last refresh), then mark it unloaded: its sites must still symbolize. */
+    if (lg_state == LG_READY)
+        lg_modules_refresh();
     int rc = real(h);
     if (lg_state == LG_READY)
         lg_modules_refresh();
