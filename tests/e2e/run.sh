@@ -325,6 +325,12 @@ if [ -n "$LG_TOOL" ]; then
     queue log_path_unwritable t_log_path_unwritable
     queue registry_growth_cmds t_registry_growth
     queue growth_other_program t_growth_other_program
+    # More tests, one file per feature: each defines its t_ functions and queues them.
+    for case_file in "$(dirname "$0")"/cases/*.sh; do
+        [ -f "$case_file" ] || continue
+        # shellcheck disable=SC1090
+        . "$case_file"
+    done
     if want static_binary; then
         mkdir -p "$WORK/static"
         printf '#include <stdlib.h>\n#include <unistd.h>\nint main(void){char *volatile p = malloc(10); p[0] = 0; write(1, "static\\n", 7); return 0;}\n' >"$WORK/static/s.c"
