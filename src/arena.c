@@ -64,4 +64,6 @@ void *lg_arena_alloc(size_t len)
 
 uint64_t lg_arena_mapped_bytes(void) { return __atomic_load_n(&mapped_bytes, __ATOMIC_RELAXED); }
 
+void lg_arena_fork_lock(void) { lg_lock(&arena_lock); }
+void lg_arena_fork_unlock(void) { lg_unlock(&arena_lock); }
 void lg_arena_atfork_child(void) { lg_lock_reset(&arena_lock); }

@@ -25,5 +25,8 @@ uint64_t lg_arena_mapped_bytes(void);
 
 /* Resets the arena lock in a fork child. */
 void lg_arena_atfork_child(void);
+/* Held across fork, so the child never inherits a half-done allocation. */
+void lg_arena_fork_lock(void);
+void lg_arena_fork_unlock(void);
 
 #endif

@@ -46,10 +46,16 @@ static void before_fork(void)
     lg_modules_lock();
     lg_regions_lock();
     lg_blocks_lock_all();
+    lg_threads_fork_lock();
+    lg_sites_fork_lock();
+    lg_arena_fork_lock(); /* last: the others allocate under their locks */
 }
 
 static void after_fork_parent(void)
 {
+    lg_arena_fork_unlock();
+    lg_sites_fork_unlock();
+    lg_threads_fork_unlock();
     lg_blocks_unlock_all();
     lg_regions_unlock();
     lg_modules_unlock();

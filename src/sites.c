@@ -34,7 +34,14 @@ struct tc_entry {
     uint64_t hash;
     uint32_t id, depth;
 };
-static __thread struct tc_entry tcache[TCACHE] __attribute__((tls_model("initial-exec")));
+/* The cache lives in mmap'd memory, not in TLS: glibc carves static TLS out of every
+ * thread's stack and refuses threads whose TLS does not fit, so 32 KiB of it would break
+ * programs that ask for PTHREAD_STACK_MIN stacks. Caches of exited threads go to a free
+ * list and are reused as they are (ids are global, so their entries stay valid). */
+static __thread struct tc_entry *tcache __attribute__((tls_model("initial-exec")));
+static __thread bool tcache_off __attribute__((tls_model("initial-exec"))); /* thread exiting */
+static struct tc_entry *tcache_free; /* under tcache_lock; the first entry links the next */
+static lg_lock_t tcache_lock = LG_LOCK_INIT;
 
 /* The thread's stack bounds, for the frame-pointer walk. Initial-exec TLS. */
 static __thread uintptr_t stack_lo __attribute__((tls_model("initial-exec")));
@@ -79,13 +86,42 @@ static const struct lg_site *find(const struct lg_site *s, uint64_t h, const uin
     return NULL;
 }
 
+static struct tc_entry *thread_cache(void)
+{
+    if (tcache || tcache_off)
+        return tcache;
+    lg_lock(&tcache_lock);
+    struct tc_entry *c = tcache_free;
+    if (c)
+        memcpy(&tcache_free, c, sizeof tcache_free);
+    lg_unlock(&tcache_lock);
+    if (c)
+        memset(c, 0, sizeof *c); /* the link */
+    else
+        c = lg_map(TCACHE * sizeof *c);
+    return tcache = c;
+}
+
+void lg_sites_thread_exit(void)
+{
+    struct tc_entry *c = tcache;
+    tcache = NULL;
+    tcache_off = true; /* allocations in later TLS destructors go without a cache */
+    if (!c)
+        return;
+    lg_lock(&tcache_lock);
+    memcpy(c, &tcache_free, sizeof tcache_free);
+    tcache_free = c;
+    lg_unlock(&tcache_lock);
+}
+
 uint32_t lg_sites_intern(const uintptr_t *pc, uint32_t n)
 {
     if (!buckets)
         return 0;
     uint64_t h = hash_pcs(pc, n);
-    struct tc_entry *c = &tcache[(h >> 40) & (TCACHE - 1)];
-    if (c->id && c->hash == h && c->depth == n)
+    struct tc_entry *tc = thread_cache(), scratch, *c = tc ? &tc[(h >> 40) & (TCACHE - 1)] : &scratch;
+    if (tc && c->id && c->hash == h && c->depth == n)
         return c->id;
     struct lg_site **b = &buckets[h & (NBUCKETS - 1)];
     const struct lg_site *s = find(__atomic_load_n(b, __ATOMIC_ACQUIRE), h, pc, n);
@@ -155,7 +191,23 @@ const struct lg_site *lg_sites_first(void) { return __atomic_load_n(&all_sites, 
 
 uint32_t lg_sites_count(void) { return __atomic_load_n(&nsites, __ATOMIC_ACQUIRE); }
 
-void lg_sites_atfork_child(void) { lg_lock_reset(&insert_lock); }
+void lg_sites_fork_lock(void)
+{
+    lg_lock(&insert_lock);
+    lg_lock(&tcache_lock);
+}
+
+void lg_sites_fork_unlock(void)
+{
+    lg_unlock(&tcache_lock);
+    lg_unlock(&insert_lock);
+}
+
+void lg_sites_atfork_child(void)
+{
+    lg_lock_reset(&insert_lock);
+    lg_lock_reset(&tcache_lock);
+}
 
 static bool in_ldso(uintptr_t ip)
 {

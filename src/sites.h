@@ -32,8 +32,13 @@ uint32_t lg_sites_count(void);
 
 /* Bounds of the calling thread's stack for the frame-pointer walk (0 = unknown). */
 void lg_sites_set_thread_stack(uintptr_t lo, uintptr_t hi);
+/* The calling thread is exiting: its stack cache goes back to the free list. */
+void lg_sites_thread_exit(void);
 
 void lg_sites_atfork_child(void);
+/* Held across fork, so the child never inherits a half-linked site. */
+void lg_sites_fork_lock(void);
+void lg_sites_fork_unlock(void);
 
 /* The stack pointer of the first caller outside the tracer and the dynamic loader:
  * where the program's own frames begin. Uses libunwind; not for signal handlers.

@@ -110,6 +110,7 @@ struct tramp {
 static void on_thread_exit(void *p)
 {
     struct lg_thread *t = p;
+    lg_sites_thread_exit();
     __atomic_store_n(&t->flags, (t->flags & ~(uint32_t)LG_T_LIVE) | LG_T_EXITED, __ATOMIC_RELEASE);
 }
 
@@ -160,6 +161,9 @@ int lg_threads_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(voi
     }
     return rc;
 }
+
+void lg_threads_fork_lock(void) { lg_lock(&reg_lock); }
+void lg_threads_fork_unlock(void) { lg_unlock(&reg_lock); }
 
 void lg_threads_atfork_child(void)
 {

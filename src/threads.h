@@ -44,5 +44,8 @@ bool lg_threads_tls_range(uintptr_t tp, uintptr_t *lo, uintptr_t *hi);
 
 /* After fork: the calling thread is the only one alive, with a new tid. */
 void lg_threads_atfork_child(void);
+/* Held across fork, so the child never inherits a half-written record. */
+void lg_threads_fork_lock(void);
+void lg_threads_fork_unlock(void);
 
 #endif
