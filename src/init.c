@@ -27,7 +27,19 @@ volatile int lg_state;
 /* Resolved once in lg_init; read-only afterwards. */
 static size_t (*real_usable_size)(void *);
 
-size_t lg_real_usable_size(void *p) { return real_usable_size ? real_usable_size(p) : 0; }
+/* Resolved on first use, whatever the tracer's state: a program calling it before the
+ * first malloc, or in a setuid process where the tracer stays off, gets the real answer. */
+size_t lg_real_usable_size(void *p)
+{
+    size_t (*f)(void *) = __atomic_load_n(&real_usable_size, __ATOMIC_ACQUIRE);
+    if (!f) {
+        lg_busy++; /* dlsym may allocate */
+        f = (size_t(*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
+        lg_busy--;
+        __atomic_store_n(&real_usable_size, f, __ATOMIC_RELEASE);
+    }
+    return f ? f(p) : 0;
+}
 
 void lg_disable(const char *why)
 {
@@ -127,7 +139,6 @@ static void init_once(void)
         lg_log(LG_LOG_WARN, "error_exitcode=%ld is not an exit status (0-255); ignored", lg_opt.error_exitcode);
         lg_opt.error_exitcode = 0;
     }
-    real_usable_size = (size_t(*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
     if (!lg_opt.follow_children)
         strip_preload();
     if (!init_tables()) {

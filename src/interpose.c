@@ -85,8 +85,8 @@ LG_EXPORT int posix_memalign(void **out, size_t align, size_t n)
     void *p = __libc_memalign(align, n);
     if (!p)
         return ENOMEM;
-    errno = saved;
     *out = lg_track_alloc(p, n);
+    errno = saved;
     return 0;
 }
 

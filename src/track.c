@@ -8,6 +8,7 @@
 #include "threads.h"
 #include "trigger.h"
 
+#include <errno.h>
 #include <stdint.h>
 
 /* Sequence numbers are handed to threads in batches so the hot path does not
@@ -39,6 +40,9 @@ void *lg_track_alloc(void *p, size_t size)
 {
     if (!p || !ready())
         return p;
+    /* A successful malloc leaves errno alone; unwinding, growing the table and a
+     * snapshot trigger make system calls that may not. */
+    int saved_errno = errno;
     LG_ENTER();
     struct lg_block b = {.addr = (uintptr_t)p, .size = size, .seq = next_seq(),
                          .site = lg_sites_capture(), .tid = lg_threads_tid()};
@@ -46,6 +50,7 @@ void *lg_track_alloc(void *p, size_t size)
         lg_disable("out of memory for the block table");
     LG_LEAVE();
     lg_trigger_on_alloc();
+    errno = saved_errno;
     return p;
 }
 
