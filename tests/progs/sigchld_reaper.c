@@ -1,4 +1,4 @@
-/* EXPECT: definite=10/1 indirect=0/0 possible=0/0 reachable=0/0 cyclic=0/0 */
+/* EXPECT: definite=10/1 indirect=0/0 possible=0/0 reachable=4096/1 cyclic=0/0 */
 /* A program that does not want its children's statuses: SIGCHLD set to SIG_IGN (the
  * kernel then reaps children itself), or with REAPER=1 a SIGCHLD handler that reaps
  * every child with waitpid(-1). Neither may take the analyser's exit status from the
