@@ -10,14 +10,11 @@
 #include "options.h"
 #include "sites.h"
 #include "snapshot.h"
+#include "spawn.h"
 
 #include <dlfcn.h>
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdbool.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,38 +170,6 @@ static void build_args(struct argbuf *a, char *tool, char *snap)
     }
 }
 
-/* While the analyser runs, SIGCHLD is ours: with SIG_IGN the kernel would reap it before
- * waitpid, and a program's SIGCHLD handler (in any thread) could reap it first; either
- * way its exit status, which error_exitcode needs, would be lost. */
-struct child_guard {
-    struct sigaction old_action;
-    sigset_t old_mask;
-    bool restore;
-};
-
-static void guard_children(struct child_guard *g)
-{
-    sigset_t chld;
-    sigemptyset(&chld);
-    sigaddset(&chld, SIGCHLD);
-    pthread_sigmask(SIG_BLOCK, &chld, &g->old_mask);
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    lg_busy++; /* our own install: not the program taking a signal over */
-    g->restore = sigaction(SIGCHLD, &dfl, &g->old_action) == 0;
-    lg_busy--;
-}
-
-static void unguard_children(struct child_guard *g)
-{
-    lg_busy++;
-    if (g->restore)
-        sigaction(SIGCHLD, &g->old_action, NULL);
-    lg_busy--;
-    pthread_sigmask(SIG_SETMASK, &g->old_mask, NULL);
-}
-
 /* Runs the analyser and returns its exit status (-1 when it could not run). */
 static int analyse(char *snap)
 {
@@ -218,16 +183,9 @@ static int analyse(char *snap)
     build_args(&a, tool, snap);
     size_t envlen;
     char **env = clean_env(&envlen);
-    struct child_guard g;
-    guard_children(&g);
-    pid_t pid;
-    int rc = env ? posix_spawn(&pid, tool, NULL, NULL, a.argv, env) : ENOMEM;
-    lg_unmap(env, envlen);
     int st = 0;
-    if (!rc)
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-            ;
-    unguard_children(&g);
+    int rc = env ? lg_spawn_wait(tool, a.argv, env, &st) : ENOMEM;
+    lg_unmap(env, envlen);
     if (rc) {
         lg_log(LG_LOG_ERROR, "cannot run %s (error %d); the snapshot is kept at %s", tool, rc, snap);
         return -2;

@@ -112,6 +112,19 @@ LG_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*f
     return lg_threads_create(t, attr, fn, arg, real);
 }
 
+/* Only to learn the SP: after main's pthread_exit the process lives on with main a zombie
+ * that no signal can stop, and its stack is scanned from there. */
+LG_EXPORT void pthread_exit(void *ret)
+{
+    static void (*real)(void *);
+    if (!real)
+        real = (void (*)(void *))dlsym(RTLD_NEXT, "pthread_exit");
+    if (lg_state == LG_READY)
+        lg_threads_note_exit((uintptr_t)__builtin_frame_address(0));
+    real(ret);
+    __builtin_unreachable();
+}
+
 /* dlopen is deliberately not wrapped: glibc resolves a relative name against the RUNPATH
  * ($ORIGIN) of the object that called dlopen, and a wrapper would make that object the
  * tracer. Newly loaded modules are learned at the next snapshot or dlclose instead. */

@@ -91,7 +91,10 @@ static bool push(struct lg_maps *m, const struct lg_map_ent *e)
 int lg_maps_read(struct lg_maps *m)
 {
     memset(m, 0, sizeof *m);
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    /* /proc/self is the main thread's view: empty once main has called pthread_exit. */
+    int fd = open("/proc/thread-self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
     char buf[8192];

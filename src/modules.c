@@ -75,7 +75,9 @@ static const char *module_path(const struct dl_phdr_info *info, char *buf, size_
     if (name && name[0])
         return name;
     /* The executable has an empty name; the vDSO has one but no file. */
-    ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
+    ssize_t n = readlink("/proc/thread-self/exe", buf, cap - 1); /* works after main's pthread_exit */
+    if (n < 0)
+        n = readlink("/proc/self/exe", buf, cap - 1);
     buf[n > 0 ? n : 0] = '\0';
     *flags |= LG_MOD_MAIN;
     return buf;

@@ -140,6 +140,8 @@ static void live_thread(struct lg_roots *r, const struct lg_maps *m, uint32_t ti
         return;
     t->tid = tid;
     t->flags = flags | (reg && (reg->flags & LG_T_MAIN) ? LG_THR_MAIN : 0);
+    if (!sp && reg && (flags & LG_THR_EXITED))
+        sp = reg->exit_sp; /* a zombie main thread: scanned from its pthread_exit call */
     t->sp = sp;
     uintptr_t lo = reg ? reg->stack_lo : 0, hi = reg ? reg->stack_hi : 0;
     if (sp && (!hi || sp < lo || sp >= hi)) { /* unknown thread, or running on an alternate stack */
@@ -206,10 +208,13 @@ bool lg_roots_collect(struct lg_roots *r, const struct lg_roots_input *in)
     for (uint32_t i = 0; i < in->nrecs; i++) {
         const struct lg_stop_rec *s = &in->recs[i];
         bool ok = __atomic_load_n(&s->acked, __ATOMIC_ACQUIRE);
-        if (!ok)
+        uint32_t flags = ok ? LG_THR_STOPPED : s->state == LG_STOP_GONE ? LG_THR_EXITED : LG_THR_NOT_STOPPED;
+        if (flags == LG_THR_NOT_STOPPED)
             r->not_stopped = true;
-        live_thread(r, in->maps, s->tid, ok ? s->sp : 0, ok ? s->regs : NULL,
-                    ok ? LG_THR_STOPPED : LG_THR_NOT_STOPPED);
+        /* A thread we could not stop is scanned from the SP of the system call it is
+         * parked in, when it is in one; the handler's SP when it stopped. */
+        uintptr_t sp = ok || flags == LG_THR_NOT_STOPPED ? s->sp : 0;
+        live_thread(r, in->maps, s->tid, sp, ok ? s->regs : NULL, flags);
     }
     exited_threads(r, in->maps);
     region_roots(r, in->maps);

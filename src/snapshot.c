@@ -69,8 +69,13 @@ static size_t read_small_file(const char *path, char *buf, size_t cap)
 static void write_process(struct job *j)
 {
     char exe[4096], cmd[8192];
-    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe);
-    size_t cl = read_small_file("/proc/self/cmdline", cmd, sizeof cmd);
+    /* thread-self: /proc/self is empty once main has called pthread_exit */
+    ssize_t el = readlink("/proc/thread-self/exe", exe, sizeof exe);
+    if (el < 0)
+        el = readlink("/proc/self/exe", exe, sizeof exe);
+    size_t cl = read_small_file("/proc/thread-self/cmdline", cmd, sizeof cmd);
+    if (!cl)
+        cl = read_small_file("/proc/self/cmdline", cmd, sizeof cmd);
     struct lg_snap_process p = {
         .pid = (uint32_t)getpid(), .ppid = (uint32_t)getppid(), .time_ns = now_ns(CLOCK_REALTIME),
         .reason = j->req->reason, .signo = j->req->signo, .fault_addr = j->req->fault_addr,
@@ -189,12 +194,20 @@ static void write_stats(struct job *j, uint64_t stop_ns, uint64_t scan_ns, uint6
     lg_writer_put(&j->w, &st, sizeof st);
 }
 
-static void report_unstopped(const struct lg_roots *r)
+static void report_unstopped(const struct lg_stop_rec *recs, uint32_t n)
 {
-    for (uint32_t i = 0; i < r->nthreads; i++)
-        if (r->thread[i].flags & LG_THR_NOT_STOPPED)
-            lg_log(LG_LOG_WARN, "thread %u did not stop within %ld ms (it blocks the stop signal?); "
-                   "its stack was scanned as it was", r->thread[i].tid, lg_opt.stop_timeout_ms);
+    for (uint32_t i = 0; i < n; i++) {
+        if (recs[i].acked || recs[i].state == LG_STOP_GONE)
+            continue;
+        if (recs[i].state == LG_STOP_BLOCKS)
+            lg_log(LG_LOG_WARN, "thread %u blocks the stop signal %d (see stop_signal); its stack was "
+                   "scanned as it was", recs[i].tid, lg_opt.stop_signal > 0 ? (int)lg_opt.stop_signal : SIGRTMIN + 3);
+        else
+            lg_log(LG_LOG_WARN, "thread %u did not stop within %ld ms; its stack was scanned as it was",
+                   recs[i].tid, lg_opt.stop_timeout_ms);
+    }
+    if (lg_stw_overflowed())
+        lg_log(LG_LOG_WARN, "more threads than a stop can hold: some ran on during the snapshot");
 }
 
 /* Everything between stopping and resuming the world. */
@@ -232,7 +245,7 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
     write_end(j, sc.n, roots.not_stopped);
     last_timing = (struct lg_snapshot_timing){t1 - t0, t2 - t1, sc.scanned_bytes, sc.n, j->nedges + j->nroot_edges,
                                               t_index - t1, t2 - t_words};
-    report_unstopped(&roots);
+    report_unstopped(recs, nrecs);
     lg_roots_release(&roots);
     lg_scan_release(&sc);
     lg_maps_free(&maps);

@@ -26,6 +26,7 @@ static volatile uint32_t epoch;   /* bumped when a stop starts */
 static volatile uint32_t resumed; /* == epoch once threads may run again */
 static struct sigaction saved_action; /* the program's, for signals that are not ours */
 static int stop_signo, installed_signo;
+static bool overflow; /* more than MAX_STOPPED threads: the rest ran on */
 
 static long futex(volatile uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
 {
@@ -83,6 +84,81 @@ static bool known(uint32_t tid)
     return false;
 }
 
+/* What /proc/self/task/TID/status says of a thread: gone (exiting, zombie, or no longer
+ * listed), blocking signo, or neither. A thread that blocks the signal would leave it
+ * pending (a stall until the timeout) or, in sigwait, take it as its own: not sent. */
+static ssize_t read_task_file(uint32_t tid, const char *name, char *buf, size_t cap)
+{
+    char path[64] = "/proc/self/task/";
+    char *p = path + strlen(path);
+    char digits[12];
+    int nd = 0;
+    do
+        digits[nd++] = (char)('0' + tid % 10);
+    while ((tid /= 10));
+    while (nd)
+        *p++ = digits[--nd];
+    *p++ = '/';
+    memcpy(p, name, strlen(name) + 1);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, cap - 1);
+    close(fd);
+    if (n >= 0)
+        buf[n] = 0;
+    return n;
+}
+
+static uint64_t parse_hex(const char *c)
+{
+    uint64_t v = 0;
+    if (c[0] == '0' && c[1] == 'x')
+        c += 2;
+    for (; (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f'); c++)
+        v = v * 16 + (uint64_t)(*c <= '9' ? *c - '0' : *c - 'a' + 10);
+    return v;
+}
+
+/* In sigwait/sigtimedwait the kernel unblocks the awaited signals for the duration, so
+ * SigBlk does not show them: the set is the first argument of the system call, in our
+ * own memory, and the thread is parked in the kernel while we read it. */
+static bool sigwaits_for(const char *sc, int signo)
+{
+    if (strncmp(sc, "128 ", 4) != 0) /* rt_sigtimedwait */
+        return false;
+    const uint64_t *set = (const uint64_t *)(uintptr_t)parse_hex(sc + 4);
+    return set && (*set >> (signo - 1) & 1);
+}
+
+/* "NR ARG0 .. ARG5 SP PC" for a thread parked in a system call ("running" otherwise): its
+ * user SP, so that a thread we cannot stop is scanned from there, as Valgrind would. */
+static uintptr_t syscall_sp(const char *sc)
+{
+    int field = 0;
+    for (const char *c = sc; *c; c++)
+        if (*c == ' ' && ++field == 7)
+            return (uintptr_t)parse_hex(c + 1);
+    return 0;
+}
+
+static uint32_t thread_state(uint32_t tid, int signo, uintptr_t *sp)
+{
+    char buf[2048], sc[256];
+    if (read_task_file(tid, "status", buf, sizeof buf) <= 0)
+        return LG_STOP_GONE;
+    if (read_task_file(tid, "syscall", sc, sizeof sc) <= 0)
+        sc[0] = 0;
+    *sp = syscall_sp(sc);
+    const char *st = strstr(buf, "\nState:\t");
+    if (st && (st[8] == 'Z' || st[8] == 'X'))
+        return LG_STOP_GONE;
+    const char *blk = strstr(buf, "\nSigBlk:\t");
+    if (blk && (parse_hex(blk + 9) >> (signo - 1) & 1))
+        return LG_STOP_BLOCKS;
+    return sigwaits_for(sc, signo) ? LG_STOP_BLOCKS : LG_STOP_SIGNALLED;
+}
+
 /* Lists /proc/self/task and signals every thread not seen yet. Returns how many. */
 static uint32_t signal_new_threads(uint32_t self, pid_t pid)
 {
@@ -99,19 +175,42 @@ static uint32_t signal_new_threads(uint32_t self, pid_t pid)
             uint32_t tid = 0;
             for (const char *c = d->d_name; *c >= '0' && *c <= '9'; c++)
                 tid = tid * 10 + (uint32_t)(*c - '0');
-            if (!tid || tid == self || known(tid) || nrecs >= MAX_STOPPED)
+            if (!tid || tid == self || known(tid))
                 continue;
-            memset(&recs[nrecs], 0, sizeof recs[nrecs]);
-            recs[nrecs].tid = tid;
+            if (nrecs >= MAX_STOPPED) {
+                overflow = true;
+                continue;
+            }
+            struct lg_stop_rec *r = &recs[nrecs];
+            memset(r, 0, sizeof *r);
+            r->tid = tid;
+            r->state = thread_state(tid, stop_signo, &r->sp);
             __atomic_store_n(&nrecs, nrecs + 1, __ATOMIC_RELEASE);
-            if (syscall(SYS_tgkill, pid, tid, stop_signo) == 0)
+            if (r->state == LG_STOP_SIGNALLED && syscall(SYS_tgkill, pid, tid, stop_signo) == 0) {
                 added++;
-            else
-                __atomic_add_fetch(&acks, 1, __ATOMIC_RELEASE); /* already gone */
+                continue;
+            }
+            if (r->state == LG_STOP_SIGNALLED)
+                r->state = LG_STOP_GONE; /* exited since the listing */
+            __atomic_add_fetch(&acks, 1, __ATOMIC_RELEASE);
         }
     }
     close(fd);
     return added;
+}
+
+/* Threads that began exiting after they were signalled never run the handler. */
+static void count_exited(void)
+{
+    for (uint32_t i = 0; i < nrecs; i++) {
+        struct lg_stop_rec *r = &recs[i];
+        uintptr_t sp;
+        if (r->state == LG_STOP_SIGNALLED && !__atomic_load_n(&r->acked, __ATOMIC_ACQUIRE) &&
+            thread_state(r->tid, stop_signo, &sp) == LG_STOP_GONE) {
+            r->state = LG_STOP_GONE;
+            __atomic_add_fetch(&acks, 1, __ATOMIC_RELEASE);
+        }
+    }
 }
 
 static uint64_t now_ms(void)
@@ -130,7 +229,8 @@ static void wait_acks(long timeout_ms)
         if (t >= deadline)
             return;
         struct timespec ts = {0, 10 * 1000000L};
-        futex(&acks, FUTEX_WAIT_PRIVATE, a, &ts);
+        if (futex(&acks, FUTEX_WAIT_PRIVATE, a, &ts) < 0 && errno == ETIMEDOUT)
+            count_exited();
     }
 }
 
@@ -162,6 +262,7 @@ uint32_t lg_stw_stop(int signo, long timeout_ms, struct lg_stop_rec **out)
     stop_signo = signo;
     nrecs = 0;
     acks = 0;
+    overflow = false;
     __atomic_add_fetch(&epoch, 1, __ATOMIC_RELEASE);
     if (!install_handler(signo))
         return *out = recs, 0;
@@ -173,6 +274,8 @@ uint32_t lg_stw_stop(int signo, long timeout_ms, struct lg_stop_rec **out)
     *out = recs;
     return nrecs;
 }
+
+bool lg_stw_overflowed(void) { return overflow; }
 
 void lg_stw_resume(void)
 {

@@ -5,13 +5,21 @@
 #ifndef LG_STW_H
 #define LG_STW_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define LG_STW_NREGS 23
 
+enum lg_stop_state {
+    LG_STOP_SIGNALLED = 0, /* sent the signal; stopped when acked */
+    LG_STOP_BLOCKS = 1,    /* blocks the stop signal (or waits for it in sigwait): not sent */
+    LG_STOP_GONE = 2       /* exiting or a zombie (a main thread after pthread_exit) */
+};
+
 struct lg_stop_rec {
     uint32_t tid;
     volatile uint32_t acked;
+    uint32_t state; /* enum lg_stop_state */
     uintptr_t sp;
     uintptr_t regs[LG_STW_NREGS];
 };
@@ -20,5 +28,7 @@ struct lg_stop_rec {
  * acknowledgements. Returns the number of records; *recs points at them. */
 uint32_t lg_stw_stop(int signo, long timeout_ms, struct lg_stop_rec **recs);
 void lg_stw_resume(void);
+/* Whether the last stop met more threads than it can record (they were not stopped). */
+bool lg_stw_overflowed(void);
 
 #endif

@@ -162,6 +162,12 @@ int lg_threads_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(voi
     return rc;
 }
 
+void lg_threads_note_exit(uintptr_t sp)
+{
+    if (my_rec)
+        my_rec->exit_sp = sp;
+}
+
 void lg_threads_fork_lock(void) { lg_lock(&reg_lock); }
 void lg_threads_fork_unlock(void) { lg_unlock(&reg_lock); }
 

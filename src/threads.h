@@ -17,11 +17,16 @@ struct lg_thread {
     uint32_t flags;
     uintptr_t stack_lo, stack_hi; /* the usable stack, 0 when unknown */
     uintptr_t tp;                 /* thread pointer (pthread_self) */
+    uintptr_t exit_sp;            /* SP at its pthread_exit call, 0 before */
     /* Stop state, written by the thread's own stop handler. */
     volatile uint32_t acked;
     uintptr_t sp;
     uintptr_t regs[LG_NREGS];
 };
+
+/* The calling thread is in pthread_exit with its frames above sp: what a zombie main
+ * thread's stack holds from then on. */
+void lg_threads_note_exit(uintptr_t sp);
 
 /* Registers the calling (main) thread. */
 bool lg_threads_init(void);

@@ -229,8 +229,8 @@ t_blocked_signals() { # a thread that blocks every signal: the snapshot complete
     mkdir -p "$d"
     (cd "$d" && lg_exec "$d" traced 60 "$LG_TOOL" run --stop-timeout-ms=300 --json "$d/rep.json" -- "$LG_PROGS/blocked_signals")
     [ "$(cat "$d/traced.rc")" = 0 ] || { echo "exit status $(cat "$d/traced.rc"): $(lg_tail "$d/traced.err")"; return 1; }
-    tid=$(sed -n 's/.*thread \([0-9]*\) did not stop.*/\1/p' "$d/traced.err" | head -1)
-    [ -n "$tid" ] || { echo "no 'thread N did not stop' warning: $(lg_tail "$d/traced.err")"; return 1; }
+    tid=$(sed -n 's/.*thread \([0-9]*\) blocks the stop signal.*/\1/p' "$d/traced.err" | head -1)
+    [ -n "$tid" ] || { echo "no 'thread N blocks the stop signal' warning: $(lg_tail "$d/traced.err")"; return 1; }
     grep -q "some threads did not stop" "$d/traced.err" || { echo "the report does not say a thread was not stopped"; return 1; }
     lg_py check "$LG_SRC_PROGS/blocked_signals.c" blocked_signals "$d/rep.json"
 }
