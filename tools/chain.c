@@ -24,8 +24,8 @@ void lgt_chain_bfs(const struct lgt_heap *h, const struct lgt_graph *g, struct l
     memset(c->dist, 0xff, (h->nblocks ? h->nblocks : 1) * sizeof *c->dist);
     uint32_t *queue = lgt_xmalloc((h->nblocks ? h->nblocks : 1) * sizeof *queue);
     size_t head = 0, tail = 0;
-    for (size_t i = 0; i < h->nroot_edges; i++)
-        visit(c, queue, &tail, h->root_edges[i].to, 1, LGT_CHAIN_ROOT_EDGE | i);
+    for (size_t k = 0; k < g->nroots; k++) /* the graph's: weak references are no chain */
+        visit(c, queue, &tail, h->root_edges[g->roots[k]].to, 1, LGT_CHAIN_ROOT_EDGE | g->roots[k]);
     while (head < tail) {
         uint32_t b = queue[head++];
         for (size_t k = g->first[b]; k < g->first[b + 1]; k++) {

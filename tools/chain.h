@@ -1,6 +1,7 @@
 /* Shortest retention chains (objgraph's find_backref_chain): a breadth-first search over
  * every reference from all roots at once, with an explicit queue, so each block learns the
- * reference by which it was first reached. Follows start and interior pointers alike. */
+ * reference by which it was first reached. Follows start and interior pointers alike, over
+ * the graph of mark.h (weak references left out). */
 #ifndef LGT_CHAIN_H
 #define LGT_CHAIN_H
 

@@ -1,5 +1,6 @@
 /* Classification: mark, then Valgrind's clique pass over the unreached blocks, then the
- * strongly connected parts of the unreached graph for the cyclic flag. */
+ * strongly connected parts of the unreached graph for the cyclic flag. Ignored blocks
+ * (leakgraph_ignore) leave the mark as LGT_KIND_IGNORED: in no clique and no cycle. */
 #include "classify.h"
 
 #include <stdlib.h>
@@ -57,9 +58,11 @@ static void find_cycles(const struct lgt_heap *h, struct lgt_classes *c, size_t 
     for (size_t v = 0; v < h->nblocks; v++)
         if (c->comp[v] != LGT_SCC_NONE)
             size[c->comp[v]]++;
-    for (size_t i = 0; i < h->nedges; i++)
-        if (h->edges[i].from == h->edges[i].to && c->comp[h->edges[i].from] != LGT_SCC_NONE)
-            size[c->comp[h->edges[i].from]] |= 0x80000000u; /* self-loop: cyclic at size 1 */
+    const struct lgt_graph *g = &c->graph; /* strong edges only: a weak self-loop is no cycle */
+    for (size_t v = 0; v < h->nblocks; v++)
+        for (size_t k = g->first[v]; k < g->first[v + 1] && c->comp[v] != LGT_SCC_NONE; k++)
+            if (g->edges[g->idx[k]].to == v)
+                size[c->comp[v]] |= 0x80000000u; /* self-loop: cyclic at size 1 */
     for (size_t k = 0; k < ncomps; k++)
         cycle_of[k] = LGT_SCC_NONE;
     for (size_t v = 0; v < h->nblocks; v++) {

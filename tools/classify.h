@@ -1,4 +1,4 @@
-/* DESIGN's four kinds plus the cyclic flag, per block, and the cycles themselves.
+/* DESIGN's four kinds (plus "ignored") and the cyclic flag, per block, and the cycles.
  * Pipeline: mark (reachable, possible) → clique pass (definite/indirect) → SCCs → cycles. */
 #ifndef LGT_CLASSIFY_H
 #define LGT_CLASSIFY_H

@@ -11,6 +11,7 @@ struct lgt_analyze_args {
     const char *log_file;    /* NULL: stderr */
     const char *show;        /* --show-leak-kinds */
     const char *errors_for;  /* --errors-for-leak-kinds */
+    int by;                  /* --by: an enum lgt_group_by (groupby.h), 0 = site */
     long long error_exitcode;
     int cycles_only;
 };

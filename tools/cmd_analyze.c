@@ -7,6 +7,7 @@
 
 #include "classify.h"
 #include "cli_options.h"
+#include "groupby.h"
 #include "outfile.h"
 #include "reader.h"
 #include "report.h"
@@ -22,6 +23,8 @@ static void usage(FILE *out)
           "  --show-leak-kinds=KINDS      loss records listed (default " LGT_SHOW_DEFAULT ")\n"
           "  --errors-for-leak-kinds=KINDS  kinds that are errors (default " LGT_ERRORS_DEFAULT ")\n"
           "  --error-exitcode=N           exit N when errors are found (default 0)\n"
+          "  --by site|function|file|tag  one loss record per allocation site (default), or per\n"
+          "                               allocating function, source file or type tag\n"
           "KINDS: comma-separated definite, indirect, possible, reachable, cyclic, all, none.\n"
           "Exit status: 0, N as above, 2 for an unreadable snapshot or a usage error.\n", out);
 }
@@ -79,7 +82,8 @@ int lgt_cmd_analyze_execute(const struct lgt_analyze_args *a)
     struct lgt_classes c;
     lgt_classify_run(&h, &c);
     struct lgt_symbolizer *sym = lgt_symbolize_open(&h);
-    struct lgt_report r = {.show = show, .cycles_only = a->cycles_only};
+    struct lgt_report r = {.show = show, .cycles_only = a->cycles_only,
+                           .by = (enum lgt_group_by)a->by};
     lgt_report_build(&r, &h, &c, sym);
     int rc = write_reports(a, &r) ? 2 : 0;
     if (rc == 0 && a->error_exitcode && lgt_report_has_errors(&r, errors))
@@ -93,7 +97,7 @@ int lgt_cmd_analyze_execute(const struct lgt_analyze_args *a)
 
 /* ---- arguments ---- */
 
-static const char *const analyze_flags[] = {"json", "log-file", "log-path", "show-leak-kinds",
+static const char *const analyze_flags[] = {"json", "log-file", "log-path", "show-leak-kinds", "by",
                                             "errors-for-leak-kinds", "error-exitcode",
                                             "verbosity", "help"};
 
@@ -111,6 +115,14 @@ static int take_option(int argc, char **argv, int *i, struct lgt_analyze_args *a
         return k < 0 ? -1 : (a->show = v, 1);
     if ((k = lgt_cli_take(argc, argv, i, "errors-for-leak-kinds", &v)) != 0)
         return k < 0 ? -1 : (a->errors_for = v, 1);
+    if ((k = lgt_cli_take(argc, argv, i, "by", &v)) != 0) {
+        enum lgt_group_by by;
+        if (k > 0 && lgt_group_parse(v, &by) == 0)
+            return a->by = (int)by, 1;
+        if (k > 0)
+            fprintf(stderr, "leakgraph: --by: '%s' is not one of " LGT_GROUP_CHOICES "\n", v);
+        return -1;
+    }
     if ((k = lgt_cli_take(argc, argv, i, "verbosity", &v)) != 0)
         return k < 0 ? -1 : 1; /* accepted for the runtime's sake; the report is the same */
     if ((k = lgt_cli_take(argc, argv, i, "error-exitcode", &v)) != 0) {

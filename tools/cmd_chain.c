@@ -1,6 +1,8 @@
-/* `leakgraph chain SNAPSHOT (ADDRESS | --site PATTERN)`: the shortest chain of references
- * from a root to a block, or to each block allocated at a matching site. Exit 0, 1 when the
- * target is not a block, matches nothing or is unreachable, 2 on a bad snapshot or usage. */
+/* `leakgraph chain SNAPSHOT (ADDRESS | --site PATTERN | --tag NAME)`: the shortest chain of
+ * references from a root to a block, or to each block allocated at a matching site or
+ * carrying a matching type tag. Weak references (leakgraph_weak) are never a hop. Exit 0, 1
+ * when the target is not a block, matches nothing or is unreachable, 2 on a bad snapshot or
+ * usage. */
 #include "cmd.h"
 
 #include <fnmatch.h>
@@ -18,7 +20,7 @@
 #define HOP_FRAMES 2      /* frames of each hop's allocation stack in the text */
 
 struct chain_args {
-    const char *snapshot, *address, *site, *json;
+    const char *snapshot, *address, *site, *tag, *json;
     int all;
 };
 
@@ -33,13 +35,15 @@ struct chain_run {
 
 static void usage(FILE *out)
 {
-    fputs("usage: leakgraph chain SNAPSHOT (ADDRESS | --site PATTERN) [--all] [--json FILE]\n"
+    fputs("usage: leakgraph chain SNAPSHOT (ADDRESS | --site PATTERN | --tag NAME) [--all]\n"
+          "                       [--json FILE]\n"
           "The shortest chain of references from a root (a global, a thread's stack,\n"
           "registers or TLS, mapped memory) to a heap block: who keeps it alive.\n\n"
           "  ADDRESS          a block's address (0x...; an interior address means its block)\n"
           "  --site PATTERN   every block whose allocation stack has a frame whose function,\n"
           "                   file or module matches PATTERN (a glob: *, ?, [...]); their\n"
           "                   chains are printed shortest first\n"
+          "  --tag NAME       every block tagged NAME with leakgraph_tag() (a glob too)\n"
           "  --all            print every matching chain (default: at most 10)\n"
           "  --json FILE      also write the chains as JSON (%p: the pid)\n"
           "Exit status: 0, 1 when ADDRESS is not a block, PATTERN matches nothing or no\n"
@@ -49,7 +53,7 @@ static void usage(FILE *out)
 
 /* ---- arguments ---- */
 
-static const char *const chain_flags[] = {"site", "all", "json", "help"};
+static const char *const chain_flags[] = {"site", "tag", "all", "json", "help"};
 
 static int take_option(int argc, char **argv, int *i, struct chain_args *a)
 {
@@ -59,6 +63,8 @@ static int take_option(int argc, char **argv, int *i, struct chain_args *a)
         return a->all = 1, 1;
     if ((k = lgt_cli_take(argc, argv, i, "site", &v)) != 0)
         return k < 0 ? -1 : (a->site = v, 1);
+    if ((k = lgt_cli_take(argc, argv, i, "tag", &v)) != 0)
+        return k < 0 ? -1 : (a->tag = v, 1);
     if ((k = lgt_cli_take(argc, argv, i, "json", &v)) != 0)
         return k < 0 ? -1 : (a->json = v, 1);
     return 0;
@@ -77,9 +83,10 @@ static int positional(struct chain_args *a, const char *arg)
 
 static int check_args(const struct chain_args *a)
 {
+    int given = !!a->address + !!a->site + !!a->tag;
     const char *why = !a->snapshot ? "missing SNAPSHOT"
-                      : !a->address && !a->site ? "missing ADDRESS or --site PATTERN"
-                      : a->address && a->site ? "give ADDRESS or --site, not both" : NULL;
+                      : given == 0 ? "missing ADDRESS, --site PATTERN or --tag NAME"
+                      : given > 1 ? "give one of ADDRESS, --site and --tag" : NULL;
     if (!why)
         return -1;
     fprintf(stderr, "leakgraph: chain: %s; see 'leakgraph chain --help'\n", why);
@@ -150,6 +157,22 @@ static int site_targets(struct chain_run *r)
     return 0;
 }
 
+static int tag_targets(struct chain_run *r)
+{
+    r->targets = lgt_xcalloc(r->x.h.nblocks ? r->x.h.nblocks : 1, sizeof *r->targets);
+    for (size_t b = 0; b < r->x.h.nblocks; b++) {
+        const char *name = lgt_reader_tag_name(&r->x.h, lgt_reader_block_tag(&r->x.h, b));
+        if (name && fnmatch(r->a->tag, name, 0) == 0)
+            r->targets[r->ntargets++] = (uint32_t)b;
+    }
+    if (r->ntargets == 0) {
+        fprintf(stderr, "leakgraph: no block in %s has a type tag matching '%s'\n", r->x.h.name,
+                r->a->tag);
+        return 1;
+    }
+    return 0;
+}
+
 static int address_target(struct chain_run *r)
 {
     char *end;
@@ -214,6 +237,9 @@ static void text_chain(FILE *out, struct chain_run *r, uint32_t t)
         if (p[i]->to_off)
             fprintf(out, "+%" PRIu32 " (interior pointer)", p[i]->to_off);
         fprintf(out, " %" PRIu64 " bytes,", b->size);
+        const char *tag = lgt_reader_tag_name(&r->x.h, lgt_reader_block_tag(&r->x.h, p[i]->to));
+        if (tag)
+            fprintf(out, " [%s]", tag);
         hop_stack(out, r, p[i]->to);
         fputc('\n', out);
     }
@@ -233,8 +259,11 @@ static void text_unreached(struct chain_run *r)
         for (size_t i = r->nreached; i < r->ntargets; i++)
             k[r->x.c.kinds[r->targets[i]]]++;
         printf("%zu matching block%s not reachable from any root (%" PRIu64 " definitely lost, %"
-               PRIu64 " indirectly lost)\n", n, n == 1 ? " is" : "s are",
+               PRIu64 " indirectly lost", n, n == 1 ? " is" : "s are",
                k[LGT_KIND_DEFINITELY_LOST], k[LGT_KIND_INDIRECTLY_LOST]);
+        if (k[LGT_KIND_IGNORED]) /* leakgraph_ignore: not lost, but no root keeps them */
+            printf(", %" PRIu64 " ignored", k[LGT_KIND_IGNORED]);
+        puts(")");
     }
 }
 
@@ -274,8 +303,11 @@ static void json_hop(FILE *f, struct chain_run *r, const struct lg_snap_edge *e)
 {
     const struct lg_snap_block *b = &r->x.h.blocks[e->to];
     fprintf(f, "{\"address\": %" PRIu64 ", \"size\": %" PRIu64 ", \"from_offset\": %" PRIu64
-            ", \"to_offset\": %" PRIu32 ", \"interior\": %s, \"stack\": ", b->addr, b->size,
+            ", \"to_offset\": %" PRIu32 ", \"interior\": %s", b->addr, b->size,
             e->from_off, e->to_off, e->to_off ? "true" : "false");
+    fputs(", \"tag\": ", f);
+    lgt_json_str(f, lgt_reader_tag_name(&r->x.h, lgt_reader_block_tag(&r->x.h, e->to)));
+    fputs(", \"stack\": ", f);
     lgt_json_stack(f, lgt_ctx_block_stack(&r->x, e->to));
     fputc('}', f);
 }
@@ -326,7 +358,7 @@ static int json(struct chain_run *r)
 
 static int execute(struct chain_run *r)
 {
-    int rc = r->a->site ? site_targets(r) : address_target(r);
+    int rc = r->a->site ? site_targets(r) : r->a->tag ? tag_targets(r) : address_target(r);
     if (rc)
         return rc;
     lgt_chain_bfs(&r->x.h, &r->x.c.graph, &r->ch);

@@ -21,13 +21,13 @@ struct growth_args {
 
 static void usage(FILE *out)
 {
-    fputs("usage: leakgraph growth OLD NEW [--by site|function|file] [--limit N] [--all]\n"
+    fputs("usage: leakgraph growth OLD NEW [--by site|function|file|tag] [--limit N] [--all]\n"
           "                        [--json FILE]\n"
           "Compare two snapshots of the same program: live blocks per allocation site, split\n"
           "into still reachable and lost (definite, indirect, possible), with the change since\n"
           "OLD, largest byte growth first. Sites are matched by their symbolized stacks.\n\n"
-          "  --by site|function|file  group by the whole stack (default), or by the\n"
-          "                   allocating function or its source file\n"
+          "  --by site|function|file|tag  group by the whole stack (default), by the\n"
+          "                   allocating function or its source file, or by type tag\n"
           "  --limit N        rows printed (default 10; 0: all)\n"
           "  --all            also rows that did not grow\n"
           "  --json FILE      also write the rows as JSON (%p: the pid of NEW)\n"
@@ -50,7 +50,7 @@ int lgt_cmd_table_option(int argc, char **argv, int *i, const char **json,
         if (k > 0 && lgt_growth_parse_by(v, by) == 0)
             return 1;
         if (k > 0)
-            fprintf(stderr, "leakgraph: --by: '%s' is not one of site, function, file\n", v);
+            fprintf(stderr, "leakgraph: --by: '%s' is not one of " LGT_GROUP_CHOICES "\n", v);
         return -1;
     }
     if ((k = lgt_cli_take(argc, argv, i, "limit", &v)) != 0) {

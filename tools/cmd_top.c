@@ -18,11 +18,11 @@ struct top_args {
 
 static void usage(FILE *out)
 {
-    fputs("usage: leakgraph top SNAPSHOT [--by site|function|file] [--limit N] [--json FILE]\n"
+    fputs("usage: leakgraph top SNAPSHOT [--by site|function|file|tag] [--limit N] [--json FILE]\n"
           "The most common allocation sites of a snapshot's live blocks, by count and by\n"
           "bytes, split into still reachable and lost (definite, indirect, possible).\n\n"
-          "  --by site|function|file  group by the whole stack (default), or by the\n"
-          "                   allocating function or its source file\n"
+          "  --by site|function|file|tag  group by the whole stack (default), by the\n"
+          "                   allocating function or its source file, or by type tag\n"
           "  --limit N        rows per table (default 10; 0: all)\n"
           "  --json FILE      also write the rows as JSON (%p: the pid)\n"
           "Exit status: 0, or 2 for an unreadable snapshot or a usage error.\n", out);

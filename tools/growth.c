@@ -16,19 +16,14 @@ struct slot {
     UT_hash_handle hh; /* keyed by the row's key string */
 };
 
-static const char *const by_names[] = {"site", "function", "file"};
-
 int lgt_growth_parse_by(const char *s, enum lgt_group_by *by)
 {
-    for (size_t i = 0; i < sizeof by_names / sizeof *by_names; i++)
-        if (strcmp(s, by_names[i]) == 0)
-            return *by = (enum lgt_group_by)i, 0;
-    return -1;
+    return lgt_group_parse(s, by);
 }
 
 const char *lgt_growth_by_name(enum lgt_group_by by)
 {
-    return by_names[by];
+    return lgt_group_name(by);
 }
 
 void lgt_growth_init(struct lgt_growth *g, enum lgt_group_by by)
@@ -50,10 +45,16 @@ static void frame_key(FILE *m, const struct lgt_frame *f)
         fprintf(m, "%s 0x%" PRIx64 "\n", f->function ? f->function : "?", f->pc);
 }
 
-static void group_key(FILE *m, const struct lgt_symstack *st, enum lgt_group_by by)
+/* Tags match across snapshots by name (ids are per process); "\x02" keeps the untagged
+ * apart from a tag that happens to be called "(untagged)". */
+static void group_key(FILE *m, struct lgt_ctx *x, size_t b, enum lgt_group_by by)
 {
+    const struct lgt_symstack *st = lgt_ctx_block_stack(x, b);
     const struct lgt_frame *top = st->n ? st->frames[0] : NULL;
-    if (!top)
+    const char *tag = lgt_reader_tag_name(&x->h, lgt_reader_block_tag(&x->h, b));
+    if (by == LGT_BY_TAG)
+        fputs(tag ? tag : "\x02", m);
+    else if (!top)
         fputs("(no stack recorded)", m);
     else if (by == LGT_BY_SITE)
         for (size_t i = 0; i < st->n; i++)
@@ -66,14 +67,14 @@ static void group_key(FILE *m, const struct lgt_symstack *st, enum lgt_group_by 
         frame_key(m, top);
 }
 
-static char *make_key(const struct lgt_symstack *st, enum lgt_group_by by, int lost)
+static char *make_key(struct lgt_ctx *x, size_t b, enum lgt_group_by by, int lost)
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&buf, &len);
     if (!m)
         exit(2);
-    group_key(m, st, by);
+    group_key(m, x, b, by);
     fprintf(m, "\x01%d", lost);
     fclose(m);
     return buf;
@@ -100,24 +101,21 @@ static char *site_label(const struct lgt_symstack *st)
     return buf;
 }
 
-static char *make_label(const struct lgt_symstack *st, enum lgt_group_by by)
+static char *make_label(struct lgt_ctx *x, size_t b, enum lgt_group_by by)
 {
-    const struct lgt_frame *top = st->n ? st->frames[0] : NULL;
-    if (!top)
-        return lgt_xstrdup("(no stack recorded)");
-    if (by == LGT_BY_FUNCTION && top->function)
-        return lgt_xstrdup(top->function);
-    if (by == LGT_BY_FILE && top->file)
-        return lgt_xstrdup(top->file);
-    return by == LGT_BY_SITE ? site_label(st) : lgt_frame_string(top);
+    const struct lgt_symstack *st = lgt_ctx_block_stack(x, b);
+    if (by == LGT_BY_TAG)
+        return lgt_xstrdup(lgt_group_tag_label(&x->h, b));
+    if (by == LGT_BY_SITE && st->n)
+        return site_label(st);
+    return lgt_group_frame_label(st, by);
 }
 
 /* ---- rows ---- */
 
-static struct lgt_grow_row *row_for(struct lgt_growth *g, const struct lgt_symstack *st,
-                                    int lost)
+static struct lgt_grow_row *row_for(struct lgt_growth *g, struct lgt_ctx *x, size_t b, int lost)
 {
-    char *key = make_key(st, g->by, lost);
+    char *key = make_key(x, b, g->by, lost);
     struct slot *s, *index = g->index;
     HASH_FIND_STR(index, key, s);
     if (s) {
@@ -127,8 +125,8 @@ static struct lgt_grow_row *row_for(struct lgt_growth *g, const struct lgt_symst
     if (g->n == g->cap)
         g->rows = lgt_xrealloc(g->rows, g->cap = g->cap ? g->cap * 2 : 64, sizeof *g->rows);
     struct lgt_grow_row *r = &g->rows[g->n];
-    *r = (struct lgt_grow_row){.key = key, .label = make_label(st, g->by), .lost = lost,
-                               .stack = st};
+    *r = (struct lgt_grow_row){.key = key, .label = make_label(x, b, g->by), .lost = lost,
+                               .stack = lgt_ctx_block_stack(x, b)};
     s = lgt_xcalloc(1, sizeof *s);
     s->row = g->n++;
     HASH_ADD_KEYPTR(hh, index, r->key, strlen(r->key), s);
@@ -139,8 +137,11 @@ static struct lgt_grow_row *row_for(struct lgt_growth *g, const struct lgt_symst
 void lgt_growth_add(struct lgt_growth *g, struct lgt_ctx *x, int old)
 {
     for (size_t b = 0; b < x->h.nblocks; b++) {
-        int lost = x->c.kinds[b] != LGT_KIND_STILL_REACHABLE;
-        struct lgt_grow_row *r = row_for(g, lgt_ctx_block_stack(x, b), lost);
+        uint8_t k = x->c.kinds[b];
+        int lost = k == LGT_KIND_STILL_REACHABLE ? LGT_ROW_REACHABLE
+                   : k == LGT_KIND_IGNORED     ? LGT_ROW_IGNORED
+                                               : LGT_ROW_LOST;
+        struct lgt_grow_row *r = row_for(g, x, b, lost);
         if (old) {
             r->old_count++;
             r->old_bytes += x->h.blocks[b].size;
@@ -289,7 +290,8 @@ void lgt_growth_text_header(FILE *out, const char *what, int width, int with_del
 
 void lgt_growth_text_row(FILE *out, const struct lgt_grow_row *r, int width, int with_delta)
 {
-    const char *cls = r->lost ? "[lost]" : "[reachable]";
+    static const char *const cls_names[] = {"[reachable]", "[lost]", "[ignored]"};
+    const char *cls = cls_names[r->lost];
     if (with_delta)
         fprintf(out, "%-*s %10" PRIu64 " %+10" PRId64 " %14" PRIu64 " %+14" PRId64 "  %s\n",
                 width, r->label, r->count, lgt_growth_count_delta(r), r->bytes,
@@ -299,12 +301,18 @@ void lgt_growth_text_row(FILE *out, const struct lgt_grow_row *r, int width, int
                 r->bytes, cls);
 }
 
+const char *lgt_growth_class_name(const struct lgt_grow_row *r)
+{
+    static const char *const names[] = {"reachable", "lost", "ignored"};
+    return names[r->lost];
+}
+
 void lgt_growth_json_row(FILE *out, const struct lgt_grow_row *r, int with_delta)
 {
     fputs("{\"label\": ", out);
     lgt_json_str(out, r->label);
     fprintf(out, ", \"class\": \"%s\", \"count\": %" PRIu64 ", \"bytes\": %" PRIu64,
-            r->lost ? "lost" : "reachable", r->count, r->bytes);
+            lgt_growth_class_name(r), r->count, r->bytes);
     if (with_delta)
         fprintf(out, ", \"count_delta\": %" PRId64 ", \"bytes_delta\": %" PRId64,
                 lgt_growth_count_delta(r), lgt_growth_bytes_delta(r));

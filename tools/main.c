@@ -31,11 +31,12 @@ static void usage(FILE *out)
         fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].what);
     fputs("\n  leakgraph run [OPTIONS] [--] PROG [ARGS...]\n"
           "  leakgraph analyze SNAPSHOT [--json FILE] [--log-file FILE] [--show-leak-kinds=K]\n"
-          "                    [--errors-for-leak-kinds=K] [--error-exitcode=N]\n"
+          "                    [--errors-for-leak-kinds=K] [--error-exitcode=N] [--by G]\n"
           "  leakgraph cycles SNAPSHOT [--json FILE]\n"
-          "  leakgraph chain SNAPSHOT (ADDRESS | --site PATTERN) [--all] [--json FILE]\n"
-          "  leakgraph growth OLD NEW [--by site|function|file] [--limit N] [--all] [--json FILE]\n"
-          "  leakgraph top SNAPSHOT [--by site|function|file] [--limit N] [--json FILE]\n"
+          "  leakgraph chain SNAPSHOT (ADDRESS | --site PATTERN | --tag NAME) [--all] [--json FILE]\n"
+          "  leakgraph growth OLD NEW [--by site|function|file|tag] [--limit N] [--all]\n"
+          "                   [--json FILE]\n"
+          "  leakgraph top SNAPSHOT [--by site|function|file|tag] [--limit N] [--json FILE]\n"
           "  leakgraph --version\n\n"
           "Options of 'run' (also LEAKGRAPH_OPTIONS=name=value:name=value):\n", out);
     lgt_cli_print_options(out);

@@ -1,5 +1,6 @@
-/* Mark phases 1 (definite references → still reachable) and 2 (any reference from a root
- * or a reached block → possibly lost, transitively). Unreached blocks are left for classify. */
+/* Mark phases 1 (definite references → still reachable), ignored blocks (leakgraph_ignore:
+ * roots of their own, as LSan treats ignored objects) and 2 (any reference from a root or a
+ * reached block → possibly lost, transitively). Unreached blocks are left for classify. */
 #include "mark.h"
 
 #include <stdlib.h>
@@ -18,28 +19,46 @@ void lgt_stack_push(struct lgt_stack *s, uint32_t b)
 
 /* ---- graph ---- */
 
-/* Counting sort of the edges by source block. */
-void lgt_mark_graph_build(const struct lgt_heap *h, struct lgt_graph *g)
+int lgt_mark_is_weak(const struct lg_snap_edge *e)
 {
-    g->nblocks = h->nblocks;
-    g->edges = h->edges;
+    return (e->flags & LG_EDGE_WEAK) != 0;
+}
+
+/* Counting sort of the strong edges by source block. */
+static void build_csr(const struct lgt_heap *h, struct lgt_graph *g)
+{
     g->first = lgt_xcalloc(h->nblocks + 1, sizeof *g->first);
-    g->idx = lgt_xcalloc(h->nedges, sizeof *g->idx);
+    g->idx = lgt_xcalloc(h->nedges ? h->nedges : 1, sizeof *g->idx);
     for (size_t i = 0; i < h->nedges; i++)
-        g->first[h->edges[i].from + 1]++;
+        if (!lgt_mark_is_weak(&h->edges[i]))
+            g->first[h->edges[i].from + 1]++;
     for (size_t b = 0; b < h->nblocks; b++)
         g->first[b + 1] += g->first[b];
     size_t *fill = lgt_xmalloc((h->nblocks + 1) * sizeof *fill);
     memcpy(fill, g->first, (h->nblocks + 1) * sizeof *fill);
     for (size_t i = 0; i < h->nedges; i++)
-        g->idx[fill[h->edges[i].from]++] = (uint32_t)i;
+        if (!lgt_mark_is_weak(&h->edges[i]))
+            g->idx[fill[h->edges[i].from]++] = (uint32_t)i;
     free(fill);
+}
+
+void lgt_mark_graph_build(const struct lgt_heap *h, struct lgt_graph *g)
+{
+    g->nblocks = h->nblocks;
+    g->edges = h->edges;
+    build_csr(h, g);
+    g->roots = lgt_xcalloc(h->nroot_edges ? h->nroot_edges : 1, sizeof *g->roots);
+    g->nroots = 0;
+    for (size_t i = 0; i < h->nroot_edges; i++)
+        if (!lgt_mark_is_weak(&h->root_edges[i]))
+            g->roots[g->nroots++] = i;
 }
 
 void lgt_mark_graph_free(struct lgt_graph *g)
 {
     free(g->first);
     free(g->idx);
+    free(g->roots);
     memset(g, 0, sizeof *g);
 }
 
@@ -70,17 +89,34 @@ static void drain(const struct lgt_graph *g, int definite_only, uint8_t kind, ui
     }
 }
 
+/* Every ignored block that phase 1 left unreached, and whatever it reaches that phase 1 left
+ * unreached (by any reference), is ignored. Before phase 2, so that an ignored block a root
+ * only points inside is ignored, not possibly lost: the program said not to report it. */
+static void mark_ignored(const struct lgt_heap *h, const struct lgt_graph *g, uint8_t *kinds,
+                         struct lgt_stack *st)
+{
+    for (size_t b = 0; b < h->nblocks; b++)
+        if ((lgt_reader_block_flags(h, b) & LG_BATTR_IGNORED) &&
+            kinds[b] == LGT_KIND_UNREACHED) {
+            kinds[b] = LGT_KIND_IGNORED;
+            lgt_stack_push(st, (uint32_t)b);
+        }
+    drain(g, 0, LGT_KIND_IGNORED, kinds, st);
+}
+
 void lgt_mark_run(const struct lgt_heap *h, const struct lgt_graph *g, uint8_t *kinds)
 {
     struct lgt_stack st = {0};
     memset(kinds, LGT_KIND_UNREACHED, h->nblocks);
     /* Phase 1: chains of start pointers (or heuristic-accepted interior pointers). */
-    for (size_t i = 0; i < h->nroot_edges; i++)
-        visit(&h->root_edges[i], 1, LGT_KIND_STILL_REACHABLE, kinds, &st);
+    for (size_t i = 0; i < g->nroots; i++)
+        visit(&h->root_edges[g->roots[i]], 1, LGT_KIND_STILL_REACHABLE, kinds, &st);
     drain(g, 1, LGT_KIND_STILL_REACHABLE, kinds, &st);
+    if (h->block_flags)
+        mark_ignored(h, g, kinds, &st);
     /* Phase 2: any other reference from a root or a reached block. */
-    for (size_t i = 0; i < h->nroot_edges; i++)
-        visit(&h->root_edges[i], 0, LGT_KIND_POSSIBLY_LOST, kinds, &st);
+    for (size_t i = 0; i < g->nroots; i++)
+        visit(&h->root_edges[g->roots[i]], 0, LGT_KIND_POSSIBLY_LOST, kinds, &st);
     for (size_t b = 0; b < h->nblocks; b++)
         if (kinds[b] == LGT_KIND_STILL_REACHABLE)
             for (size_t k = g->first[b]; k < g->first[b + 1]; k++)

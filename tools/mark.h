@@ -1,6 +1,6 @@
-/* The mark from the roots (Valgrind semantics): still reachable, possibly lost, and the
- * rest left unreached for classify. Explicit work stacks only: no recursion, so a list of
- * 10^7 blocks cannot overflow the C stack. */
+/* The mark from the roots (Valgrind semantics): still reachable, possibly lost, ignored
+ * (leakgraph_ignore), and the rest left unreached for classify. Explicit work stacks only:
+ * no recursion, so a list of 10^7 blocks cannot overflow the C stack. */
 #ifndef LGT_MARK_H
 #define LGT_MARK_H
 
@@ -15,15 +15,20 @@ enum lgt_kind {
     LGT_KIND_POSSIBLY_LOST,
     LGT_KIND_DEFINITELY_LOST,
     LGT_KIND_INDIRECTLY_LOST,
+    LGT_KIND_IGNORED, /* flagged LG_BATTR_IGNORED, or only such a block reaches it: never a leak */
     LGT_KIND_COUNT
 };
 
-/* Out-edges of every block, grouped by source (compressed sparse rows). */
+/* The references that keep blocks alive: out-edges of every block grouped by source
+ * (compressed sparse rows), and the root edges. Weak edges (LG_EDGE_WEAK) are left out here,
+ * once, so that the mark, the cycles, the clique pass and the chains never follow them. */
 struct lgt_graph {
     size_t nblocks;
     size_t *first;     /* [nblocks + 1]: out-edges of b are idx[first[b] .. first[b+1]) */
     uint32_t *idx;     /* indices into heap->edges */
     const struct lg_snap_edge *edges;
+    size_t *roots;     /* indices into heap->root_edges of the strong root edges */
+    size_t nroots;
 };
 
 void lgt_mark_graph_build(const struct lgt_heap *h, struct lgt_graph *g);
@@ -32,8 +37,10 @@ void lgt_mark_graph_free(struct lgt_graph *g);
 /* True when an edge keeps its target "still reachable": a start pointer, or an interior
  * pointer that one of Valgrind's default heuristics accepted. */
 int lgt_mark_is_definite(const struct lg_snap_edge *e);
+/* True for a reference from a slot marked with leakgraph_weak(): not in the graph. */
+int lgt_mark_is_weak(const struct lg_snap_edge *e);
 
-/* Fills kinds[nblocks] with STILL_REACHABLE, POSSIBLY_LOST or UNREACHED. */
+/* Fills kinds[nblocks] with STILL_REACHABLE, POSSIBLY_LOST, IGNORED or UNREACHED. */
 void lgt_mark_run(const struct lgt_heap *h, const struct lgt_graph *g, uint8_t *kinds);
 
 /* A growable stack of block indices. */

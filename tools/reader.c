@@ -19,6 +19,7 @@
 #define SEC_BYTES ((uint64_t)sizeof(struct lg_snap_section))
 #define MAX_SITE_DEPTH 256
 #define STATS_V1_BYTES 64 /* struct lg_snap_stats before table_bytes, live_blocks */
+#define MAX_TAG_NAME 1024  /* bytes of a type tag's name */
 
 /* Where an edge chunk started, so a bad edge found at END can still be located. */
 struct chunk {
@@ -35,6 +36,9 @@ struct rd {
     struct chunk *echunks, *rchunks;
     size_t nechunks, nrchunks;
     int have_end;
+    int have_tags;   /* a TAGS section was read: no second one */
+    int have_attrs;  /* a BLOCK_ATTRS section was read: no more BLOCKS or TAGS */
+    uint32_t last_attr; /* block index of the last attribute record */
 };
 
 /* ---- errors ---- */
@@ -65,6 +69,8 @@ static const char *tag_name(uint32_t tag)
     case LG_SEC_EDGES: return "EDGES";
     case LG_SEC_ROOT_EDGES: return "ROOT_EDGES";
     case LG_SEC_STATS: return "STATS";
+    case LG_SEC_TAGS: return "TAGS";
+    case LG_SEC_BLOCK_ATTRS: return "BLOCK_ATTRS";
     case LG_SEC_END: return "END";
     default: return "unknown";
     }
@@ -208,6 +214,8 @@ static int read_blocks(struct rd *r, const struct lg_snap_section *s, uint64_t o
 {
     struct lgt_heap *h = r->h;
     size_t first = h->nblocks;
+    if (r->have_attrs) /* attributes name blocks by index: all blocks come first */
+        return fail(r, "corrupt", off - SEC_BYTES, "BLOCKS section after BLOCK_ATTRS");
     if (append_fixed(r, s, off, sizeof *h->blocks, (void **)&h->blocks, &h->nblocks))
         return -1;
     for (size_t i = first ? first : 1; i < h->nblocks; i++) {
@@ -227,11 +235,28 @@ static int read_blocks(struct rd *r, const struct lg_snap_section *s, uint64_t o
     return 0;
 }
 
+/* Edge flags: none in a 1.0 file; unknown bits rejected, except in a newer minor version,
+ * which may define more (they are dropped: such an edge counts as an ordinary one). */
+static int check_edge_flags(struct rd *r, struct lg_snap_edge *e, size_t n, uint64_t off)
+{
+    for (size_t i = 0; i < n; i++, off += sizeof *e) {
+        if (r->h->minor == 0 && e[i].flags)
+            return fail(r, "corrupt", off, "edge flags 0x%x in a format 1.0 file (must be 0)",
+                        e[i].flags);
+        if (r->h->minor > LG_SNAP_MINOR)
+            e[i].flags &= LG_EDGE_WEAK;
+        else if (e[i].flags & ~LG_EDGE_WEAK)
+            return fail(r, "corrupt", off, "edge has unknown flags 0x%x", e[i].flags);
+    }
+    return 0;
+}
+
 static int read_edges(struct rd *r, const struct lg_snap_section *s, uint64_t off,
                       struct lg_snap_edge **arr, size_t *n, struct chunk **chunks, size_t *nchunks)
 {
     size_t first = *n;
-    if (append_fixed(r, s, off, sizeof **arr, (void **)arr, n))
+    if (append_fixed(r, s, off, sizeof **arr, (void **)arr, n) ||
+        (*n > first && check_edge_flags(r, *arr + first, *n - first, off)))
         return -1;
     *chunks = lgt_xrealloc(*chunks, *nchunks + 1, sizeof **chunks);
     (*chunks)[(*nchunks)++] = (struct chunk){off, first};
@@ -244,6 +269,138 @@ static uint64_t edge_offset(const struct chunk *c, size_t nc, size_t i)
     while (k > 0 && c[k - 1].first > i)
         k--;
     return k ? c[k - 1].off + (i - c[k - 1].first) * sizeof(struct lg_snap_edge) : 0;
+}
+
+/* ---- TAGS, BLOCK_ATTRS (format 1.1) ---- */
+
+/* Not in a 1.0 file; and both before the first BLOCK_ATTRS, so that every attribute can be
+ * checked against the complete block and tag lists where it stands. */
+static int check_annot_order(struct rd *r, const struct lg_snap_section *s, uint64_t off)
+{
+    if (r->h->minor == 0)
+        return fail(r, "corrupt", off - SEC_BYTES, "%s section in a format 1.0 file",
+                    tag_name(s->tag));
+    if (s->tag == LG_SEC_TAGS && r->have_tags)
+        return fail(r, "corrupt", off - SEC_BYTES, "second TAGS section");
+    if (s->tag == LG_SEC_TAGS && r->have_attrs)
+        return fail(r, "corrupt", off - SEC_BYTES, "TAGS section after BLOCK_ATTRS");
+    return 0;
+}
+
+/* The name: 1..MAX_TAG_NAME bytes, no NUL (the runtime copies C strings: a NUL means a
+ * damaged file), zero padding. */
+static int check_tag_name(struct rd *r, const struct lg_snap_type_tag *t, uint64_t off,
+                          uint64_t rec)
+{
+    const unsigned char *p = r->buf + off + sizeof *t;
+    if (t->name_len == 0 || t->name_len > MAX_TAG_NAME)
+        return fail(r, "corrupt", off, "tag %" PRIu32 " has a %" PRIu32 "-byte name (1 to %d)",
+                    t->id, t->name_len, MAX_TAG_NAME);
+    const unsigned char *nul = memchr(p, 0, t->name_len);
+    if (nul)
+        return fail(r, "corrupt", off + sizeof *t + (uint64_t)(nul - p), "tag %" PRIu32
+                    " name holds a NUL byte", t->id);
+    for (uint64_t i = sizeof *t + t->name_len; i < rec; i++)
+        if (r->buf[off + i])
+            return fail(r, "corrupt", off + i, "tag %" PRIu32 " padding is not zero", t->id);
+    return 0;
+}
+
+static int read_tag(struct rd *r, uint64_t off, uint64_t end, uint64_t *next)
+{
+    struct lgt_heap *h = r->h;
+    struct lg_snap_type_tag t;
+    if (end - off < sizeof t)
+        return fail(r, "corrupt", off, "tag record overruns the TAGS section");
+    memcpy(&t, r->buf + off, sizeof t);
+    uint64_t rec = round8(sizeof t + (uint64_t)t.name_len);
+    if (rec > end - off)
+        return fail(r, "corrupt", off, "tag %" PRIu32 " name (%" PRIu32 " bytes) overruns the"
+                    " TAGS section", t.id, t.name_len);
+    if (t.id == 0 || t.id > h->ntags)
+        return fail(r, "corrupt", off, "tag id %" PRIu32 " is not in 1..%zu", t.id, h->ntags);
+    if (h->tag_names[t.id - 1])
+        return fail(r, "corrupt", off, "tag id %" PRIu32 " appears twice", t.id);
+    if (check_tag_name(r, &t, off, rec))
+        return -1;
+    char *name = lgt_xstrndup((const char *)r->buf + off + sizeof t, t.name_len);
+    for (char *c = name; *c; c++) /* the program's own string: keep the reports' lines whole */
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    h->tag_names[t.id - 1] = name;
+    *next = off + rec;
+    return 0;
+}
+
+/* count records with ids 1..count in any order: unique and in range means all present. */
+static int read_tags(struct rd *r, const struct lg_snap_section *s, uint64_t off)
+{
+    struct lgt_heap *h = r->h;
+    if (check_annot_order(r, s, off))
+        return -1;
+    r->have_tags = 1;
+    if (s->count > s->bytes / sizeof(struct lg_snap_type_tag))
+        return fail(r, "corrupt", off - SEC_BYTES, "TAGS count %" PRIu32
+                    " cannot fit in %" PRIu64 " bytes", s->count, s->bytes);
+    h->ntags = s->count;
+    h->tag_names = lgt_xcalloc(s->count ? s->count : 1, sizeof *h->tag_names);
+    uint64_t end = off + s->bytes;
+    for (uint32_t i = 0; i < s->count; i++)
+        if (read_tag(r, off, end, &off))
+            return -1;
+    if (off != end)
+        return fail(r, "corrupt", off, "%" PRIu64 " stray bytes at the end of TAGS", end - off);
+    return 0;
+}
+
+static int check_attr(struct rd *r, struct lg_snap_block_attr *a, uint64_t off)
+{
+    struct lgt_heap *h = r->h;
+    if (a->block >= h->nblocks)
+        return fail(r, "corrupt", off, "attributes of block %" PRIu32 ", beyond the %zu blocks",
+                    a->block, h->nblocks);
+    if (h->nattrs && a->block <= r->last_attr)
+        return fail(r, "corrupt", off, "attributes of block %" PRIu32 " after those of block %"
+                    PRIu32 " (block indices must ascend)", a->block, r->last_attr);
+    if (a->tag > h->ntags)
+        return fail(r, "corrupt", off, "block %" PRIu32 " has tag id %" PRIu32 " (%zu tags)",
+                    a->block, a->tag, h->ntags);
+    if (h->minor > LG_SNAP_MINOR)
+        a->flags &= LG_BATTR_IGNORED;
+    if (a->flags & ~(uint32_t)LG_BATTR_IGNORED)
+        return fail(r, "corrupt", off, "block %" PRIu32 " has unknown attribute flags 0x%" PRIx32,
+                    a->block, a->flags);
+    if (a->pad)
+        return fail(r, "corrupt", off + 12, "block %" PRIu32 " attribute padding is not zero",
+                    a->block);
+    return 0;
+}
+
+static int read_attrs(struct rd *r, const struct lg_snap_section *s, uint64_t off)
+{
+    struct lgt_heap *h = r->h;
+    if (check_annot_order(r, s, off))
+        return -1;
+    r->have_attrs = 1;
+    if ((uint64_t)s->count * sizeof(struct lg_snap_block_attr) != s->bytes)
+        return fail(r, "corrupt", off - SEC_BYTES, "BLOCK_ATTRS section has %" PRIu32 " records"
+                    " of %zu bytes but %" PRIu64 " bytes", s->count,
+                    sizeof(struct lg_snap_block_attr), s->bytes);
+    if (!h->block_tag && h->nblocks) {
+        h->block_tag = lgt_xcalloc(h->nblocks, sizeof *h->block_tag);
+        h->block_flags = lgt_xcalloc(h->nblocks, sizeof *h->block_flags);
+    }
+    for (uint32_t i = 0; i < s->count; i++, off += sizeof(struct lg_snap_block_attr)) {
+        struct lg_snap_block_attr a;
+        memcpy(&a, r->buf + off, sizeof a);
+        if (check_attr(r, &a, off))
+            return -1;
+        h->block_tag[a.block] = a.tag;
+        h->block_flags[a.block] = (uint8_t)a.flags;
+        r->last_attr = a.block;
+        h->nattrs++;
+    }
+    return 0;
 }
 
 /* ---- END: whole-file consistency ---- */
@@ -333,6 +490,8 @@ static int read_section(struct rd *r, const struct lg_snap_section *s, uint64_t 
             return -1;
         memcpy(&h->stats, r->buf + off, s->bytes < sizeof h->stats ? s->bytes : sizeof h->stats);
         return 0;
+    case LG_SEC_TAGS: return read_tags(r, s, off);
+    case LG_SEC_BLOCK_ATTRS: return read_attrs(r, s, off);
     case LG_SEC_END: return read_end(r, s, off);
     default:
         if (h->minor > LG_SNAP_MINOR)
@@ -495,6 +654,11 @@ void lgt_reader_free(struct lgt_heap *h)
     free(h->roots);
     free(h->edges);
     free(h->root_edges);
+    for (size_t i = 0; i < h->ntags; i++)
+        free(h->tag_names[i]);
+    free(h->tag_names);
+    free(h->block_tag);
+    free(h->block_flags);
     memset(h, 0, sizeof *h);
 }
 
@@ -516,6 +680,21 @@ const struct lgt_module *lgt_reader_module_at(const struct lgt_heap *h, uint64_t
         if (pc >= h->modules[i].lo && pc < h->modules[i].hi)
             return &h->modules[i];
     return NULL;
+}
+
+uint32_t lgt_reader_block_tag(const struct lgt_heap *h, size_t b)
+{
+    return h->block_tag && b < h->nblocks ? h->block_tag[b] : 0;
+}
+
+uint32_t lgt_reader_block_flags(const struct lgt_heap *h, size_t b)
+{
+    return h->block_flags && b < h->nblocks ? h->block_flags[b] : 0;
+}
+
+const char *lgt_reader_tag_name(const struct lgt_heap *h, uint32_t id)
+{
+    return id && id <= h->ntags ? h->tag_names[id - 1] : NULL;
 }
 
 long lgt_reader_block_at(const struct lgt_heap *h, uint64_t addr)

@@ -47,6 +47,12 @@ struct lgt_heap {
     size_t nedges;
     struct lg_snap_edge *root_edges; /* from: a root id; to: a block index */
     size_t nroot_edges;
+    /* Format 1.1 annotations. Edge flags stay in edges/root_edges (only LG_EDGE_WEAK). */
+    char **tag_names;     /* [ntags]: the name of tag id i + 1, NUL-terminated */
+    size_t ntags;
+    uint32_t *block_tag;  /* [nblocks]: tag id of each block, 0 for none; NULL: no BLOCK_ATTRS */
+    uint8_t *block_flags; /* [nblocks]: enum lg_snap_block_attr_flags; NULL likewise */
+    size_t nattrs;        /* BLOCK_ATTRS records read */
     int has_stats;
     struct lg_snap_stats stats;
     struct lg_snap_end end;
@@ -64,6 +70,11 @@ const struct lgt_site *lgt_reader_site(const struct lgt_heap *h, uint32_t id);
 const struct lg_snap_root *lgt_reader_root(const struct lgt_heap *h, uint32_t id);
 /* The module whose [lo, hi) contains pc, or NULL. */
 const struct lgt_module *lgt_reader_module_at(const struct lgt_heap *h, uint64_t pc);
+/* Block b's tag id (0: none) and attribute flags (enum lg_snap_block_attr_flags). */
+uint32_t lgt_reader_block_tag(const struct lgt_heap *h, size_t b);
+uint32_t lgt_reader_block_flags(const struct lgt_heap *h, size_t b);
+/* The name of tag id (1..ntags), or NULL for 0 and unknown ids. */
+const char *lgt_reader_tag_name(const struct lgt_heap *h, uint32_t id);
 /* Index of the block containing addr (start or interior), or -1. */
 long lgt_reader_block_at(const struct lgt_heap *h, uint64_t addr);
 

@@ -1,4 +1,5 @@
-/* Builds the loss records (one per site and kind, largest first) and symbolized stacks. */
+/* Builds the loss records (one per site and kind, or per --by group and kind, largest
+ * first) and symbolized stacks. */
 #include "report.h"
 
 #include <stdlib.h>
@@ -48,14 +49,14 @@ int lgt_report_parse_kinds(const char *list, unsigned *mask, char *err, size_t e
 const char *lgt_report_kind_name(unsigned kind)
 {
     static const char *const names[] = {"unreached", "still reachable", "possibly lost",
-                                        "definitely lost", "indirectly lost"};
+                                        "definitely lost", "indirectly lost", "ignored"};
     return kind < LGT_KIND_COUNT ? names[kind] : "?";
 }
 
 const char *lgt_report_kind_key(unsigned kind)
 {
     static const char *const keys[] = {"unreached", "still_reachable", "possibly_lost",
-                                       "definitely_lost", "indirectly_lost"};
+                                       "definitely_lost", "indirectly_lost", "ignored"};
     return kind < LGT_KIND_COUNT ? keys[kind] : "?";
 }
 
@@ -98,16 +99,94 @@ const struct lgt_symstack *lgt_report_stack(struct lgt_report *r, uint32_t site)
     return st;
 }
 
+/* ---- groups (--by) ---- */
+
+/* A site's position in heap->sites; nsites for "no stack" (site 0 or unknown). */
+static size_t site_slot(const struct lgt_heap *h, uint32_t site)
+{
+    const struct lgt_site *s = site ? lgt_reader_site(h, site) : NULL;
+    return s ? (size_t)(s - h->sites) : h->nsites;
+}
+
+struct slot_label {
+    char *label;
+    size_t slot;
+};
+
+static int cmp_slot_label(const void *a, const void *b)
+{
+    return strcmp(((const struct slot_label *)a)->label, ((const struct slot_label *)b)->label);
+}
+
+/* --by function or file: the group of every site slot, an index into r->labels (sorted, so
+ * that equal labels of different sites become one group). Only the sites of live blocks
+ * are symbolized. */
+static uint32_t *slot_groups(struct lgt_report *r)
+{
+    const struct lgt_heap *h = r->heap;
+    uint8_t *used = lgt_xcalloc(h->nsites + 1, 1);
+    for (size_t b = 0; b < h->nblocks; b++)
+        used[site_slot(h, h->blocks[b].site)] = 1;
+    struct slot_label *sl = lgt_xcalloc(h->nsites + 1, sizeof *sl);
+    size_t n = 0;
+    for (size_t i = 0; i <= h->nsites; i++)
+        if (used[i]) {
+            const struct lgt_symstack *st = lgt_report_stack(r, i < h->nsites ? h->sites[i].id : 0);
+            sl[n++] = (struct slot_label){lgt_group_frame_label(st, r->by), i};
+        }
+    qsort(sl, n, sizeof *sl, cmp_slot_label);
+    uint32_t *group = lgt_xcalloc(h->nsites + 1, sizeof *group);
+    r->labels = lgt_xcalloc(n ? n : 1, sizeof *r->labels);
+    for (size_t i = 0; i < n; i++) {
+        if (r->nlabels && strcmp(r->labels[r->nlabels - 1], sl[i].label) == 0)
+            free(sl[i].label);
+        else
+            r->labels[r->nlabels++] = sl[i].label;
+        group[sl[i].slot] = (uint32_t)(r->nlabels - 1);
+    }
+    free(sl);
+    free(used);
+    return group;
+}
+
+/* The group of every block: its site id, tag id, or function or file label index. */
+static uint32_t *block_groups(struct lgt_report *r)
+{
+    const struct lgt_heap *h = r->heap;
+    uint32_t *grp = lgt_xmalloc((h->nblocks ? h->nblocks : 1) * sizeof *grp);
+    uint32_t *slot_grp = r->by == LGT_BY_FUNCTION || r->by == LGT_BY_FILE ? slot_groups(r) : NULL;
+    for (size_t b = 0; b < h->nblocks; b++)
+        grp[b] = r->by == LGT_BY_TAG ? lgt_reader_block_tag(h, b)
+                 : slot_grp         ? slot_grp[site_slot(h, h->blocks[b].site)]
+                                    : h->blocks[b].site;
+    free(slot_grp);
+    return grp;
+}
+
 /* ---- loss records ---- */
 
+struct grouping {
+    const struct lgt_report *r;
+    const uint32_t *grp;
+};
+
+static int cmp_u32(uint32_t x, uint32_t y)
+{
+    return (x > y) - (x < y);
+}
+
+/* By kind, group, then tag: a record's tags come out consecutive and ascending. */
 static int cmp_block_group(const void *a, const void *b, void *arg)
 {
-    const struct lgt_heap *h = ((const struct lgt_report *)arg)->heap;
-    const uint8_t *kinds = ((const struct lgt_report *)arg)->cls->kinds;
+    const struct grouping *g = arg;
+    const uint8_t *kinds = g->r->cls->kinds;
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     if (kinds[x] != kinds[y])
         return kinds[x] - kinds[y];
-    return (h->blocks[x].site > h->blocks[y].site) - (h->blocks[x].site < h->blocks[y].site);
+    if (g->grp[x] != g->grp[y])
+        return cmp_u32(g->grp[x], g->grp[y]);
+    int c = cmp_u32(lgt_reader_block_tag(g->r->heap, x), lgt_reader_block_tag(g->r->heap, y));
+    return c ? c : cmp_u32(g->r->heap->blocks[x].site, g->r->heap->blocks[y].site);
 }
 
 static int cmp_loss(const void *a, const void *b)
@@ -120,32 +199,83 @@ static int cmp_loss(const void *a, const void *b)
         return x->blocks < y->blocks ? 1 : -1;
     if (x->kind != y->kind)
         return x->kind > y->kind ? 1 : -1; /* definite before indirect for equal sizes */
-    return (x->site > y->site) - (x->site < y->site);
+    int c = cmp_u32(x->site, y->site);
+    return c ? c : cmp_u32(x->group, y->group);
 }
 
+static void add_tag(struct lgt_loss *l, uint32_t tag)
+{
+    if (!tag || (l->ntags && l->tags[l->ntags - 1] == tag))
+        return; /* sorted by tag within the record: a new one is never seen before */
+    l->tags = lgt_xrealloc(l->tags, l->ntags + 1, sizeof *l->tags);
+    l->tags[l->ntags++] = tag;
+}
+
+/* One block into the record l (new when fresh); seen[slot] = record number + 1 counts the
+ * record's distinct sites in one pass. */
+static void add_block(struct lgt_report *r, struct lgt_loss *l, int fresh, uint32_t v,
+                      uint32_t *seen)
+{
+    const struct lg_snap_block *b = &r->heap->blocks[v];
+    size_t slot = site_slot(r->heap, b->site), rec = (size_t)(l - r->losses) + 1;
+    if (fresh || b->site < l->site)
+        l->site = b->site;
+    if (seen[slot] != rec) {
+        seen[slot] = (uint32_t)rec;
+        l->nsites++;
+    }
+    l->bytes += b->size;
+    l->indirect_bytes += r->cls->indirect_bytes[v];
+    l->blocks++;
+    add_tag(l, lgt_reader_block_tag(r->heap, v));
+}
+
+/* Ignored blocks are no loss record of any kind: the program said not to report them. */
 static void group_losses(struct lgt_report *r)
 {
     const struct lgt_heap *h = r->heap;
     const struct lgt_classes *c = r->cls;
-    uint32_t *order = lgt_xmalloc(h->nblocks * sizeof *order);
+    struct grouping g = {r, block_groups(r)};
+    uint32_t *order = lgt_xmalloc((h->nblocks ? h->nblocks : 1) * sizeof *order);
+    uint32_t *seen = lgt_xcalloc(h->nsites + 1, sizeof *seen);
+    size_t n = 0;
     for (size_t v = 0; v < h->nblocks; v++)
-        order[v] = (uint32_t)v;
-    qsort_r(order, h->nblocks, sizeof *order, cmp_block_group, r);
-    r->losses = lgt_xcalloc(h->nblocks, sizeof *r->losses);
-    for (size_t i = 0; i < h->nblocks; i++) {
+        if (c->kinds[v] != LGT_KIND_IGNORED)
+            order[n++] = (uint32_t)v;
+    qsort_r(order, n, sizeof *order, cmp_block_group, &g);
+    r->losses = lgt_xcalloc(n ? n : 1, sizeof *r->losses);
+    for (size_t i = 0; i < n; i++) {
         uint32_t v = order[i];
         struct lgt_loss *l = r->nlosses ? &r->losses[r->nlosses - 1] : NULL;
-        if (!l || l->kind != c->kinds[v] || l->site != h->blocks[v].site) {
+        int fresh = !l || l->kind != c->kinds[v] || l->group != g.grp[v];
+        if (fresh) {
             l = &r->losses[r->nlosses++];
             l->kind = c->kinds[v];
-            l->site = h->blocks[v].site;
+            l->group = g.grp[v];
         }
-        l->bytes += h->blocks[v].size;
-        l->indirect_bytes += c->indirect_bytes[v];
-        l->blocks++;
+        add_block(r, l, fresh, v, seen);
     }
     qsort(r->losses, r->nlosses, sizeof *r->losses, cmp_loss);
+    free(seen);
     free(order);
+    free((void *)g.grp);
+}
+
+static const char *loss_label(const struct lgt_report *r, const struct lgt_loss *l)
+{
+    if (r->by == LGT_BY_TAG) {
+        const char *name = lgt_reader_tag_name(r->heap, l->group);
+        return name ? name : LGT_UNTAGGED;
+    }
+    return r->by == LGT_BY_SITE ? NULL : r->labels[l->group];
+}
+
+static int any_ignored(const struct lgt_heap *h)
+{
+    for (size_t b = 0; h->block_flags && b < h->nblocks; b++)
+        if (h->block_flags[b] & LG_BATTR_IGNORED)
+            return 1;
+    return 0;
 }
 
 void lgt_report_build(struct lgt_report *r, const struct lgt_heap *h, const struct lgt_classes *c,
@@ -153,17 +283,22 @@ void lgt_report_build(struct lgt_report *r, const struct lgt_heap *h, const stru
 {
     unsigned show = r->show;
     int cycles_only = r->cycles_only;
+    enum lgt_group_by by = r->by;
     memset(r, 0, sizeof *r);
     r->show = show;
     r->cycles_only = cycles_only;
+    r->by = by;
+    r->any_ignored = any_ignored(h);
     r->heap = h;
     r->cls = c;
     r->sym = sym;
     r->stacks = lgt_xcalloc(h->nsites, sizeof *r->stacks);
     r->stack_done = lgt_xcalloc(h->nsites, 1);
     group_losses(r);
-    for (size_t i = 0; i < r->nlosses; i++)
+    for (size_t i = 0; i < r->nlosses; i++) {
         r->losses[i].stack = lgt_report_stack(r, r->losses[i].site);
+        r->losses[i].label = loss_label(r, &r->losses[i]);
+    }
 }
 
 void lgt_report_free(struct lgt_report *r)
@@ -172,5 +307,10 @@ void lgt_report_free(struct lgt_report *r)
         free(r->stacks[i].frames);
     free(r->stacks);
     free(r->stack_done);
+    for (size_t i = 0; i < r->nlosses; i++)
+        free(r->losses[i].tags);
     free(r->losses);
+    for (size_t i = 0; i < r->nlabels; i++)
+        free(r->labels[i]);
+    free(r->labels);
 }

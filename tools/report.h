@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "classify.h"
+#include "groupby.h"
 #include "reader.h"
 #include "symbolize.h"
 
@@ -24,14 +25,20 @@ struct lgt_symstack {
     const struct lgt_frame **frames; /* tracer frames already dropped */
 };
 
-/* A loss record: the blocks of one kind allocated at one site. */
+/* A loss record: the blocks of one kind allocated at one site (or, with --by, with one tag,
+ * in one function or in one file). Ignored blocks are in none. */
 struct lgt_loss {
     uint8_t kind; /* enum lgt_kind */
-    uint32_t site;
+    uint32_t site;           /* the site (with --by: the lowest site id of the group) */
+    uint32_t group;          /* --by tag: the tag id; function, file: an index into labels */
+    uint32_t nsites;         /* distinct sites of its blocks */
     uint64_t bytes;          /* direct bytes */
     uint64_t indirect_bytes; /* definite only: the indirect blocks charged to these */
     uint64_t blocks;
-    const struct lgt_symstack *stack;
+    const struct lgt_symstack *stack; /* site's */
+    const char *label;       /* --by other than site: the tag, function or file; else NULL */
+    uint32_t *tags;          /* distinct tag ids of its blocks, ascending (NULL when none) */
+    size_t ntags;
 };
 
 struct lgt_report {
@@ -44,6 +51,10 @@ struct lgt_report {
     size_t nlosses;
     unsigned show;               /* LGT_SHOW mask: what the text lists */
     int cycles_only;             /* `leakgraph cycles` */
+    enum lgt_group_by by;        /* what a loss record stands for (--by) */
+    char **labels;               /* --by function or file: the group labels */
+    size_t nlabels;
+    int any_ignored;             /* a block is flagged LG_BATTR_IGNORED: summary line */
 };
 
 /* Parses "definite,indirect,..." (also all, none). 0, or -1 with a hint in err. */
@@ -51,6 +62,7 @@ int lgt_report_parse_kinds(const char *list, unsigned *mask, char *err, size_t e
 /* True when a block of a kind in mask exists (cyclic counts as its own kind). */
 int lgt_report_has_errors(const struct lgt_report *r, unsigned mask);
 
+/* show, cycles_only and by are set by the caller beforehand and kept. */
 void lgt_report_build(struct lgt_report *r, const struct lgt_heap *h, const struct lgt_classes *c,
                       struct lgt_symbolizer *sym);
 void lgt_report_free(struct lgt_report *r);

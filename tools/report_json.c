@@ -45,6 +45,7 @@ static void stack(FILE *out, const struct lgt_symstack *st)
     fputc(']', out);
 }
 
+/* "ignored" (leakgraph_ignore) is an extension of DESIGN.md's summary; always present. */
 static void summary(FILE *out, const struct lgt_classes *c)
 {
     static const unsigned kinds[] = {LGT_KIND_DEFINITELY_LOST, LGT_KIND_INDIRECTLY_LOST,
@@ -54,9 +55,30 @@ static void summary(FILE *out, const struct lgt_classes *c)
         fprintf(out, "    \"%s\": {\"bytes\": %" PRIu64 ", \"blocks\": %" PRIu64 "},\n",
                 lgt_report_kind_key(kinds[i]), c->total[kinds[i]].bytes,
                 c->total[kinds[i]].blocks);
+    fprintf(out, "    \"ignored\": {\"bytes\": %" PRIu64 ", \"blocks\": %" PRIu64 "},\n",
+            c->total[LGT_KIND_IGNORED].bytes, c->total[LGT_KIND_IGNORED].blocks);
     fprintf(out, "    \"cyclic\": {\"bytes\": %" PRIu64 ", \"blocks\": %" PRIu64
             ", \"cycles\": %zu}\n  },\n", c->cyclic_total.bytes, c->cyclic_total.blocks,
             c->ncycles);
+}
+
+/* "tag": the one tag of the record's tagged blocks, else null; "tags": all of them; with
+ * --by other than site, "group" (the tag, function or file) and "sites". */
+static void loss_tags(FILE *out, const struct lgt_report *r, const struct lgt_loss *l)
+{
+    fputs(", \"tag\": ", out);
+    str(out, l->ntags == 1 ? lgt_reader_tag_name(r->heap, l->tags[0]) : NULL);
+    fputs(", \"tags\": [", out);
+    for (size_t t = 0; t < l->ntags; t++) {
+        fputs(t ? ", " : "", out);
+        str(out, lgt_reader_tag_name(r->heap, l->tags[t]));
+    }
+    fputc(']', out);
+    if (!l->label)
+        return;
+    fputs(", \"group\": ", out);
+    str(out, l->label);
+    fprintf(out, ", \"sites\": %" PRIu32, l->nsites);
 }
 
 static void leaks(FILE *out, const struct lgt_report *r)
@@ -72,6 +94,7 @@ static void leaks(FILE *out, const struct lgt_report *r)
                 " \"stack\": ", first ? "" : ",", lgt_report_kind_key(l->kind), l->bytes,
                 l->indirect_bytes, l->blocks, l->site, i + 1);
         stack(out, l->stack);
+        loss_tags(out, r, l);
         fputc('}', out);
         first = 0;
     }
@@ -147,6 +170,7 @@ int lgt_report_json(FILE *out, struct lgt_report *r)
     fprintf(out, ",\n  \"reason\": \"%s\",\n  \"snapshot_seq\": %u,\n  \"format\": \"%u.%u\",\n",
             h->proc.reason < 7 ? reasons[h->proc.reason] : "unknown", h->proc.seq, h->major,
             h->minor);
+    fprintf(out, "  \"by\": \"%s\",\n", lgt_group_name(r->by));
     summary(out, r->cls);
     leaks(out, r);
     cycles(out, r);

@@ -48,6 +48,25 @@ static void stack_lines(FILE *out, unsigned pid, const struct lgt_symstack *st)
 
 /* ---- loss records ---- */
 
+/* "tag: Connection" (tags: A, B) for a record's tagged blocks; with --by, what the record
+ * groups and, when that is several sites, whose stack follows. */
+static void loss_group(FILE *out, const struct lgt_report *r, const struct lgt_loss *l)
+{
+    unsigned pid = r->heap->proc.pid;
+    if (l->label)
+        fprintf(out, "==%u==    %s: %s", pid, lgt_group_name(r->by), l->label);
+    if (l->label && l->nsites > 1)
+        fprintf(out, " (%" PRIu32 " allocation sites; the stack of one)", l->nsites);
+    if (l->label)
+        fputc('\n', out);
+    if (!l->ntags || r->by == LGT_BY_TAG)
+        return;
+    fprintf(out, "==%u==    %s: ", pid, l->ntags > 1 ? "tags" : "tag");
+    for (size_t t = 0; t < l->ntags; t++)
+        fprintf(out, "%s%s", t ? ", " : "", lgt_reader_tag_name(r->heap, l->tags[t]));
+    fputc('\n', out);
+}
+
 static void loss_record(FILE *out, struct lgt_report *r, size_t i)
 {
     unsigned pid = r->heap->proc.pid;
@@ -60,6 +79,7 @@ static void loss_record(FILE *out, struct lgt_report *r, size_t i)
         fprintf(out, "==%u== %s bytes", pid, num(a, l->bytes));
     fprintf(out, " in %s blocks are %s in loss record %s of %s\n", num(b, l->blocks),
             lgt_report_kind_name(l->kind), num(c, i + 1), num(a, r->nlosses));
+    loss_group(out, r, l);
     stack_lines(out, pid, l->stack);
     fprintf(out, "==%u==\n", pid);
 }
@@ -143,6 +163,9 @@ static void summary(FILE *out, const struct lgt_report *r)
     for (size_t i = 0; i < 4; i++)
         fprintf(out, "==%u==    %s: %s bytes in %s blocks\n", pid, rows[i].label,
                 num(a, c->total[rows[i].kind].bytes), num(b, c->total[rows[i].kind].blocks));
+    if (r->any_ignored) /* leakgraph_ignore() was used: say how much it hid */
+        fprintf(out, "==%u==            ignored: %s bytes in %s blocks\n", pid,
+                num(a, c->total[LGT_KIND_IGNORED].bytes), num(b, c->total[LGT_KIND_IGNORED].blocks));
     fprintf(out, "==%u==             cyclic: %s bytes in %s blocks (%zu cycles)\n", pid,
             num(a, c->cyclic_total.bytes), num(b, c->cyclic_total.blocks), c->ncycles);
     if (r->heap->has_stats) {

@@ -128,10 +128,14 @@ void lgt_rootname_get(struct lgt_rootnamer *n, const struct lg_snap_edge *e,
         name_global(n, r, word, out);
     } else if (r->kind >= LG_ROOT_STACK && r->kind <= LG_ROOT_DTV) {
         name_thread(r, e->from_off, out);
+    } else if (r->kind == LG_ROOT_USER) { /* the range the program gave: its start, offset */
+        out->kind = "user";
+        out->text = lgt_xasprintf("registered root 0x%" PRIx64 "+%" PRIu64
+                                  " (leakgraph_register_root)", r->addr, e->from_off);
     } else {
-        out->kind = r->kind == LG_ROOT_MMAP ? "mmap" : "user";
+        out->kind = r->kind == LG_ROOT_MMAP ? "mmap" : "?";
         out->text = lgt_xasprintf("%s 0x%" PRIx64 "-0x%" PRIx64 " (+%" PRIu64 ")",
-                                  r->kind == LG_ROOT_MMAP ? "mapped memory" : "registered root",
+                                  r->kind == LG_ROOT_MMAP ? "mapped memory" : "root of unknown kind",
                                   r->addr, r->addr + r->len, e->from_off);
     }
 }

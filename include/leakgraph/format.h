@@ -9,7 +9,8 @@
 /* All integers are little-endian; every record is 8-byte aligned. */
 #define LG_SNAP_MAGIC "LGSNAP\r\n" /* \r\n catches text-mode mangling, as PNG does */
 #define LG_SNAP_MAJOR 1            /* readers reject a newer major */
-#define LG_SNAP_MINOR 0            /* readers skip unknown sections of a newer minor */
+#define LG_SNAP_MINOR 1            /* readers skip unknown sections of a newer minor */
+/* 1.1 added LG_SEC_TAGS, LG_SEC_BLOCK_ATTRS, lg_snap_edge.flags and LG_ROOT_USER roots. */
 
 struct lg_snap_header {
     char magic[8];
@@ -36,6 +37,8 @@ enum lg_snap_tag {
     LG_SEC_EDGES = 7,      /* struct lg_snap_edge, from = block index */
     LG_SEC_ROOT_EDGES = 8, /* struct lg_snap_edge, from = root id */
     LG_SEC_STATS = 9,      /* one struct lg_snap_stats */
+    LG_SEC_TAGS = 10,      /* 1.1: struct lg_snap_type_tag + name, padded to 8 */
+    LG_SEC_BLOCK_ATTRS = 11, /* 1.1: struct lg_snap_block_attr, ascending block index */
     LG_SEC_END = 0x21444e45 /* "END!": one struct lg_snap_end */
 };
 
@@ -155,7 +158,34 @@ struct lg_snap_edge {
     uint64_t from_off; /* byte offset of the word in its block or root */
     uint32_t to_off;   /* byte offset inside the target, saturated at UINT32_MAX */
     uint8_t heur;      /* enum lg_snap_heuristic accepting this interior pointer */
-    uint8_t pad[3];
+    uint8_t flags;     /* enum lg_snap_edge_flags (1.1; 0 in 1.0 files) */
+    uint8_t pad[2];
+};
+
+enum lg_snap_edge_flags {
+    /* The word sits in a slot the program marked with leakgraph_weak(): the edge keeps
+     * nothing alive and is never part of a retention chain (Python's weakref). */
+    LG_EDGE_WEAK = 1
+};
+
+/* A type tag given with leakgraph_tag(ptr, name). Ids start at 1. */
+struct lg_snap_type_tag {
+    uint32_t id;
+    uint32_t name_len; /* then name_len bytes (no NUL), padding to 8 */
+};
+
+enum lg_snap_block_attr_flags {
+    /* leakgraph_ignore(ptr): the block, and what only it reaches, is never reported
+     * (LSan's __lsan_ignore_object). */
+    LG_BATTR_IGNORED = 1
+};
+
+/* Annotations of one block; blocks without any have no record. */
+struct lg_snap_block_attr {
+    uint32_t block; /* block index (position in the BLOCKS sections) */
+    uint32_t tag;   /* lg_snap_type_tag id, 0 for none */
+    uint32_t flags; /* enum lg_snap_block_attr_flags */
+    uint32_t pad;
 };
 
 struct lg_snap_stats {

@@ -1,4 +1,5 @@
-/* Writes the fuzzer's seed corpus: valid snapshots of the classic leak shapes. */
+/* Writes the fuzzer's seed corpus: valid snapshots of the classic leak shapes, and of the
+ * format 1.1 annotations. */
 #include <stdio.h>
 
 #include "snapbuild.h"
@@ -42,5 +43,23 @@ int main(int argc, char **argv)
     for (uint32_t i = 0; i < 20; i++)
         gb_edge(&g, i, (i + 1) % 20, 0, 0);
     save(argv[1], "ring", &g);
+    /* Format 1.1: tags, attributes (an ignored block), weak references, a registered root. */
+    gb_init(&g);
+    uint32_t conn = gb_tag(&g, "Connection"), buf = gb_tag(&g, "Buffer");
+    for (uint32_t i = 0; i < 6; i++)
+        gb_block(&g, 16 + 8 * i, 1 + i % 2);
+    gb_root(&g, 0, 0, 0);
+    gb_weak(&g, 0, 1);
+    gb_edge(&g, 2, 3, 0, 0);
+    gb_edge(&g, 3, 2, 8, 0);
+    gb_weak(&g, 4, 4);
+    gb_weak(&g, UINT32_MAX, 5);
+    gb_user_root(&g, 5, 16);
+    gb_attr(&g, 0, conn, 0);
+    gb_attr(&g, 2, buf, LG_BATTR_IGNORED);
+    gb_attr(&g, 4, conn, LG_BATTR_IGNORED);
+    save(argv[1], "annotated", &g);
+    g.chunk = 2;
+    save(argv[1], "annotated-chunked", &g);
     return 0;
 }
