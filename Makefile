@@ -35,7 +35,7 @@ DEB_PKGS := gcc g++ libc6-dev make pkg-config libunwind-dev uthash-dev libcriter
             clang libclang-rt-dev valgrind python3 graphviz
 DEPS_STAMP := $(B)/.deps-ok
 
-.PHONY: all deps check demo install clean unit e2e fuzz bench docs-check realprogs
+.PHONY: all deps check demo install clean unit e2e fuzz bench bench-pause docs-check realprogs
 all: $(LIB) $(TOOL)
 
 $(DEPS_STAMP):
@@ -135,6 +135,8 @@ demo: all $(B)/demo
 
 bench: all
 	bash bench/run.sh
+bench-pause: all
+	LG_LIB=$(LIB) bash bench/pause.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/leakgraph \

@@ -5,6 +5,8 @@
 #ifndef LEAKGRAPH_H
 #define LEAKGRAPH_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -14,10 +16,46 @@ extern "C" {
 
 /* Writes a snapshot of the heap graph to path (%p becomes the pid), stopping every
  * thread while it scans. The file is created with mode 0600; an existing file owned
- * by the caller is replaced, a symlink is refused. Analyse it with
+ * by the caller is replaced if this process wrote it or it predates the process (else
+ * the snapshot goes to path.PID), a symlink is refused. Analyse it with
  * `leakgraph analyze PATH`. Returns 0, or a negative errno value.
  * Thread safety: any thread; snapshots are serialised. Not async-signal-safe. */
 int leakgraph_snapshot(const char *path) __attribute__((weak));
+
+/* Like objgraph.show_growth(): prints on stderr, per allocation site (its first frame
+ * as "function+0xoff (module)"), the live blocks and bytes now and how much the count
+ * rose above its peak, the highest count seen at earlier calls and snapshot triggers;
+ * only sites above their peak, largest growth first, growth_limit rows (default 10).
+ * Also appends them to growth_json when set. Returns the rows printed, or a negative
+ * errno value. Thread safety: any thread. Not async-signal-safe. */
+int leakgraph_show_growth(void) __attribute__((weak));
+
+/* ---- Annotations: honoured by the mark, the reports, `leakgraph chain` and `dot`. ----
+ * Each returns 0, or a negative errno value: -ENOENT when ptr does not start a live heap
+ * block, -EINVAL for a bad argument, -ENOTSUP when the tracer is off. Thread safety: any
+ * thread. Not async-signal-safe. Annotations of a block go when it is freed; realloc
+ * carries a block's tag and ignore flag to the new block. */
+
+/* Gives the block at ptr a type tag (up to 63 bytes are kept; 4096 distinct tags):
+ * reports group by it with --by tag, chains and pictures show it. */
+int leakgraph_tag(const void *ptr, const char *name) __attribute__((weak));
+
+/* Never reports the block at ptr, nor what only it keeps alive, as leaked (LSan's
+ * __lsan_ignore_object); the summary counts them as "ignored". */
+int leakgraph_ignore(const void *ptr) __attribute__((weak));
+
+/* Marks the pointer-sized, 8-byte-aligned slot at slot as weak: the pointer stored there
+ * keeps nothing alive and is never part of a retention chain (Python's weakref), the way
+ * to break an intended cycle such as a child's pointer to its parent. The slot may be in
+ * a heap block (the mark goes when the block is freed), a global or any memory. */
+int leakgraph_weak(void *const *slot) __attribute__((weak));
+
+/* Scans [addr, addr + len) as a root at every snapshot, for memory the tracer cannot
+ * see as a root by itself (a custom pool inside a file mapping, memory of another
+ * allocator). Up to 4096 ranges. */
+int leakgraph_register_root(const void *addr, size_t len) __attribute__((weak));
+/* Forgets the range registered at addr. */
+int leakgraph_unregister_root(const void *addr) __attribute__((weak));
 
 /* The tracer's version string, e.g. "0.1.0". */
 const char *leakgraph_version(void) __attribute__((weak));

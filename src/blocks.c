@@ -139,6 +139,26 @@ bool lg_blocks_remove(uint64_t addr, struct lg_block *out)
     return true;
 }
 
+bool lg_blocks_lookup(uint64_t addr, bool mark, struct lg_block *out)
+{
+    struct shard *s = shard_of(addr);
+    lg_lock(&s->lock);
+    bool found = false;
+    if (s->mask && addr) {
+        uint64_t i = hash_addr(addr) & s->mask;
+        while (s->slots[i].addr && s->slots[i].addr != addr)
+            i = (i + 1) & s->mask;
+        if (s->slots[i].addr) {
+            if (mark)
+                s->slots[i].seq |= LG_SEQ_ANNOTATED;
+            *out = s->slots[i];
+            found = true;
+        }
+    }
+    lg_unlock(&s->lock);
+    return found;
+}
+
 void lg_blocks_lock_all(void)
 {
     for (int i = 0; i < NSHARDS; i++)

@@ -8,6 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The top bit of lg_block.seq: the block has annotations (src/annot.c), which go when it
+ * is freed. Sequence numbers never come near it; snapshots write seq & LG_SEQ_MASK. */
+#define LG_SEQ_ANNOTATED (1ull << 63)
+#define LG_SEQ_MASK (LG_SEQ_ANNOTATED - 1)
+
 struct lg_block {
     uint64_t addr; /* 0 marks an empty slot */
     uint64_t size;
@@ -33,6 +38,10 @@ bool lg_blocks_insert(const struct lg_block *b);
 
 /* Forgets addr; copies its record to *out when out is not NULL. False if unknown. */
 bool lg_blocks_remove(uint64_t addr, struct lg_block *out);
+
+/* Looks up the live block starting at addr; with mark, flags it LG_SEQ_ANNOTATED.
+ * Copies its record to *out. False if addr starts no live block. */
+bool lg_blocks_lookup(uint64_t addr, bool mark, struct lg_block *out);
 
 /* Takes or releases every shard lock: around a snapshot and around fork. */
 void lg_blocks_lock_all(void);

@@ -14,20 +14,35 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_ARGS 24
 
+/* Files this process created (dev, inode): it may replace its own. Reset in a fork
+ * child. Written by whichever thread writes a file; a lost entry only means a copy. */
+static struct { dev_t dev; ino_t ino; } made[32];
+static unsigned nmade;
+/* CLOCK_REALTIME when this process (or the first of its fork ancestors) started tracing:
+ * a file modified since then comes from a relative (fork children inherit snapshot=,
+ * and a path without %p is then the same for all of them) and is never replaced. */
+static struct timespec started;
+
 /* Snapshot file names within one process; protected by the single exit path. */
 static unsigned file_counter;
 
-void lg_exitreport_atfork_child(void) { file_counter = 0; }
+void lg_exitreport_atfork_child(void)
+{
+    file_counter = 0;
+    nmade = 0; /* the parent's files are a relative's now */
+}
 
 /* Copies path into out, replacing %p with the pid and %% with %. */
 static void expand(const char *path, char *out, unsigned cap)
@@ -47,17 +62,55 @@ static void expand(const char *path, char *out, unsigned cap)
     out[n] = '\0';
 }
 
+void lg_exitreport_init(void) { clock_gettime(CLOCK_REALTIME, &started); }
+
+static bool ours(const struct stat *st)
+{
+    for (unsigned i = 0; i < nmade && i < 32; i++)
+        if (made[i].dev == st->st_dev && made[i].ino == st->st_ino)
+            return true;
+    return st->st_mtim.tv_sec < started.tv_sec ||
+           (st->st_mtim.tv_sec == started.tv_sec && st->st_mtim.tv_nsec < started.tv_nsec);
+}
+
+static int create(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0) {
+        unsigned i = __atomic_fetch_add(&nmade, 1, __ATOMIC_RELAXED) % 32;
+        made[i].dev = st.st_dev;
+        made[i].ino = st.st_ino;
+    }
+    return fd;
+}
+
+/* An existing file is replaced when it is the caller's own regular file from before
+ * this run, or one this process wrote; one a relative wrote during this run stays, and
+ * the new one goes next to it as PATH.PID. Symlinks are never followed. */
 int lg_exitreport_open(const char *path, char *out, unsigned cap)
 {
     expand(path, out, cap);
-    int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0 && errno == EEXIST) {
-        struct stat st;
-        if (lstat(out, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() && unlink(out) == 0)
-            fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        else
-            errno = EEXIST;
+    int fd = create(out);
+    if (fd >= 0 || errno != EEXIST)
+        return fd < 0 ? -errno : fd;
+    struct stat st;
+    if (lstat(out, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid())
+        return -EEXIST;
+    if (ours(&st)) {
+        if (unlink(out) != 0)
+            return -errno;
+        fd = create(out);
+        return fd < 0 ? -errno : fd;
     }
+    size_t len = strlen(out);
+    if (len + 16 >= cap)
+        return -ENAMETOOLONG;
+    lg_fmt_async(out + len, cap - (unsigned)len, ".%d", (int)getpid());
+    fd = create(out);
+    if (fd >= 0) /* the log's formatter knows no precision: the suffix names the file */
+        lg_log(LG_LOG_WARN, "the snapshot path was written by another process of this run (a path "
+               "without %%p is shared by fork children); writing %s instead", out);
     return fd < 0 ? -errno : fd;
 }
 
@@ -67,7 +120,8 @@ static int open_temp(char *out, unsigned cap)
     if (!dir || !dir[0])
         dir = "/tmp";
     for (int tries = 0; tries < 100; tries++) {
-        lg_fmt_async(out, cap, "%s/leakgraph.%d.%u.lgs", dir, (int)getpid(), ++file_counter);
+        /* not leakgraph.PID.N.lgs: those are the trigger snapshots, which may number hundreds */
+        lg_fmt_async(out, cap, "%s/leakgraph.%d.exit.%u.lgs", dir, (int)getpid(), ++file_counter);
         int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd >= 0 || errno != EEXIST)
             return fd < 0 ? -errno : fd;

@@ -12,6 +12,8 @@ void lg_exitreport_run(uintptr_t caller_sp);
  * existing regular file owned by us is replaced; a symlink or someone else's file is
  * refused. %p in path becomes the pid. Returns fd or -errno; *out gets the path. */
 int lg_exitreport_open(const char *path, char *out, unsigned cap);
+/* Notes when tracing started (see lg_exitreport_open). Called by lg_init. */
+void lg_exitreport_init(void);
 
 void lg_exitreport_atfork_child(void);
 

@@ -2,6 +2,7 @@
  * fork handlers and the destructor that produces the exit report. */
 #include "init.h"
 
+#include "annot.h"
 #include "arena.h"
 #include "blocks.h"
 #include "exitreport.h"
@@ -16,6 +17,7 @@
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -59,6 +61,7 @@ static void before_fork(void)
     lg_regions_lock();
     lg_blocks_lock_all();
     lg_threads_fork_lock();
+    lg_annot_lock();
     lg_sites_fork_lock();
     lg_arena_fork_lock(); /* last: the others allocate under their locks */
 }
@@ -67,6 +70,7 @@ static void after_fork_parent(void)
 {
     lg_arena_fork_unlock();
     lg_sites_fork_unlock();
+    lg_annot_unlock();
     lg_threads_fork_unlock();
     lg_blocks_unlock_all();
     lg_regions_unlock();
@@ -80,6 +84,7 @@ static void after_fork_child(void)
     lg_regions_atfork_child();
     lg_modules_atfork_child();
     lg_sites_atfork_child();
+    lg_annot_atfork_child();
     lg_arena_atfork_child();
     lg_threads_atfork_child();
     lg_exitreport_atfork_child();
@@ -90,10 +95,31 @@ static void after_fork_child(void)
 /* follow_children=0: take our library out of LD_PRELOAD in place, so programs this
  * one executes run untraced. Writing into the environment string avoids setenv's
  * allocation. */
-static void strip_preload(void)
+/* The environment, also before libc has set environ: the tracer may initialise inside
+ * an allocation made from .preinit_array, before libc's own constructor. Then the
+ * initial stack has it, after argc and argv (ld.so's __libc_stack_end points at argc). */
+static char **environment(void)
 {
     extern char **environ;
-    for (char **e = environ; e && *e; e++) {
+    extern void *__libc_stack_end;
+    if (environ || !__libc_stack_end)
+        return environ;
+    long argc = *(const long *)__libc_stack_end;
+    return (char **)__libc_stack_end + 1 + argc + 1;
+}
+
+static const char *env_get(const char *name)
+{
+    size_t n = strlen(name);
+    for (char **e = environment(); e && *e; e++)
+        if (!strncmp(*e, name, n) && (*e)[n] == '=')
+            return *e + n + 1;
+    return NULL;
+}
+
+static void strip_preload(void)
+{
+    for (char **e = environment(); e && *e; e++) {
         if (strncmp(*e, "LD_PRELOAD=", 11))
             continue;
         char *src = *e + 11, *dst = src;
@@ -127,14 +153,34 @@ static bool init_tables(void)
            lg_sites_init(lo, hi, (int)lg_opt.stack_depth, lg_opt.fast_unwind);
 }
 
+/* The stop signal must be one a handler can catch and that nothing else sends: not
+ * SIGKILL/SIGSTOP, not a fault signal (a real fault would be taken for a stop), not
+ * SIGCHLD/SIGCONT, which the kernel sends on its own, and not the snapshot signal. */
+static void check_stop_signal(void)
+{
+    long s = lg_opt.stop_signal;
+    if (s == 0)
+        return; /* the default, SIGRTMIN+3 */
+    bool bad = s < 1 || s > SIGRTMAX || s == SIGKILL || s == SIGSTOP || s == SIGSEGV || s == SIGBUS ||
+               s == SIGILL || s == SIGFPE || s == SIGTRAP || s == SIGABRT || s == SIGSYS || s == SIGCHLD ||
+               s == SIGCONT || s == lg_opt.snapshot_signal;
+    if (bad) {
+        lg_log(LG_LOG_WARN, "stop_signal=%ld cannot stop threads (it must be a catchable signal that nothing "
+               "else sends, not snapshot_signal); using %d (SIGRTMIN+3)", s, SIGRTMIN + 3);
+        lg_opt.stop_signal = 0;
+    }
+}
+
 static void init_once(void)
 {
     /* First, before the tracer maps anything: the anonymous memory that exists now is
      * ld.so's (and the main thread's TLS), a root. */
     lg_regions_init();
     lg_options_defaults(&lg_opt);
-    lg_options_parse(&lg_opt, getenv("LEAKGRAPH_OPTIONS"));
+    lg_options_parse(&lg_opt, env_get("LEAKGRAPH_OPTIONS"));
     lg_log_set_verbosity((int)lg_opt.verbosity);
+    check_stop_signal();
+    lg_exitreport_init();
     if (lg_opt.error_exitcode < 0 || lg_opt.error_exitcode > 255) {
         lg_log(LG_LOG_WARN, "error_exitcode=%ld is not an exit status (0-255); ignored", lg_opt.error_exitcode);
         lg_opt.error_exitcode = 0;

@@ -7,6 +7,7 @@
 #include "init.h"
 #include "modules.h"
 #include "regions.h"
+#include "annot.h"
 #include "blocks.h"
 #include "threads.h"
 #include "track.h"
@@ -36,7 +37,11 @@ extern void *__libc_pvalloc(size_t);
 
 /* ---- the allocator family ---- */
 
-LG_EXPORT void *malloc(size_t n) { return lg_track_alloc(__libc_malloc(n), n); }
+LG_EXPORT void *malloc(size_t n)
+{
+    lg_track_early();
+    return lg_track_alloc(__libc_malloc(n), n);
+}
 
 LG_EXPORT void free(void *p)
 {
@@ -47,6 +52,7 @@ LG_EXPORT void free(void *p)
 LG_EXPORT void *calloc(size_t n, size_t m)
 {
     size_t total;
+    lg_track_early();
     void *p = __libc_calloc(n, m);
     return __builtin_mul_overflow(n, m, &total) ? p : lg_track_alloc(p, total);
 }
@@ -54,10 +60,15 @@ LG_EXPORT void *calloc(size_t n, size_t m)
 LG_EXPORT void *realloc(void *old, size_t n)
 {
     struct lg_block saved;
+    lg_track_early();
     bool had = lg_track_take(old, &saved);
     void *p = __libc_realloc(old, n);
-    if (p)
-        return lg_track_alloc(p, n);
+    if (p) {
+        lg_track_alloc(p, n);
+        if (had && (saved.seq & LG_SEQ_ANNOTATED))
+            lg_annot_move(saved.addr, saved.size, (uintptr_t)p);
+        return p;
+    }
     if (had && (n || !old) && old) /* failed: old is still the program's */
         lg_track_restore(&saved);
     return p;
@@ -73,15 +84,24 @@ LG_EXPORT void *reallocarray(void *old, size_t n, size_t m)
     return realloc(old, total);
 }
 
-LG_EXPORT void *memalign(size_t align, size_t n) { return lg_track_alloc(__libc_memalign(align, n), n); }
+LG_EXPORT void *memalign(size_t align, size_t n)
+{
+    lg_track_early();
+    return lg_track_alloc(__libc_memalign(align, n), n);
+}
 
-LG_EXPORT void *aligned_alloc(size_t align, size_t n) { return lg_track_alloc(__libc_memalign(align, n), n); }
+LG_EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+    lg_track_early();
+    return lg_track_alloc(__libc_memalign(align, n), n);
+}
 
 LG_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
     if (align < sizeof(void *) || (align & (align - 1)))
         return EINVAL;
     int saved = errno;
+    lg_track_early();
     void *p = __libc_memalign(align, n);
     if (!p)
         return ENOMEM;
@@ -90,9 +110,17 @@ LG_EXPORT int posix_memalign(void **out, size_t align, size_t n)
     return 0;
 }
 
-LG_EXPORT void *valloc(size_t n) { return lg_track_alloc(__libc_valloc(n), n); }
+LG_EXPORT void *valloc(size_t n)
+{
+    lg_track_early();
+    return lg_track_alloc(__libc_valloc(n), n);
+}
 
-LG_EXPORT void *pvalloc(size_t n) { return lg_track_alloc(__libc_pvalloc(n), n); }
+LG_EXPORT void *pvalloc(size_t n)
+{
+    lg_track_early();
+    return lg_track_alloc(__libc_pvalloc(n), n);
+}
 
 LG_EXPORT size_t malloc_usable_size(void *p) { return lg_real_usable_size(p); }
 
@@ -143,6 +171,13 @@ LG_EXPORT int dlclose(void *h)
     return rc;
 }
 
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+
+/* The kernel maps, unmaps and moves whole pages: so do the region records. */
+static uintptr_t page_end(uintptr_t p, size_t n) { return (p + n + 4095) & ~(uintptr_t)4095; }
+
 static void *sys_mmap(void *a, size_t n, int prot, int flags, int fd, off_t off)
 {
     return (void *)syscall(SYS_mmap, a, n, prot, flags, fd, off);
@@ -152,8 +187,8 @@ LG_EXPORT void *mmap(void *a, size_t n, int prot, int flags, int fd, off_t off)
 {
     void *p = sys_mmap(a, n, prot, flags, fd, off);
     if (p != MAP_FAILED && !lg_busy && lg_state == LG_READY) {
-        lg_regions_remove((uintptr_t)p, (uintptr_t)p + n); /* MAP_FIXED over an old one */
-        lg_regions_add((uintptr_t)p, (uintptr_t)p + n, LG_REGION_MMAP);
+        lg_regions_remove((uintptr_t)p, page_end((uintptr_t)p, n)); /* MAP_FIXED over an old one */
+        lg_regions_add((uintptr_t)p, page_end((uintptr_t)p, n), LG_REGION_MMAP);
     }
     return p;
 }
@@ -167,7 +202,7 @@ LG_EXPORT int munmap(void *a, size_t n)
 {
     int rc = (int)syscall(SYS_munmap, a, n);
     if (rc == 0 && lg_state == LG_READY)
-        lg_regions_remove((uintptr_t)a, (uintptr_t)a + n);
+        lg_regions_remove((uintptr_t)a, page_end((uintptr_t)a, n));
     return rc;
 }
 
@@ -182,9 +217,12 @@ LG_EXPORT void *mremap(void *old, size_t old_n, size_t n, int flags, ...)
     }
     void *p = (void *)syscall(SYS_mremap, old, old_n, n, flags, want);
     if (p != MAP_FAILED && lg_state == LG_READY) {
-        lg_regions_remove((uintptr_t)old, (uintptr_t)old + old_n);
-        if (!lg_busy)
-            lg_regions_add((uintptr_t)p, (uintptr_t)p + n, LG_REGION_MMAP);
+        if (!(flags & MREMAP_DONTUNMAP)) /* that flag leaves the old range mapped, empty */
+            lg_regions_remove((uintptr_t)old, page_end((uintptr_t)old, old_n));
+        if (!lg_busy) {
+            lg_regions_remove((uintptr_t)p, page_end((uintptr_t)p, n));
+            lg_regions_add((uintptr_t)p, page_end((uintptr_t)p, n), LG_REGION_MMAP);
+        }
     }
     return p;
 }

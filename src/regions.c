@@ -4,6 +4,7 @@
 
 #include "arena.h"
 #include "lock.h"
+#include "log.h"
 #include "maps.h"
 
 #include <string.h>
@@ -23,8 +24,14 @@ const struct lg_region *lg_regions_at(uint32_t i) { return &regions[i]; }
 
 static void add_locked(uintptr_t lo, uintptr_t hi, uint32_t kind)
 {
-    if (nregions < MAX_REGIONS && lo < hi)
+    static bool warned; /* under regions_lock */
+    if (nregions < MAX_REGIONS && lo < hi) {
         regions[nregions++] = (struct lg_region){lo, hi, kind};
+    } else if (lo < hi && !warned) {
+        warned = true;
+        lg_log(LG_LOG_WARN, "more than %d mappings made by the program: later ones are not scanned as roots, "
+               "so blocks kept only there may be reported lost", MAX_REGIONS);
+    }
 }
 
 void lg_regions_init(void)

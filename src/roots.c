@@ -1,6 +1,7 @@
 /* Builds the root list and the thread list of a snapshot. */
 #include "roots.h"
 
+#include "annot.h"
 #include "arena.h"
 #include "modules.h"
 #include "options.h"
@@ -130,10 +131,28 @@ static struct lg_snap_thread *add_thread(struct lg_roots *r)
     return t;
 }
 
+/* A thread running on another stack than its own (a coroutine, a sigaltstack): that
+ * stack from sp up to the end of the heap block or mapping holding it, and its own stack
+ * whole, since where its frames end there is unknown. Never a whole heap mapping. */
+static void foreign_stack(struct lg_roots *r, const struct lg_roots_input *in, struct lg_snap_thread *t,
+                          uintptr_t from)
+{
+    long j = in->scan ? lg_scan_lookup(in->scan, t->sp) : -1;
+    const struct lg_map_ent *e = lg_maps_find(in->maps, t->sp);
+    if (j >= 0)
+        add_clipped(r, in->maps, LG_ROOT_STACK, from, in->scan->blocks[j].addr + in->scan->blocks[j].size,
+                    t->tid, 0, LG_MAP_W);
+    else if (e && !(e->flags & LG_MAP_HEAP))
+        add_clipped(r, in->maps, LG_ROOT_STACK, from, e->hi, t->tid, 0, LG_MAP_W);
+    if (t->stack_hi)
+        add_clipped(r, in->maps, LG_ROOT_STACK, t->stack_lo, t->stack_hi, t->tid, 0, LG_MAP_W);
+}
+
 /* One live thread: stack from sp (or whole when it did not stop), TLS, registers. */
-static void live_thread(struct lg_roots *r, const struct lg_maps *m, uint32_t tid, uintptr_t sp,
+static void live_thread(struct lg_roots *r, const struct lg_roots_input *in, uint32_t tid, uintptr_t sp,
                         const uintptr_t *regs, uint32_t flags)
 {
+    const struct lg_maps *m = in->maps;
     struct lg_thread *reg = lg_threads_find(tid);
     struct lg_snap_thread *t = add_thread(r);
     if (!t)
@@ -144,19 +163,27 @@ static void live_thread(struct lg_roots *r, const struct lg_maps *m, uint32_t ti
         sp = reg->exit_sp; /* a zombie main thread: scanned from its pthread_exit call */
     t->sp = sp;
     uintptr_t lo = reg ? reg->stack_lo : 0, hi = reg ? reg->stack_hi : 0;
-    if (sp && (!hi || sp < lo || sp >= hi)) { /* unknown thread, or running on an alternate stack */
-        const struct lg_map_ent *e = lg_maps_find(m, sp);
-        if (e)
-            lo = e->lo, hi = e->hi;
-    }
-    t->stack_lo = lo;
-    t->stack_hi = hi;
     /* A stopped thread may be in a leaf function using the red zone below its SP;
      * the calling thread is suspended at calls only, and starts where the program's
      * frames start. */
     uintptr_t red = (flags & LG_THR_SELF) ? 0 : RED_ZONE;
-    uintptr_t from = sp ? (sp - red > lo ? sp - red : lo) : lo;
-    add_clipped(r, m, LG_ROOT_STACK, from, hi, tid, 0, LG_MAP_W);
+    t->stack_lo = lo;
+    t->stack_hi = hi;
+    if (sp && hi && (sp < lo || sp >= hi)) {
+        foreign_stack(r, in, t, sp - red);
+    } else if (sp && !hi) { /* a thread we never registered: its stack is the mapping */
+        const struct lg_map_ent *e = lg_maps_find(m, sp);
+        if (e && !(e->flags & LG_MAP_HEAP)) {
+            t->stack_lo = e->lo;
+            t->stack_hi = e->hi;
+            add_clipped(r, m, LG_ROOT_STACK, sp - red > e->lo ? sp - red : e->lo, e->hi, tid, 0, LG_MAP_W);
+        } else {
+            foreign_stack(r, in, t, sp - red);
+        }
+    } else {
+        uintptr_t from = sp ? (sp - red > lo ? sp - red : lo) : lo;
+        add_clipped(r, m, LG_ROOT_STACK, from, hi, tid, 0, LG_MAP_W);
+    }
     if (reg && lg_threads_tls_range(reg->tp, &t->tls_lo, &t->tls_hi))
         add_clipped(r, m, LG_ROOT_TLS, t->tls_lo, t->tls_hi, tid, 0, LG_MAP_W);
     if (regs) {
@@ -204,7 +231,7 @@ bool lg_roots_collect(struct lg_roots *r, const struct lg_roots_input *in)
     if (!grow_roots(r))
         return false;
     module_roots(r, in->maps);
-    live_thread(r, in->maps, lg_threads_tid(), in->self_sp, in->self_regs, LG_THR_SELF | LG_THR_STOPPED);
+    live_thread(r, in, lg_threads_tid(), in->self_sp, in->self_regs, LG_THR_SELF | LG_THR_STOPPED);
     for (uint32_t i = 0; i < in->nrecs; i++) {
         const struct lg_stop_rec *s = &in->recs[i];
         bool ok = __atomic_load_n(&s->acked, __ATOMIC_ACQUIRE);
@@ -214,10 +241,16 @@ bool lg_roots_collect(struct lg_roots *r, const struct lg_roots_input *in)
         /* A thread we could not stop is scanned from the SP of the system call it is
          * parked in, when it is in one; the handler's SP when it stopped. */
         uintptr_t sp = ok || flags == LG_THR_NOT_STOPPED ? s->sp : 0;
-        live_thread(r, in->maps, s->tid, sp, ok ? s->regs : NULL, flags);
+        live_thread(r, in, s->tid, sp, ok ? s->regs : NULL, flags);
     }
     exited_threads(r, in->maps);
     region_roots(r, in->maps);
+    for (uint32_t i = 0; i < lg_annot_root_count(); i++) {
+        uintptr_t a;
+        size_t len;
+        lg_annot_root(i, &a, &len);
+        add_clipped(r, in->maps, LG_ROOT_USER, a, a + len, 0, 0, 0);
+    }
     return true;
 }
 

@@ -7,6 +7,7 @@
 
 #include "leakgraph/format.h"
 #include "maps.h"
+#include "scan.h"
 #include "stw.h"
 
 #include <stdbool.h>
@@ -28,6 +29,7 @@ struct lg_roots_input {
     uint32_t nrecs;
     uintptr_t self_sp;                    /* the trigger's caller SP */
     const uintptr_t *self_regs;           /* LG_STW_NREGS saved at the trigger */
+    const struct lg_scan *scan;           /* the live blocks, for stacks inside one */
 };
 
 /* Fills r; call with the world stopped and the module and region locks held. */

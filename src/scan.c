@@ -1,6 +1,7 @@
 /* Block index, lookups and Valgrind's interior-pointer heuristics. */
 #include "scan.h"
 
+#include "annot.h"
 #include "arena.h"
 
 #include <malloc.h>
@@ -176,6 +177,7 @@ bool lg_scan_prepare(struct lg_scan *s, const struct lg_maps *maps)
     size_t slack = 1024;
     memset(s, 0, sizeof *s);
     s->maps = maps;
+    s->weak_any = lg_annot_has_weak();
     for (;;) {
         struct lg_blocks_stats st;
         lg_blocks_stats(&st, true);
@@ -315,7 +317,7 @@ static uint8_t heuristic(const struct lg_scan *s, size_t j, uintptr_t a)
     return LG_HEUR_NONE;
 }
 
-static inline void consider(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off)
+static inline void consider(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off, uintptr_t slot)
 {
     long j = lg_scan_lookup(s, v);
     if (j < 0)
@@ -330,6 +332,8 @@ static inline void consider(struct lg_scan *s, uintptr_t v, uint32_t from, uint6
         e.heur = heuristic(s, (size_t)j, v);
     }
     e.to_off = to_off > UINT32_MAX ? UINT32_MAX : (uint32_t)to_off;
+    if (__builtin_expect(s->weak_any, 0) && slot && lg_annot_is_weak(slot, s->holder_seq))
+        e.flags |= LG_EDGE_WEAK;
     s->emit(s->ctx, &e);
 }
 
@@ -342,14 +346,14 @@ void lg_scan_range(struct lg_scan *s, uintptr_t lo, uintptr_t hi, uint32_t from,
     for (; p + 8 <= hi; p += 8) {
         uintptr_t v = *(const volatile uintptr_t *)p;
         if (v >= s->lo && v < s->hi)
-            consider(s, v, from, base_off + (p - lo));
+            consider(s, v, from, base_off + (p - lo), p);
     }
 }
 
 void lg_scan_word(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off)
 {
     if (v >= s->lo && v < s->hi)
-        consider(s, v, from, off);
+        consider(s, v, from, off, 0);
 }
 
 struct piece_ctx {
@@ -366,8 +370,10 @@ static void scan_piece(void *p, uintptr_t lo, uintptr_t hi)
 
 void lg_scan_blocks(struct lg_scan *s)
 {
+    s->weak_any = lg_annot_has_weak();
     for (size_t i = 0; i < s->n; i++) {
         uintptr_t a = s->blocks[i].addr, b = a + s->blocks[i].size;
+        s->holder_seq = s->blocks[i].seq & LG_SEQ_MASK;
         if (!is_partial(s, i)) {
             lg_scan_range(s, a, b, (uint32_t)i, 0);
         } else {

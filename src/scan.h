@@ -33,6 +33,10 @@ struct lg_scan {
      * NULL when every block is. Such blocks are scanned piece by piece. */
     uint64_t *partial;
     uint64_t scanned_bytes;
+    /* weak slots (leakgraph_weak) exist; the sequence number of the block being
+     * scanned, 0 while scanning roots */
+    bool weak_any;
+    uint64_t holder_seq;
     /* where references go */
     void (*emit)(void *ctx, const struct lg_snap_edge *e);
     void *ctx;

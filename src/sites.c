@@ -219,6 +219,29 @@ static bool in_ldso(uintptr_t ip)
 
 /* At exit our destructor runs inside ld.so's _dl_fini, whose frame holds stale words
  * from the program's earlier deep calls; Valgrind checks after _dl_fini returned. */
+bool lg_sites_program_regs(uintptr_t out[6])
+{
+    static const int regs[6] = {UNW_X86_64_RBX, UNW_X86_64_RBP, UNW_X86_64_R12,
+                                UNW_X86_64_R13, UNW_X86_64_R14, UNW_X86_64_R15};
+    unw_context_t uc;
+    unw_cursor_t c;
+    if (unw_getcontext(&uc) < 0 || unw_init_local(&c, &uc) < 0)
+        return false;
+    for (int depth = 0; depth < 64 && unw_step(&c) > 0; depth++) {
+        unw_word_t ip = 0;
+        unw_get_reg(&c, UNW_REG_IP, &ip);
+        if ((ip >= self_lo && ip < self_hi) || in_ldso(ip))
+            continue;
+        for (int i = 0; i < 6; i++) {
+            unw_word_t v = 0;
+            unw_get_reg(&c, regs[i], &v);
+            out[i] = v;
+        }
+        return true;
+    }
+    return false;
+}
+
 uintptr_t lg_sites_program_sp(uintptr_t fallback)
 {
     unw_context_t uc;

@@ -44,5 +44,8 @@ void lg_sites_fork_unlock(void);
  * where the program's own frames begin. Uses libunwind; not for signal handlers.
  * Returns fallback when it cannot tell. */
 uintptr_t lg_sites_program_sp(uintptr_t fallback);
+/* The callee-saved registers (rbx, rbp, r12-r15) as the first program frame sees them:
+ * values the tracer's own frames may have spilled below that frame's SP. */
+bool lg_sites_program_regs(uintptr_t out[6]);
 
 #endif

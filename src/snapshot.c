@@ -3,6 +3,7 @@
  * holding it (the libunwind/dlclose deadlock of FEASIBILITY §3). */
 #include "snapshot.h"
 
+#include "annot.h"
 #include "arena.h"
 #include "blocks.h"
 #include "leakgraph/format.h"
@@ -18,6 +19,7 @@
 #include "threads.h"
 #include "writer.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <link.h>
 #include <signal.h>
@@ -128,6 +130,57 @@ static void write_sites(struct job *j)
     }
 }
 
+/* The program's type tags: ids 1..n in order. */
+static void write_tags(struct job *j)
+{
+    uint32_t n = lg_annot_tag_count();
+    if (!n)
+        return;
+    uint64_t bytes = 0;
+    for (uint32_t id = 1; id <= n; id++)
+        bytes += sizeof(struct lg_snap_type_tag) + ((strlen(lg_annot_tag_name(id)) + 7) & ~(size_t)7);
+    lg_writer_section(&j->w, LG_SEC_TAGS, n, bytes);
+    for (uint32_t id = 1; id <= n; id++) {
+        const char *name = lg_annot_tag_name(id);
+        struct lg_snap_type_tag t = {.id = id, .name_len = (uint32_t)strlen(name)};
+        static const char zeros[8];
+        lg_writer_put(&j->w, &t, sizeof t);
+        lg_writer_put(&j->w, name, t.name_len);
+        lg_writer_put(&j->w, zeros, ((t.name_len + 7) & ~7u) - t.name_len);
+    }
+}
+
+/* Collects the annotations of the sorted blocks into *out (a fresh lg_map'd array, its
+ * length returned) and clears LG_SEQ_ANNOTATED, which is not part of the format. */
+static size_t collect_attrs(struct lg_scan *sc, struct lg_snap_block_attr **out, size_t *cap)
+{
+    size_t n = 0;
+    *cap = 0;
+    *out = NULL;
+    for (size_t i = 0; i < sc->n; i++) {
+        struct lg_block *b = &sc->blocks[i];
+        if (!(b->seq & LG_SEQ_ANNOTATED))
+            continue;
+        b->seq &= LG_SEQ_MASK;
+        uint32_t tag, flags;
+        if (!lg_annot_block(b->addr, &tag, &flags) || (!tag && !flags))
+            continue;
+        if (n == *cap) {
+            size_t ncap = *cap ? *cap * 2 : 4096;
+            struct lg_snap_block_attr *na = lg_map(ncap * sizeof *na);
+            if (!na)
+                return n;
+            if (n)
+                memcpy(na, *out, n * sizeof *na);
+            lg_unmap(*out, *cap * sizeof **out);
+            *out = na;
+            *cap = ncap;
+        }
+        (*out)[n++] = (struct lg_snap_block_attr){.block = (uint32_t)i, .tag = tag, .flags = flags};
+    }
+    return n;
+}
+
 /* Records go out in chunks, each its own section, so the file streams. */
 static void write_array(struct job *j, uint32_t tag, const void *a, uint64_t n, size_t rec)
 {
@@ -217,14 +270,20 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
     struct lg_scan sc;
     struct lg_roots roots;
     uint64_t t1 = now_ns(CLOCK_MONOTONIC);
-    if (lg_maps_read(&maps) < 0 || !lg_scan_prepare(&sc, &maps)) {
+    memset(&sc, 0, sizeof sc);
+    memset(&roots, 0, sizeof roots);
+    if (lg_maps_read(&maps) < 0) {
         j->rc = -12;
         return;
     }
+    bool ok = lg_scan_prepare(&sc, &maps);
     uint64_t t_index = now_ns(CLOCK_MONOTONIC);
-    struct lg_roots_input in = {&maps, recs, nrecs, j->req->caller_sp, j->self_regs};
-    if (!lg_roots_collect(&roots, &in)) {
-        j->rc = -12;
+    struct lg_roots_input in = {&maps, recs, nrecs, j->req->caller_sp, j->self_regs, ok ? &sc : NULL};
+    if (!ok || !lg_roots_collect(&roots, &in)) {
+        j->rc = -12; /* out of tracer memory: give back what was mapped */
+        lg_roots_release(&roots);
+        lg_scan_release(&sc);
+        lg_maps_free(&maps);
         return;
     }
     sc.emit = emit_edge;
@@ -233,7 +292,12 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
     write_modules(j);
     write_sites(j);
     write_array(j, LG_SEC_THREADS, roots.thread, roots.nthreads, sizeof *roots.thread);
+    write_tags(j);
+    struct lg_snap_block_attr *attrs;
+    size_t attr_cap, nattrs = collect_attrs(&sc, &attrs, &attr_cap);
     write_array(j, LG_SEC_BLOCKS, sc.blocks, sc.n, sizeof *sc.blocks);
+    write_array(j, LG_SEC_BLOCK_ATTRS, attrs, nattrs, sizeof *attrs);
+    lg_unmap(attrs, attr_cap * sizeof *attrs);
     write_array(j, LG_SEC_ROOTS, roots.root, roots.n, sizeof *roots.root);
     uint64_t t_words = now_ns(CLOCK_MONOTONIC);
     scan_roots(j, &sc, &roots);
@@ -259,16 +323,25 @@ static int in_loader_lock(struct dl_phdr_info *info, size_t size, void *p)
     int signo = lg_opt.stop_signal > 0 ? (int)lg_opt.stop_signal : SIGRTMIN + 3;
     lg_regions_lock();
     lg_blocks_lock_all();
+    lg_annot_lock(); /* before the stop: a stopped thread must not be holding it */
     uint64_t t0 = now_ns(CLOCK_MONOTONIC);
     struct lg_stop_rec *recs;
     uint32_t n = lg_stw_stop(signo, lg_opt.stop_timeout_ms, &recs);
-    with_world_stopped(j, recs, n, t0);
+    if (recs) {
+        with_world_stopped(j, recs, n, t0);
+    } else {
+        lg_log(LG_LOG_ERROR, "cannot stop the other threads with signal %d; no snapshot taken", signo);
+        j->rc = -EAGAIN;
+    }
     lg_stw_resume();
+    lg_annot_unlock();
     lg_blocks_unlock_all();
     lg_regions_unlock();
     return 1;
 }
 
+/* The snapshotting thread's registers: as now, plus the callee-saved ones the program's
+ * frame had, which our frames (below the scanned part of the stack) may hold spilled. */
 static void save_own_registers(uintptr_t *regs)
 {
     ucontext_t uc;
@@ -276,6 +349,11 @@ static void save_own_registers(uintptr_t *regs)
     if (getcontext(&uc) == 0)
         for (int i = 0; i < LG_STW_NREGS; i++)
             regs[i] = (uintptr_t)uc.uc_mcontext.gregs[i];
+    static const int at[6] = {REG_RBX, REG_RBP, REG_R12, REG_R13, REG_R14, REG_R15};
+    uintptr_t saved[6];
+    if (lg_sites_program_regs(saved))
+        for (int i = 0; i < 6; i++)
+            regs[at[i]] = saved[i];
 }
 
 int lg_snapshot_take(const struct lg_snapshot_req *req)

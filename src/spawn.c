@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -47,6 +48,20 @@ static int child(void *p)
     return 127;
 }
 
+/* SIGCHLD set to SIG_IGN (or SA_NOCLDWAIT) makes the kernel reap every child at once,
+ * whatever its exit signal: for the analyser's lifetime the disposition is SIG_DFL,
+ * which sends nothing anywhere since our child exits without a signal. Raw system
+ * calls: the program is not taking a signal over. */
+static bool unignore_children(struct ksigaction *old)
+{
+    struct ksigaction dfl = {0};
+    if (syscall(SYS_rt_sigaction, SIGCHLD, NULL, old, 8) != 0)
+        return false;
+    if (old->handler != SIG_IGN && !(old->flags & SA_NOCLDWAIT))
+        return false;
+    return syscall(SYS_rt_sigaction, SIGCHLD, &dfl, NULL, 8) == 0;
+}
+
 int lg_spawn_wait(const char *path, char *const argv[], char *const envp[], int *status)
 {
     int saved_errno = errno;
@@ -57,6 +72,8 @@ int lg_spawn_wait(const char *path, char *const argv[], char *const envp[], int 
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
+    struct ksigaction chld;
+    bool restore_chld = unignore_children(&chld);
     __builtin_memcpy(&a.mask, &old, sizeof a.mask);
     /* Exit signal 0: the low byte of the flags. CLONE_VFORK: we resume after exec. */
     pid_t pid = clone(child, stack + CHILD_STACK, CLONE_VM | CLONE_VFORK, &a);
@@ -72,6 +89,8 @@ int lg_spawn_wait(const char *path, char *const argv[], char *const envp[], int 
         if (a.err)
             rc = (int)a.err;
     }
+    if (restore_chld)
+        syscall(SYS_rt_sigaction, SIGCHLD, &chld, NULL, 8);
     errno = saved_errno;
     return rc;
 }

@@ -24,9 +24,16 @@ static volatile uint32_t nrecs;
 static volatile uint32_t acks;
 static volatile uint32_t epoch;   /* bumped when a stop starts */
 static volatile uint32_t resumed; /* == epoch once threads may run again */
-static struct sigaction saved_action; /* the program's, for signals that are not ours */
+/* The program's handler, for signals that are not ours: two copies and an index, so a
+ * handler chaining to it in another thread never reads one being rewritten. */
+static struct sigaction saved_actions[2];
+static volatile int saved_cur;
 static int stop_signo, installed_signo;
 static bool overflow; /* more than MAX_STOPPED threads: the rest ran on */
+static uint64_t stop_started_ms; /* CLOCK_MONOTONIC at the start of the stop */
+/* How long a thread that masks the stop signal (and is not in sigwait) is watched for
+ * unmasking it before it counts as one that blocks it. */
+#define MASKED_GRACE_MS 50
 
 static long futex(volatile uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
 {
@@ -46,11 +53,12 @@ static void on_stop_signal(int sig, siginfo_t *info, void *ctx)
     if (!stopping) {
         /* Not a stop waiting for this thread: the program's own use of the signal
          * (or, rarely, our signal arriving late to a thread that had blocked it). */
+        const struct sigaction *prog = &saved_actions[__atomic_load_n(&saved_cur, __ATOMIC_ACQUIRE)];
         errno = saved;
-        if (saved_action.sa_flags & SA_SIGINFO)
-            saved_action.sa_sigaction(sig, info, ctx);
-        else if (saved_action.sa_handler != SIG_DFL && saved_action.sa_handler != SIG_IGN)
-            saved_action.sa_handler(sig);
+        if (prog->sa_flags & SA_SIGINFO)
+            prog->sa_sigaction(sig, info, ctx);
+        else if (prog->sa_handler != SIG_DFL && prog->sa_handler != SIG_IGN)
+            prog->sa_handler(sig);
         return;
     }
     {
@@ -153,10 +161,10 @@ static uint32_t thread_state(uint32_t tid, int signo, uintptr_t *sp)
     const char *st = strstr(buf, "\nState:\t");
     if (st && (st[8] == 'Z' || st[8] == 'X'))
         return LG_STOP_GONE;
-    const char *blk = strstr(buf, "\nSigBlk:\t");
-    if (blk && (parse_hex(blk + 9) >> (signo - 1) & 1))
+    if (sigwaits_for(sc, signo))
         return LG_STOP_BLOCKS;
-    return sigwaits_for(sc, signo) ? LG_STOP_BLOCKS : LG_STOP_SIGNALLED;
+    const char *blk = strstr(buf, "\nSigBlk:\t");
+    return blk && (parse_hex(blk + 9) >> (signo - 1) & 1) ? LG_STOP_MASKED : LG_STOP_SIGNALLED;
 }
 
 /* Lists /proc/self/task and signals every thread not seen yet. Returns how many. */
@@ -186,6 +194,10 @@ static uint32_t signal_new_threads(uint32_t self, pid_t pid)
             r->tid = tid;
             r->state = thread_state(tid, stop_signo, &r->sp);
             __atomic_store_n(&nrecs, nrecs + 1, __ATOMIC_RELEASE);
+            if (r->state == LG_STOP_MASKED) {
+                added++; /* waited for: see recheck() */
+                continue;
+            }
             if (r->state == LG_STOP_SIGNALLED && syscall(SYS_tgkill, pid, tid, stop_signo) == 0) {
                 added++;
                 continue;
@@ -199,20 +211,6 @@ static uint32_t signal_new_threads(uint32_t self, pid_t pid)
     return added;
 }
 
-/* Threads that began exiting after they were signalled never run the handler. */
-static void count_exited(void)
-{
-    for (uint32_t i = 0; i < nrecs; i++) {
-        struct lg_stop_rec *r = &recs[i];
-        uintptr_t sp;
-        if (r->state == LG_STOP_SIGNALLED && !__atomic_load_n(&r->acked, __ATOMIC_ACQUIRE) &&
-            thread_state(r->tid, stop_signo, &sp) == LG_STOP_GONE) {
-            r->state = LG_STOP_GONE;
-            __atomic_add_fetch(&acks, 1, __ATOMIC_RELEASE);
-        }
-    }
-}
-
 static uint64_t now_ms(void)
 {
     struct timespec ts;
@@ -220,7 +218,33 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void wait_acks(long timeout_ms)
+/* Every 10 ms of waiting: threads that began exiting after they were signalled never
+ * run the handler; threads that had the signal masked may have unmasked it since (glibc
+ * starts every new thread with all signals blocked, for microseconds). */
+static void recheck(pid_t pid)
+{
+    bool grace_over = now_ms() - stop_started_ms >= MASKED_GRACE_MS;
+    for (uint32_t i = 0; i < nrecs; i++) {
+        struct lg_stop_rec *r = &recs[i];
+        if ((r->state != LG_STOP_SIGNALLED && r->state != LG_STOP_MASKED) ||
+            __atomic_load_n(&r->acked, __ATOMIC_ACQUIRE))
+            continue;
+        uintptr_t sp;
+        uint32_t now = thread_state(r->tid, stop_signo, &sp);
+        if (r->state == LG_STOP_MASKED && now == LG_STOP_SIGNALLED &&
+            syscall(SYS_tgkill, pid, r->tid, stop_signo) == 0) {
+            r->state = LG_STOP_SIGNALLED;
+            continue;
+        }
+        if (now == LG_STOP_GONE || (r->state == LG_STOP_MASKED && grace_over)) {
+            r->state = now == LG_STOP_GONE ? LG_STOP_GONE : LG_STOP_BLOCKS;
+            r->sp = now == LG_STOP_GONE ? 0 : sp;
+            __atomic_add_fetch(&acks, 1, __ATOMIC_RELEASE);
+        }
+    }
+}
+
+static void wait_acks(long timeout_ms, pid_t pid)
 {
     uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
     uint32_t a;
@@ -230,7 +254,7 @@ static void wait_acks(long timeout_ms)
             return;
         struct timespec ts = {0, 10 * 1000000L};
         if (futex(&acks, FUTEX_WAIT_PRIVATE, a, &ts) < 0 && errno == ETIMEDOUT)
-            count_exited();
+            recheck(pid);
     }
 }
 
@@ -249,8 +273,10 @@ static bool install_handler(int signo)
     sa.sa_sigaction = on_stop_signal;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigfillset(&sa.sa_mask);
-    if (sigaction(signo, &sa, &saved_action) != 0)
+    int next = saved_cur ^ 1;
+    if (sigaction(signo, &sa, &saved_actions[next]) != 0)
         return false;
+    __atomic_store_n(&saved_cur, next, __ATOMIC_RELEASE);
     installed_signo = signo;
     return true;
 }
@@ -263,14 +289,15 @@ uint32_t lg_stw_stop(int signo, long timeout_ms, struct lg_stop_rec **out)
     nrecs = 0;
     acks = 0;
     overflow = false;
+    stop_started_ms = now_ms();
     __atomic_add_fetch(&epoch, 1, __ATOMIC_RELEASE);
     if (!install_handler(signo))
-        return *out = recs, 0;
+        return *out = NULL, 0;
     uint32_t self = lg_threads_tid();
     pid_t pid = getpid();
     /* Re-list until stable: a thread not yet stopped may have created another. */
     while (signal_new_threads(self, pid) > 0)
-        wait_acks(timeout_ms);
+        wait_acks(timeout_ms, pid);
     *out = recs;
     return nrecs;
 }

@@ -12,8 +12,9 @@
 
 enum lg_stop_state {
     LG_STOP_SIGNALLED = 0, /* sent the signal; stopped when acked */
-    LG_STOP_BLOCKS = 1,    /* blocks the stop signal (or waits for it in sigwait): not sent */
-    LG_STOP_GONE = 2       /* exiting or a zombie (a main thread after pthread_exit) */
+    LG_STOP_BLOCKS = 1,    /* waits for the stop signal in sigwait, or kept it masked: not sent */
+    LG_STOP_GONE = 2,      /* exiting or a zombie (a main thread after pthread_exit) */
+    LG_STOP_MASKED = 3     /* masks the signal: watched for a while (see stw.c), then BLOCKS */
 };
 
 struct lg_stop_rec {
@@ -25,7 +26,8 @@ struct lg_stop_rec {
 };
 
 /* Stops every other thread; waits at most timeout_ms for each round of
- * acknowledgements. Returns the number of records; *recs points at them. */
+ * acknowledgements. Returns the number of records; *recs points at them, or is NULL
+ * when nothing could be stopped (no memory, or the handler could not be installed). */
 uint32_t lg_stw_stop(int signo, long timeout_ms, struct lg_stop_rec **recs);
 void lg_stw_resume(void);
 /* Whether the last stop met more threads than it can record (they were not stopped). */

@@ -1,6 +1,7 @@
 /* Allocation bookkeeping: guard, lazy init, stack capture, block table. */
 #include "track.h"
 
+#include "annot.h"
 #include "blocks.h"
 #include "guard.h"
 #include "init.h"
@@ -58,8 +59,15 @@ bool lg_track_free(void *p)
 {
     if (!p || lg_state != LG_READY)
         return false;
-    return lg_blocks_remove((uintptr_t)p, NULL);
+    struct lg_block b;
+    if (!lg_blocks_remove((uintptr_t)p, &b))
+        return false;
+    if (__builtin_expect(b.seq & LG_SEQ_ANNOTATED, 0))
+        lg_annot_forget(b.addr, b.size);
+    return true;
 }
+
+uint64_t lg_track_seq_bound(void) { return __atomic_load_n(&seq_global, __ATOMIC_ACQUIRE) + 1; }
 
 bool lg_track_take(void *p, struct lg_block *saved)
 {

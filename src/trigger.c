@@ -6,6 +6,7 @@
 #include "leakgraph/format.h"
 #include "log.h"
 #include "options.h"
+#include "showgrowth.h"
 #include "sites.h"
 #include "snapshot.h"
 
@@ -98,21 +99,31 @@ static void take(int reason)
     int fd = lg_exitreport_open(path, out, sizeof out);
     if (fd < 0) {
         lg_log(LG_LOG_WARN, "cannot create snapshot %s (error %d)", out, -fd);
+        lg_showgrowth_at_trigger(0, reason);
         return;
     }
     struct lg_snapshot_req req = {.fd = fd, .reason = (uint32_t)reason,
                                   .caller_sp = lg_sites_program_sp((uintptr_t)__builtin_frame_address(0))};
     int rc = lg_snapshot_take(&req);
     close(fd);
+    lg_trigger_log(n, reason, out, rc);
+    lg_showgrowth_at_trigger(rc ? 0 : n, reason);
+}
+
+void lg_trigger_log(uint32_t n, int reason, const char *path, int rc)
+{
     struct lg_snapshot_timing t;
     lg_snapshot_last_timing(&t);
     static const char *const why[] = {"", "exit", "signal", "request", "timer", "allocation threshold", "crash"};
+    char num[16] = "";
+    if (n)
+        lg_fmt_async(num, sizeof num, " %u", n);
     if (rc)
-        lg_log(LG_LOG_WARN, "snapshot %s failed (error %d)", out, -rc);
+        lg_log(LG_LOG_WARN, "snapshot %s failed (error %d)", path, -rc);
     else
-        lg_log(LG_LOG_WARN, "snapshot %u (%s) written to %s: %lu blocks; the program was paused %lu.%lu ms",
-               n, why[reason], out, (unsigned long)t.blocks, (unsigned long)((t.stop_ns + t.scan_ns) / 1000000),
-               (unsigned long)((t.stop_ns + t.scan_ns) / 100000 % 10));
+        lg_log(LG_LOG_WARN, "snapshot%s (%s) written to %s: %lu blocks; the program was paused %lu.%lu ms",
+               num, why[reason < 7 && reason > 0 ? reason : 0], path, (unsigned long)t.blocks,
+               (unsigned long)((t.stop_ns + t.scan_ns) / 1000000), (unsigned long)((t.stop_ns + t.scan_ns) / 100000 % 10));
 }
 
 static void check_due(void)
@@ -153,4 +164,5 @@ void lg_trigger_atfork_child(void)
 {
     taken = 0;
     pending = 0;
+    lg_showgrowth_atfork_child();
 }

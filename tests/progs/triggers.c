@@ -4,7 +4,8 @@
  * snapshot_every and snapshot_interval and sends SIGUSR2 while it runs: every trigger
  * must leave a snapshot while the program keeps running, with its output unchanged.
  * With OWN_USR2=1 the program handles SIGUSR2 itself: the tracer must leave that
- * handler alone (and say so once), and the handler must see the signal. */
+ * handler alone (and say so once), and the handler must see the signal. The line
+ * "triggers: running, pid N" on stderr says the handlers are in place. */
 #include <leakgraph.h>
 #include <pthread.h>
 #include <signal.h>
@@ -54,6 +55,7 @@ int main(void)
     for (int i = 0; i < 2; i++)
         if (pthread_create(&t[i], NULL, churn, NULL) != 0)
             return 2;
+    fprintf(stderr, "triggers: running, pid %d\n", (int)getpid()); /* the e2e test sends SIGUSR2 now */
     if (LEAKGRAPH_AVAILABLE() && getenv("LG_SNAP_PATH"))
         leakgraph_snapshot(getenv("LG_SNAP_PATH"));
     for (int i = 0; i < 2; i++)

@@ -1,0 +1,23 @@
+# --snapshot FILE without %p in a program that forks: the child and the parent both
+# write at exit; neither replaces the other's file (the second goes to FILE.PID, with a
+# warning), while a FILE left by an earlier run is replaced.
+t_snapshot_shared_path() {
+    local d=$WORK/snapshot_shared_path n
+    mkdir -p "$d"
+    echo "an old snapshot" >"$d/s.lgs"
+    touch -d '1 hour ago' "$d/s.lgs"
+    (cd "$d" && lg_exec "$d" x 60 "$LG_TOOL" run --snapshot "$d/s.lgs" -- "$LG_PROGS/fork_child")
+    [ "$(cat "$d/x.rc")" = 0 ] || { echo "exit $(cat "$d/x.rc"): $(lg_tail "$d/x.err")"; return 1; }
+    n=$(ls "$d"/s.lgs* | wc -l)
+    [ "$n" = 2 ] || { echo "expected s.lgs and s.lgs.PID, found: $(ls "$d")"; return 1; }
+    grep -q "was written by another process of this run" "$d/x.err" || { echo "no warning: $(lg_tail "$d/x.err")"; return 1; }
+    local pids=""
+    for f in "$d"/s.lgs*; do
+        lg_exec "$d" a 60 "$LG_TOOL" analyze "$f"
+        [ "$(cat "$d/a.rc")" != 2 ] || { echo "$f is not a snapshot: $(lg_tail "$d/a.err")"; return 1; }
+        pids="$pids $(sed -n 's/.*leak report for pid \([0-9]*\).*/\1/p' "$d/a.err" | head -1)"
+    done
+    set -- $pids
+    [ "$#" = 2 ] && [ "$1" != "$2" ] || { echo "not one snapshot per process: pids$pids"; return 1; }
+}
+queue snapshot_shared_path t_snapshot_shared_path
