@@ -292,7 +292,8 @@ void lg_exitreport_run(uintptr_t caller_sp)
     int rc = lg_snapshot_take(&req);
     close(fd);
     if (rc) {
-        lg_log(LG_LOG_ERROR, "writing the snapshot %s failed (error %d); no leak report", snap, -rc);
+        lg_log(LG_LOG_ERROR, "writing the snapshot %s failed (%s, error %d); no leak report", snap,
+               rc == -ENOMEM ? "out of memory for the tracer" : "system error", -rc);
         unlink(snap);
         lg_busy--;
         return;

@@ -330,8 +330,11 @@ static int in_loader_lock(struct dl_phdr_info *info, size_t size, void *p)
     if (recs) {
         with_world_stopped(j, recs, n, t0);
     } else {
-        lg_log(LG_LOG_ERROR, "cannot stop the other threads with signal %d; no snapshot taken", signo);
-        j->rc = -EAGAIN;
+        if (lg_stw_error() == ENOMEM)
+            lg_log(LG_LOG_ERROR, "out of memory for the tracer's stop records; no snapshot taken");
+        else
+            lg_log(LG_LOG_ERROR, "cannot handle the stop signal %d; no snapshot taken", signo);
+        j->rc = lg_stw_error() == ENOMEM ? -ENOMEM : -EAGAIN;
     }
     lg_stw_resume();
     lg_annot_unlock();

@@ -30,6 +30,7 @@ static struct sigaction saved_actions[2];
 static volatile int saved_cur;
 static int stop_signo, installed_signo;
 static bool overflow; /* more than MAX_STOPPED threads: the rest ran on */
+static int last_error; /* why the last stop stopped nothing: ENOMEM or EINVAL */
 static uint64_t stop_started_ms; /* CLOCK_MONOTONIC at the start of the stop */
 /* How long a thread that masks the stop signal (and is not in sigwait) is watched for
  * unmasking it before it counts as one that blocks it. */
@@ -284,7 +285,7 @@ static bool install_handler(int signo)
 uint32_t lg_stw_stop(int signo, long timeout_ms, struct lg_stop_rec **out)
 {
     if (!recs && !(recs = lg_map(MAX_STOPPED * sizeof *recs)))
-        return *out = NULL, 0;
+        return last_error = ENOMEM, *out = NULL, 0;
     stop_signo = signo;
     nrecs = 0;
     acks = 0;
@@ -292,7 +293,7 @@ uint32_t lg_stw_stop(int signo, long timeout_ms, struct lg_stop_rec **out)
     stop_started_ms = now_ms();
     __atomic_add_fetch(&epoch, 1, __ATOMIC_RELEASE);
     if (!install_handler(signo))
-        return *out = NULL, 0;
+        return last_error = EINVAL, *out = NULL, 0;
     uint32_t self = lg_threads_tid();
     pid_t pid = getpid();
     /* Re-list until stable: a thread not yet stopped may have created another. */
@@ -303,6 +304,7 @@ uint32_t lg_stw_stop(int signo, long timeout_ms, struct lg_stop_rec **out)
 }
 
 bool lg_stw_overflowed(void) { return overflow; }
+int lg_stw_error(void) { return last_error; }
 
 void lg_stw_resume(void)
 {

@@ -32,5 +32,7 @@ uint32_t lg_stw_stop(int signo, long timeout_ms, struct lg_stop_rec **recs);
 void lg_stw_resume(void);
 /* Whether the last stop met more threads than it can record (they were not stopped). */
 bool lg_stw_overflowed(void);
+/* When lg_stw_stop gave no records: ENOMEM, or EINVAL (the handler could not be set). */
+int lg_stw_error(void);
 
 #endif
