@@ -40,6 +40,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/lg-e2e.XXXXXX")
 RES=$WORK/results
 mkdir -p "$RES"
 cleanup() {
+    if [ -f "$WORK/staged" ]; then xargs rm -rf <"$WORK/staged"; fi
     if [ "${LG_KEEP:-0}" = 1 ]; then echo "# work directory kept: $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -73,17 +74,35 @@ sanitizer_errors() { # FILE: ASan/UBSan/LSan complaints of the ASan-built analyz
     grep -m3 -E 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:|SUMMARY: (Address|Undefined|Leak)Sanitizer' "$1"
 }
 
+# prog_dir NAME SRC WORKDIR: the directory to run victim NAME from. A victim whose header
+# says "STAGE: fixed-path" has its byte counts depend on the length of its own path (ld.so
+# keeps the path of every object it loads, and of $ORIGIN, in blocks of its own): it runs
+# from a copy, with the libraries it loads, in a directory whose path has the same length
+# wherever the checkout lives (the EXPECT numbers were recorded there).
+prog_dir() {
+    local name=$1 src=$2 wd=$3 st
+    if grep -q 'STAGE: *fixed-path' <(head -c 2000 "$src"); then
+        st=$(mktemp -d /tmp/lgstage.XXXXXXXX) || return 1
+        echo "$st" >>"$wd/staged"
+        cp "$LG_PROGS/$name" "$LG_PROGS"/lib*.so "$st/" || return 1
+        echo "$st"
+    else
+        echo "$LG_PROGS"
+    fi
+}
+
 # victim NAME SRC LABEL [TOOL OPTIONS...]: one victim under `leakgraph run`
 victim() {
     local name=$1 src=$2 label=$3
     shift 3
-    local d=$WORK/${label//:/-} nexp sup json files reason  # no ':' (LEAKGRAPH_OPTIONS' separator)
+    local d=$WORK/${label//:/-} nexp sup json files reason pd  # no ':' (LEAKGRAPH_OPTIONS' separator)
     mkdir -p "$d"
     read -r nexp sup < <(lg_py expect "$src")
     [ -x "$LG_PROGS/$name" ] || { echo "$LG_PROGS/$name is not built"; return 1; }
-    (cd "$d" && lg_exec "$d" native 60 "$LG_PROGS/$name")
+    pd=$(prog_dir "$name" "$src" "$WORK") || { echo "cannot stage $name"; return 1; }
+    (cd "$d" && LG_PROGS=$pd lg_exec "$d" native 60 "$pd/$name")
     if [ "$nexp" -gt 1 ]; then json=$d/rep.%p.json; else json=$d/rep.json; fi
-    (cd "$d" && lg_exec "$d" traced 60 "$LG_TOOL" run "$@" --json "$json" -- "$LG_PROGS/$name")
+    (cd "$d" && LG_PROGS=$pd lg_exec "$d" traced 60 "$LG_TOOL" run "$@" --json "$json" -- "$pd/$name")
     reason=$(lg_same_as_native "$d") || { echo "$reason"; return 1; }
     files=$(ls "$d"/rep*.json 2>/dev/null)
     # shellcheck disable=SC2086
@@ -108,12 +127,13 @@ victim() {
 
 # vg_victim NAME SRC: the Valgrind cross-check of a victim's EXPECT line
 vg_victim() {
-    local name=$1 src=$2 d=$WORK/vg-$1 reason
+    local name=$1 src=$2 d=$WORK/vg-$1 reason pd
     mkdir -p "$d"
     [ -x "$LG_PROGS/$name" ] || { echo "$LG_PROGS/$name is not built"; return 1; }
-    (cd "$d" && lg_exec "$d" vg 600 valgrind --leak-check=full --show-leak-kinds=all \
+    pd=$(prog_dir "$name" "$src" "$WORK") || { echo "cannot stage $name"; return 1; }
+    (cd "$d" && LG_PROGS=$pd lg_exec "$d" vg 600 valgrind --leak-check=full --show-leak-kinds=all \
         --run-libc-freeres=no --run-cxx-freeres=no --trace-children=yes \
-        --log-file="$d/vg.%p" "$LG_PROGS/$name")
+        --log-file="$d/vg.%p" "$pd/$name")
     [ "$(cat "$d/vg.rc")" != 124 ] || { echo "valgrind timed out"; return 1; }
     # shellcheck disable=SC2086
     reason=$(lg_py vgcheck "$src" "$name" "$d"/vg.[0-9]*) || { echo "$reason"; return 1; }

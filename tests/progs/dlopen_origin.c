@@ -1,5 +1,6 @@
-/* EXPECT: definite=0/0 indirect=0/0 possible=2304/1 reachable=5616/7 cyclic=0/0 */
+/* EXPECT: definite=0/0 indirect=0/0 possible=2304/1 reachable=5614/7 cyclic=0/0 */
 // LDLIBS: -Wl,--enable-new-dtags -Wl,-rpath,\$ORIGIN
+/* STAGE: fixed-path */
 /* dlopen by a bare name, found only through this executable's RUNPATH ($ORIGIN, the
  * directory of the executable): glibc searches the RUNPATH of the object that called
  * dlopen, so a tracer that wraps dlopen would make the lookup fail. The library keeps a
