@@ -144,10 +144,11 @@ install: all
 	install -m 755 $(LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(TOOL) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 include/leakgraph.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 include/leakgraph/format.h include/leakgraph/options.def $(DESTDIR)$(PREFIX)/include/leakgraph/
+	install -m 644 include/leakgraph/format.h include/leakgraph/journal.h include/leakgraph/options.def $(DESTDIR)$(PREFIX)/include/leakgraph/
 	install -m 644 man/leakgraph.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/libleakgraph.3 $(DESTDIR)$(PREFIX)/share/man/man3/
 	install -m 644 man/leakgraph-snapshot.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 man/leakgraph-journal.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 
 clean:
 	rm -rf $(B)

@@ -127,6 +127,7 @@ if [ "$SKIP_WORKLOAD" != 1 ]; then
         run w_native "$W" "$SCALE" "$THREADS"
         [ $have_lg = 1 ] && run w_lg env LD_PRELOAD="$LG_LIB_ABS" LEAKGRAPH_OPTIONS=report=1 "$W" "$SCALE" "$THREADS"
         [ $have_lg = 1 ] && run w_lgfast env LD_PRELOAD="$LG_LIB_ABS" LEAKGRAPH_OPTIONS=report=1:fast_unwind=1 "$W" "$SCALE" "$THREADS"
+        [ $have_lg = 1 ] && run w_lgjournal env LD_PRELOAD="$LG_LIB_ABS" LEAKGRAPH_OPTIONS="report=1:journal=$TMP/j.%p.lgj" "$W" "$SCALE" "$THREADS"
         [ $have_lsan = 1 ] && run w_lsan env LD_PRELOAD="$LSAN_LIB" "$W" "$SCALE" "$THREADS"
         [ $have_ht = 1 ] && { run w_ht heaptrack -o "$TMP/ht.$i" "$W" "$SCALE" "$THREADS"; rm -f "$TMP"/ht.*; }
         if [ $have_vg = 1 ]; then
@@ -139,6 +140,8 @@ if [ "$SKIP_WORKLOAD" != 1 ]; then
     row "native" w_native w_native
     row "leakgraph (report=1, libunwind)" w_lg w_native
     row "leakgraph fast_unwind=1" w_lgfast w_native
+    row "leakgraph journal=FILE" w_lgjournal w_native
+    row "  journal vs leakgraph without it" w_lgjournal w_lg
     row "LeakSanitizer (preloaded)" w_lsan w_native
     row "heaptrack (recording)" w_ht w_native
     if [ $have_vg = 1 ]; then

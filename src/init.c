@@ -7,6 +7,7 @@
 #include "blocks.h"
 #include "exitreport.h"
 #include "guard.h"
+#include "journal.h"
 #include "log.h"
 #include "modules.h"
 #include "options.h"
@@ -88,6 +89,7 @@ static void after_fork_child(void)
     lg_arena_atfork_child();
     lg_threads_atfork_child();
     lg_exitreport_atfork_child();
+    lg_journal_atfork_child();
     lg_trigger_atfork_child();
     lg_busy--;
 }
@@ -192,6 +194,8 @@ static void init_once(void)
         return;
     }
     lg_modules_refresh();
+    if (lg_opt.journal[0])
+        lg_journal_open(lg_opt.journal, (uint64_t)lg_opt.journal_size);
     lg_trigger_init();
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
     __atomic_store_n(&lg_state, LG_READY, __ATOMIC_RELEASE);

@@ -5,6 +5,7 @@
 #include "blocks.h"
 #include "guard.h"
 #include "init.h"
+#include "journal.h"
 #include "sites.h"
 #include "threads.h"
 #include "trigger.h"
@@ -49,6 +50,8 @@ void *lg_track_alloc(void *p, size_t size)
                          .site = lg_sites_capture(), .tid = lg_threads_tid()};
     if (!lg_blocks_insert(&b))
         lg_disable("out of memory for the block table");
+    else if (lg_journal_active)
+        lg_journal_add(&b);
     LG_LEAVE();
     lg_trigger_on_alloc();
     errno = saved_errno;
@@ -62,6 +65,8 @@ bool lg_track_free(void *p)
     struct lg_block b;
     if (!lg_blocks_remove((uintptr_t)p, &b))
         return false;
+    if (lg_journal_active)
+        lg_journal_remove(b.addr);
     if (__builtin_expect(b.seq & LG_SEQ_ANNOTATED, 0))
         lg_annot_forget(b.addr, b.size);
     return true;
@@ -73,7 +78,15 @@ bool lg_track_take(void *p, struct lg_block *saved)
 {
     if (!p || lg_state != LG_READY)
         return false;
-    return lg_blocks_remove((uintptr_t)p, saved);
+    if (!lg_blocks_remove((uintptr_t)p, saved))
+        return false;
+    if (lg_journal_active)
+        lg_journal_remove(saved->addr);
+    return true;
 }
 
-void lg_track_restore(const struct lg_block *saved) { lg_blocks_insert(saved); }
+void lg_track_restore(const struct lg_block *saved)
+{
+    if (lg_blocks_insert(saved) && lg_journal_active)
+        lg_journal_add(saved);
+}

@@ -14,6 +14,9 @@ struct lgt_analyze_args {
     int by;                  /* --by: an enum lgt_group_by (groupby.h), 0 = site */
     long long error_exitcode;
     int cycles_only;
+    long long explain;       /* --explain=N: retention chains of the N largest reachable sites */
+    const char *journal;     /* --journal FILE: blocks from a journal (SIGKILL, OOM killer) */
+    const char *core;        /* --core FILE: memory, registers and mappings from an ELF core */
 };
 
 int lgt_cmd_analyze(int argc, char **argv);
@@ -22,6 +25,7 @@ int lgt_cmd_run(int argc, char **argv);
 int lgt_cmd_chain(int argc, char **argv);
 int lgt_cmd_growth(int argc, char **argv);
 int lgt_cmd_top(int argc, char **argv);
+int lgt_cmd_dot(int argc, char **argv);
 /* Parses analyze's (and cycles') arguments into *a: -1 to go on, else an exit status. */
 int lgt_cmd_analyze_parse(int argc, char **argv, struct lgt_analyze_args *a, const char *cmd,
                           void (*help)(FILE *));

@@ -2,11 +2,15 @@
  * --error-exitcode when leaks of the error kinds exist, or 2 on any error. */
 #include "cmd.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "classify.h"
+#include "core.h"
+#include "journal.h"
 #include "cli_options.h"
+#include "explain.h"
 #include "groupby.h"
 #include "outfile.h"
 #include "reader.h"
@@ -17,7 +21,13 @@
 static void usage(FILE *out)
 {
     fputs("usage: leakgraph analyze SNAPSHOT [OPTIONS]\n"
+          "       leakgraph analyze --journal FILE [--core CORE] [OPTIONS]\n"
+          "       leakgraph analyze SNAPSHOT --core CORE [OPTIONS]\n"
           "Classify the heap blocks of a snapshot (Valgrind's semantics) and report leaks.\n\n"
+          "  --journal FILE               the blocks live when the process was killed (journal=FILE);\n"
+          "                               alone: listed per site, not classified (no memory image)\n"
+          "  --core CORE                  classify the blocks of the journal or snapshot with the\n"
+          "                               memory, registers and mappings of an ELF core dump\n"
           "  --json FILE                  also write the report as JSON (%p: the pid)\n"
           "  --log-file FILE              write the text report to FILE, not stderr (%p: the pid)\n"
           "  --show-leak-kinds=KINDS      loss records listed (default " LGT_SHOW_DEFAULT ")\n"
@@ -25,8 +35,12 @@ static void usage(FILE *out)
           "  --error-exitcode=N           exit N when errors are found (default 0)\n"
           "  --by site|function|file|tag  one loss record per allocation site (default), or per\n"
           "                               allocating function, source file or type tag\n"
+          "  --explain=N                  who keeps the N largest still-reachable sites alive:\n"
+          "                               a retention chain for each, before the summary\n"
+          "                               (default: $LEAKGRAPH_EXPLAIN, else 0)\n"
           "KINDS: comma-separated definite, indirect, possible, reachable, cyclic, all, none.\n"
-          "Exit status: 0, N as above, 2 for an unreadable snapshot or a usage error.\n", out);
+          "Exit status: 0, N as above, 2 for an unreadable snapshot, journal or core, a core that\n"
+          "does not match the journal or snapshot, or a usage error.\n", out);
 }
 
 /* ---- output ---- */
@@ -64,6 +78,55 @@ static int write_reports(const struct lgt_analyze_args *a, struct lgt_report *r)
     return rc;
 }
 
+/* --journal and --core: -1 with *h loaded (blocks, and with a core the roots and
+ * references) for the usual analysis, else the exit status (the journal-only report, 2). */
+static int load_crash(const struct lgt_analyze_args *a, struct lgt_heap *h)
+{
+    char err[768];
+    struct lgt_journal_info info;
+    if (a->journal && a->snapshot) {
+        fprintf(stderr, "leakgraph: give a snapshot or --journal, not both\n");
+        return 2;
+    }
+    if (!a->journal && !a->snapshot) {
+        fprintf(stderr, "leakgraph: --core needs the block list: --journal FILE or a snapshot\n");
+        return 2;
+    }
+    int bad = a->journal ? lgt_journal_load_file(a->journal, h, &info, err, sizeof err)
+                         : lgt_reader_load_file(a->snapshot, h, err, sizeof err);
+    if (bad) {
+        fprintf(stderr, "leakgraph: %s\n", err);
+        return 2;
+    }
+    if (!a->core) {
+        FILE *log = a->log_file ? open_out(a->log_file, h->proc.pid, stderr) : stderr;
+        FILE *j = a->json ? open_out(a->json, h->proc.pid, NULL) : NULL;
+        int rc = (a->json && !j) ? 2 : 0;
+        if (lgt_journal_report(log, j, h, &info))
+            rc = 2;
+        if (log != stderr && fclose(log) != 0)
+            rc = 2;
+        if (j && fclose(j) != 0)
+            rc = 2;
+        lgt_reader_free(h);
+        return rc;
+    }
+    struct lgt_core core;
+    if (lgt_core_open(a->core, &core, err, sizeof err) || lgt_core_scan(&core, h, err, sizeof err)) {
+        fprintf(stderr, "leakgraph: %s\n", err);
+        if (core.name)
+            lgt_core_close(&core);
+        lgt_reader_free(h);
+        return 2;
+    }
+    lgt_core_close(&core);
+    if (a->journal && (info.dropped_blocks || info.missing_sites))
+        fprintf(stderr, "leakgraph: warning: %s: %" PRIu64 " allocations were not journaled and %" PRIu64
+                " blocks have no stack; the report is incomplete\n", a->journal, info.dropped_blocks,
+                info.missing_sites);
+    return -1;
+}
+
 int lgt_cmd_analyze_execute(const struct lgt_analyze_args *a)
 {
     char err[512];
@@ -75,7 +138,11 @@ int lgt_cmd_analyze_execute(const struct lgt_analyze_args *a)
         return 2;
     }
     struct lgt_heap h;
-    if (lgt_reader_load_file(a->snapshot, &h, err, sizeof err)) {
+    if (a->journal || a->core) {
+        int k = load_crash(a, &h);
+        if (k >= 0)
+            return k; /* the journal-only report, or an error */
+    } else if (lgt_reader_load_file(a->snapshot, &h, err, sizeof err)) {
         fprintf(stderr, "leakgraph: %s\n", err);
         return 2;
     }
@@ -85,9 +152,12 @@ int lgt_cmd_analyze_execute(const struct lgt_analyze_args *a)
     struct lgt_report r = {.show = show, .cycles_only = a->cycles_only,
                            .by = (enum lgt_group_by)a->by};
     lgt_report_build(&r, &h, &c, sym);
+    if (a->explain && !a->cycles_only)
+        r.explain = lgt_explain_build(&r, (size_t)a->explain);
     int rc = write_reports(a, &r) ? 2 : 0;
     if (rc == 0 && a->error_exitcode && lgt_report_has_errors(&r, errors))
         rc = (int)a->error_exitcode;
+    lgt_explain_free(r.explain);
     lgt_report_free(&r);
     lgt_symbolize_close(sym);
     lgt_classify_free(&c);
@@ -97,9 +167,19 @@ int lgt_cmd_analyze_execute(const struct lgt_analyze_args *a)
 
 /* ---- arguments ---- */
 
-static const char *const analyze_flags[] = {"json", "log-file", "log-path", "show-leak-kinds", "by",
+static const char *const analyze_flags[] = {"json", "journal", "core", "log-file", "log-path", "show-leak-kinds", "by",
                                             "errors-for-leak-kinds", "error-exitcode",
-                                            "verbosity", "help"};
+                                            "verbosity", "explain", "help"};
+
+/* The N of --explain=N: 0, or -1 with a message naming where it came from. */
+static int explain_count(const char *v, const char *from, long long *n)
+{
+    if (lgt_cli_parse_int(v, n) || *n < 0 || *n > 1000000) {
+        fprintf(stderr, "leakgraph: %s: '%s' is not a number of sites 0-1000000\n", from, v);
+        return -1;
+    }
+    return 0;
+}
 
 /* One option at argv[*i]: 1 consumed, 0 not an option of ours, -1 error (printed). */
 static int take_option(int argc, char **argv, int *i, struct lgt_analyze_args *a)
@@ -108,6 +188,10 @@ static int take_option(int argc, char **argv, int *i, struct lgt_analyze_args *a
     int k;
     if ((k = lgt_cli_take(argc, argv, i, "json", &v)) != 0)
         return k < 0 ? -1 : (a->json = v, 1);
+    if ((k = lgt_cli_take(argc, argv, i, "journal", &v)) != 0)
+        return k < 0 ? -1 : (a->journal = v, 1);
+    if ((k = lgt_cli_take(argc, argv, i, "core", &v)) != 0)
+        return k < 0 ? -1 : (a->core = v, 1);
     if ((k = lgt_cli_take(argc, argv, i, "log-file", &v)) != 0 ||
         (k = lgt_cli_take(argc, argv, i, "log-path", &v)) != 0)
         return k < 0 ? -1 : (a->log_file = v[0] ? v : NULL, 1);
@@ -123,6 +207,8 @@ static int take_option(int argc, char **argv, int *i, struct lgt_analyze_args *a
             fprintf(stderr, "leakgraph: --by: '%s' is not one of " LGT_GROUP_CHOICES "\n", v);
         return -1;
     }
+    if ((k = lgt_cli_take(argc, argv, i, "explain", &v)) != 0)
+        return k < 0 || explain_count(v, "--explain", &a->explain) ? -1 : 1;
     if ((k = lgt_cli_take(argc, argv, i, "verbosity", &v)) != 0)
         return k < 0 ? -1 : 1; /* accepted for the runtime's sake; the report is the same */
     if ((k = lgt_cli_take(argc, argv, i, "error-exitcode", &v)) != 0) {
@@ -159,7 +245,7 @@ int lgt_cmd_analyze_parse(int argc, char **argv, struct lgt_analyze_args *a, con
         }
         a->snapshot = argv[i];
     }
-    if (!a->snapshot) {
+    if (!a->snapshot && !a->journal && !a->core) {
         fprintf(stderr, "leakgraph: %s: missing SNAPSHOT; see 'leakgraph %s --help'\n", cmd, cmd);
         return 2;
     }
@@ -169,6 +255,11 @@ int lgt_cmd_analyze_parse(int argc, char **argv, struct lgt_analyze_args *a, con
 int lgt_cmd_analyze(int argc, char **argv)
 {
     struct lgt_analyze_args a = {0};
+    /* `leakgraph run --explain=N` sets this for the analysis the tracer spawns at exit (the
+     * runtime passes the environment on, but only its own options on the command line). */
+    const char *env = getenv("LEAKGRAPH_EXPLAIN");
+    if (env && env[0] && explain_count(env, "LEAKGRAPH_EXPLAIN", &a.explain))
+        a.explain = 0; /* the message says why; the report itself is still wanted */
     int rc = lgt_cmd_analyze_parse(argc, argv, &a, "analyze", usage);
     return rc >= 0 ? rc : lgt_cmd_analyze_execute(&a);
 }

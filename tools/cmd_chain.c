@@ -5,19 +5,18 @@
  * usage. */
 #include "cmd.h"
 
-#include <fnmatch.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chain.h"
+#include "chainfmt.h"
 #include "cli_options.h"
 #include "offline.h"
 #include "rootname.h"
-#include "xalloc.h"
+#include "target.h"
 
 #define DEFAULT_CHAINS 10 /* chains printed for --site without --all */
-#define HOP_FRAMES 2      /* frames of each hop's allocation stack in the text */
 
 struct chain_args {
     const char *snapshot, *address, *site, *tag, *json;
@@ -114,137 +113,23 @@ static int parse(int argc, char **argv, struct chain_args *a)
 
 /* ---- targets ---- */
 
-static int frame_matches(const struct lgt_frame *f, const char *pat)
-{
-    const char *base = f->file ? strrchr(f->file, '/') : NULL;
-    return (f->function && fnmatch(pat, f->function, 0) == 0) ||
-           (f->file && fnmatch(pat, f->file, 0) == 0) ||
-           (base && fnmatch(pat, base + 1, 0) == 0) ||
-           (f->module && fnmatch(pat, f->module, 0) == 0);
-}
-
-static int block_matches(struct chain_run *r, size_t b)
-{
-    const struct lgt_symstack *st = lgt_ctx_block_stack(&r->x, b);
-    for (size_t i = 0; i < st->n; i++)
-        if (frame_matches(st->frames[i], r->a->site))
-            return 1;
-    return 0;
-}
-
-static const struct lgt_chain *sort_chain; /* qsort has no argument */
-
-static int cmp_target(const void *pa, const void *pb)
-{
-    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
-    uint32_t da = sort_chain->dist[a], db = sort_chain->dist[b];
-    if (da != db)
-        return da < db ? -1 : 1;
-    return a < b ? -1 : a > b;
-}
-
-static int site_targets(struct chain_run *r)
-{
-    r->targets = lgt_xcalloc(r->x.h.nblocks ? r->x.h.nblocks : 1, sizeof *r->targets);
-    for (size_t b = 0; b < r->x.h.nblocks; b++)
-        if (block_matches(r, b))
-            r->targets[r->ntargets++] = (uint32_t)b;
-    if (r->ntargets == 0) {
-        fprintf(stderr, "leakgraph: no block in %s was allocated at a site matching '%s'"
-                " (function, file or module)\n", r->x.h.name, r->a->site);
-        return 1;
-    }
-    return 0;
-}
-
-static int tag_targets(struct chain_run *r)
-{
-    r->targets = lgt_xcalloc(r->x.h.nblocks ? r->x.h.nblocks : 1, sizeof *r->targets);
-    for (size_t b = 0; b < r->x.h.nblocks; b++) {
-        const char *name = lgt_reader_tag_name(&r->x.h, lgt_reader_block_tag(&r->x.h, b));
-        if (name && fnmatch(r->a->tag, name, 0) == 0)
-            r->targets[r->ntargets++] = (uint32_t)b;
-    }
-    if (r->ntargets == 0) {
-        fprintf(stderr, "leakgraph: no block in %s has a type tag matching '%s'\n", r->x.h.name,
-                r->a->tag);
-        return 1;
-    }
-    return 0;
-}
-
-static int address_target(struct chain_run *r)
-{
-    char *end;
-    uint64_t addr = strtoull(r->a->address, &end, 0);
-    if (*end || end == r->a->address) {
-        fprintf(stderr, "leakgraph: chain: '%s' is not an address (0x...)\n", r->a->address);
-        return 2;
-    }
-    long b = lgt_reader_block_at(&r->x.h, addr);
-    if (b < 0) {
-        fprintf(stderr, "leakgraph: 0x%" PRIx64 " is not inside any heap block of %s\n", addr,
-                r->x.h.name);
-        return 1;
-    }
-    const struct lg_snap_block *blk = &r->x.h.blocks[b];
-    if (addr != blk->addr)
-        printf("0x%" PRIx64 " is inside the block 0x%" PRIx64 " (%" PRIu64 " bytes), at +%" PRIu64
-               "\n", addr, blk->addr, blk->size, addr - blk->addr);
-    r->targets = lgt_xcalloc(1, sizeof *r->targets);
-    r->targets[r->ntargets++] = (uint32_t)b;
-    return 0;
-}
-
 static void order_targets(struct chain_run *r)
 {
-    sort_chain = &r->ch;
-    qsort(r->targets, r->ntargets, sizeof *r->targets, cmp_target);
-    while (r->nreached < r->ntargets &&
-           r->ch.dist[r->targets[r->nreached]] != LGT_CHAIN_UNREACHED)
-        r->nreached++;
+    r->nreached = lgt_target_order(&r->ch, r->targets, r->ntargets);
 }
 
 /* ---- text ---- */
 
-static void hop_stack(FILE *out, struct chain_run *r, uint32_t b)
+/* The printer shared with analyze --explain (chainfmt.c). */
+static struct lgt_chainfmt chain_fmt(struct chain_run *r)
 {
-    const struct lgt_symstack *st = lgt_ctx_block_stack(&r->x, b);
-    if (st->n == 0)
-        fputs(" (no stack recorded)", out);
-    for (size_t i = 0; i < st->n && i < HOP_FRAMES; i++) {
-        fputs(i ? " < " : " ", out);
-        lgt_frame_print(out, st->frames[i]);
-    }
+    return (struct lgt_chainfmt){.r = &r->x.r, .ch = &r->ch, .names = r->names, .prefix = ""};
 }
 
 static void text_chain(FILE *out, struct chain_run *r, uint32_t t)
 {
-    const struct lg_snap_edge **p;
-    size_t n = lgt_chain_path(&r->x.h, &r->ch, t, &p);
-    struct lgt_rootname rn;
-    lgt_rootname_get(r->names, p[0], &rn);
-    fprintf(out, "chain to 0x%" PRIx64 " (%" PRIu64 " bytes, %s), %zu reference%s from a root:\n",
-           r->x.h.blocks[t].addr, r->x.h.blocks[t].size,
-           lgt_report_kind_name(r->x.c.kinds[t]), n, n == 1 ? "" : "s");
-    fprintf(out, "  %s\n", rn.text);
-    for (size_t i = 0; i < n; i++) {
-        const struct lg_snap_block *b = &r->x.h.blocks[p[i]->to];
-        if (i) /* the root's word is named on the line above */
-            fprintf(out, "  [+%" PRIu64 "] -> 0x%" PRIx64, p[i]->from_off, b->addr);
-        else
-            fprintf(out, "  -> 0x%" PRIx64, b->addr);
-        if (p[i]->to_off)
-            fprintf(out, "+%" PRIu32 " (interior pointer)", p[i]->to_off);
-        fprintf(out, " %" PRIu64 " bytes,", b->size);
-        const char *tag = lgt_reader_tag_name(&r->x.h, lgt_reader_block_tag(&r->x.h, p[i]->to));
-        if (tag)
-            fprintf(out, " [%s]", tag);
-        hop_stack(out, r, p[i]->to);
-        fputc('\n', out);
-    }
-    lgt_rootname_clear(&rn);
-    free(p);
+    struct lgt_chainfmt f = chain_fmt(r);
+    lgt_chainfmt_text(out, &f, t);
 }
 
 static void text_unreached(struct chain_run *r)
@@ -286,49 +171,10 @@ static void text(struct chain_run *r)
 
 /* ---- JSON ---- */
 
-static void json_root(FILE *f, const struct lgt_rootname *rn)
-{
-    fputs("{\"kind\": ", f);
-    lgt_json_str(f, rn->kind);
-    fputs(", \"text\": ", f);
-    lgt_json_str(f, rn->text);
-    fputs(", \"symbol\": ", f);
-    lgt_json_str(f, rn->symbol);
-    fprintf(f, ", \"symbol_offset\": %" PRIu64 ", \"module\": ", rn->symbol_off);
-    lgt_json_str(f, rn->module);
-    fprintf(f, ", \"module_offset\": %" PRIu64 ", \"tid\": %u}", rn->module_off, rn->tid);
-}
-
-static void json_hop(FILE *f, struct chain_run *r, const struct lg_snap_edge *e)
-{
-    const struct lg_snap_block *b = &r->x.h.blocks[e->to];
-    fprintf(f, "{\"address\": %" PRIu64 ", \"size\": %" PRIu64 ", \"from_offset\": %" PRIu64
-            ", \"to_offset\": %" PRIu32 ", \"interior\": %s", b->addr, b->size,
-            e->from_off, e->to_off, e->to_off ? "true" : "false");
-    fputs(", \"tag\": ", f);
-    lgt_json_str(f, lgt_reader_tag_name(&r->x.h, lgt_reader_block_tag(&r->x.h, e->to)));
-    fputs(", \"stack\": ", f);
-    lgt_json_stack(f, lgt_ctx_block_stack(&r->x, e->to));
-    fputc('}', f);
-}
-
 static void json_chain(FILE *f, struct chain_run *r, uint32_t t)
 {
-    const struct lg_snap_edge **p;
-    size_t n = lgt_chain_path(&r->x.h, &r->ch, t, &p);
-    struct lgt_rootname rn;
-    lgt_rootname_get(r->names, p[0], &rn);
-    fprintf(f, "{\"target\": %" PRIu64 ", \"size\": %" PRIu64 ", \"kind\": \"%s\", \"root\": ",
-            r->x.h.blocks[t].addr, r->x.h.blocks[t].size, lgt_report_kind_key(r->x.c.kinds[t]));
-    json_root(f, &rn);
-    fputs(", \"hops\": [", f);
-    for (size_t i = 0; i < n; i++) {
-        fputs(i ? ", " : "", f);
-        json_hop(f, r, p[i]);
-    }
-    fputs("]}", f);
-    lgt_rootname_clear(&rn);
-    free(p);
+    struct lgt_chainfmt fmt = chain_fmt(r);
+    lgt_chainfmt_json(f, &fmt, t);
 }
 
 static int json(struct chain_run *r)
@@ -358,7 +204,8 @@ static int json(struct chain_run *r)
 
 static int execute(struct chain_run *r)
 {
-    int rc = r->a->site ? site_targets(r) : r->a->tag ? tag_targets(r) : address_target(r);
+    struct lgt_target_spec spec = {r->a->address, r->a->site, r->a->tag};
+    int rc = lgt_target_select(&r->x, &spec, "chain", stdout, &r->targets, &r->ntargets);
     if (rc)
         return rc;
     lgt_chain_bfs(&r->x.h, &r->x.c.graph, &r->ch);

@@ -19,6 +19,7 @@ static const struct {
     {"chain", lgt_cmd_chain, "the shortest chain of references from a root to a block"},
     {"growth", lgt_cmd_growth, "what grew between two snapshots, per allocation site"},
     {"top", lgt_cmd_top, "the most common allocation sites of a snapshot"},
+    {"dot", lgt_cmd_dot, "a Graphviz picture of the references around blocks"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -37,6 +38,8 @@ static void usage(FILE *out)
           "  leakgraph growth OLD NEW [--by site|function|file|tag] [--limit N] [--all]\n"
           "                   [--json FILE]\n"
           "  leakgraph top SNAPSHOT [--by site|function|file|tag] [--limit N] [--json FILE]\n"
+          "  leakgraph dot SNAPSHOT (--backrefs | --refs | --chain) (ADDRESS | --site PATTERN |\n"
+          "                --tag NAME) [--max-depth N] [--too-many N] [-o FILE.dot|.svg|.png]\n"
           "  leakgraph --version\n\n"
           "Options of 'run' (also LEAKGRAPH_OPTIONS=name=value:name=value):\n", out);
     lgt_cli_print_options(out);

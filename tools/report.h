@@ -55,6 +55,7 @@ struct lgt_report {
     char **labels;               /* --by function or file: the group labels */
     size_t nlabels;
     int any_ignored;             /* a block is flagged LG_BATTR_IGNORED: summary line */
+    struct lgt_explain *explain; /* analyze --explain (explain.h), set by the caller; NULL: none */
 };
 
 /* Parses "definite,indirect,..." (also all, none). 0, or -1 with a hint in err. */

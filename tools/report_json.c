@@ -4,6 +4,8 @@
 
 #include <inttypes.h>
 
+#include "explain.h"
+
 static void str(FILE *out, const char *s)
 {
     if (!s) {
@@ -176,6 +178,8 @@ int lgt_report_json(FILE *out, struct lgt_report *r)
     cycles(out, r);
     if (h->has_stats)
         stats(out, h);
+    if (r->explain) /* an extension of DESIGN.md's keys, like "stats" */
+        lgt_explain_json(out, r->explain);
     fputs("\n}\n", out);
     return ferror(out) ? -1 : 0;
 }

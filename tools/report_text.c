@@ -5,6 +5,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "explain.h"
+
 #define MAX_CYCLE_EDGES 16 /* references printed per cycle */
 #define MAX_CYCLE_SITES 3  /* allocation stacks printed per cycle */
 
@@ -215,5 +217,7 @@ void lgt_report_text(FILE *out, struct lgt_report *r)
         cycles(out, r);
     if (r->cycles_only && r->cls->ncycles == 0)
         fprintf(out, "==%u== no cycles among the lost blocks\n==%u==\n", pid, pid);
+    if (r->explain && !r->cycles_only)
+        lgt_explain_text(out, r->explain);
     summary(out, r);
 }

@@ -9,7 +9,7 @@ cc=${FUZZ_CC:-clang-14}
 seconds=${LGT_FUZZ_SECONDS:-60}
 mkdir -p "$out/corpus" "$out/artifacts"
 common=(-std=c11 -D_GNU_SOURCE -g -O1 -I"$root/include" -I"$root/tools" -I"$root/tests/unit")
-tool_srcs=("$root"/tools/{reader,xalloc,mark,scc,classify}.c)
+tool_srcs=("$root"/tools/{reader,xalloc,mark,scc,classify,journal,core}.c)
 
 "$cc" "${common[@]}" -o "$out/gen_seeds" "$root/tests/fuzz/gen_seeds.c"
 "$out/gen_seeds" "$out/corpus"
