@@ -216,6 +216,12 @@ static void build_args(struct argbuf *a, char *tool, char *snap)
         add_opt(a, 1, "log-file", lg_opt.log_path);
     add_opt(a, 2, "show-leak-kinds", lg_opt.show_leak_kinds);
     add_opt(a, 3, "errors-for-leak-kinds", lg_opt.errors_for_leak_kinds);
+    if (lg_opt.explain > 0) {
+        static char ex[48];
+        lg_fmt_async(num, sizeof num, "%ld", lg_opt.explain);
+        lg_fmt_async(ex, sizeof ex, "--explain=%s", num);
+        add_arg(a, ex);
+    }
     if (lg_opt.error_exitcode) {
         static char ec[48];
         lg_fmt_async(num, sizeof num, "%ld", lg_opt.error_exitcode);

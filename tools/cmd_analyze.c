@@ -37,7 +37,7 @@ static void usage(FILE *out)
           "                               allocating function, source file or type tag\n"
           "  --explain=N                  who keeps the N largest still-reachable sites alive:\n"
           "                               a retention chain for each, before the summary\n"
-          "                               (default: $LEAKGRAPH_EXPLAIN, else 0)\n"
+          "                               (default 0)\n"
           "KINDS: comma-separated definite, indirect, possible, reachable, cyclic, all, none.\n"
           "Exit status: 0, N as above, 2 for an unreadable snapshot, journal or core, a core that\n"
           "does not match the journal or snapshot, or a usage error.\n", out);
@@ -255,11 +255,6 @@ int lgt_cmd_analyze_parse(int argc, char **argv, struct lgt_analyze_args *a, con
 int lgt_cmd_analyze(int argc, char **argv)
 {
     struct lgt_analyze_args a = {0};
-    /* `leakgraph run --explain=N` sets this for the analysis the tracer spawns at exit (the
-     * runtime passes the environment on, but only its own options on the command line). */
-    const char *env = getenv("LEAKGRAPH_EXPLAIN");
-    if (env && env[0] && explain_count(env, "LEAKGRAPH_EXPLAIN", &a.explain))
-        a.explain = 0; /* the message says why; the report itself is still wanted */
     int rc = lgt_cmd_analyze_parse(argc, argv, &a, "analyze", usage);
     return rc >= 0 ? rc : lgt_cmd_analyze_execute(&a);
 }

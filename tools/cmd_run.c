@@ -18,7 +18,6 @@
 
 struct run_args {
     const char *lib;
-    const char *explain; /* --explain=N: for the analysis at exit, as LEAKGRAPH_EXPLAIN */
     char **pairs; /* "name=value", in command-line order */
     size_t npairs;
     int prog; /* index of PROG in argv */
@@ -31,9 +30,7 @@ static void usage(FILE *out)
           "stderr. PROG's output and exit status are its own (see --error-exitcode).\n"
           "Options also come from LEAKGRAPH_OPTIONS=name=value:...; the command line wins.\n\n"
           "  --lib PATH\n      the tracer library (default: libleakgraph.so next to this"
-          " command,\n      else ../lib/libleakgraph.so, else $LEAKGRAPH_LIB)\n"
-          "  --explain=N\n      in the report, a retention chain for each of the N largest"
-          " still-reachable\n      sites (leakgraph analyze --explain)\n", out);
+          " command,\n      else ../lib/libleakgraph.so, else $LEAKGRAPH_LIB)\n", out);
     lgt_cli_print_options(out);
     fputs("Exit status: PROG's; 127 if PROG is not found; 126 if it cannot be run or traced\n"
           "(not executable, statically linked, setuid/setgid); 2 for a usage error.\n", out);
@@ -43,7 +40,7 @@ static void usage(FILE *out)
 
 static int unknown(const char *arg)
 {
-    const char **known = lgt_xcalloc(lgt_cli_noptions + 3, sizeof *known);
+    const char **known = lgt_xcalloc(lgt_cli_noptions + 2, sizeof *known);
     char **names = lgt_xcalloc(lgt_cli_noptions, sizeof *names);
     for (size_t i = 0; i < lgt_cli_noptions; i++) {
         names[i] = lgt_xmalloc(strlen(lgt_cli_options[i].name) + 1);
@@ -52,8 +49,7 @@ static int unknown(const char *arg)
     }
     known[lgt_cli_noptions] = "lib";
     known[lgt_cli_noptions + 1] = "help";
-    known[lgt_cli_noptions + 2] = "explain";
-    int rc = lgt_cli_unknown(arg, known, lgt_cli_noptions + 3, "run");
+    int rc = lgt_cli_unknown(arg, known, lgt_cli_noptions + 2, "run");
     for (size_t i = 0; i < lgt_cli_noptions; i++)
         free(names[i]);
     free(names);
@@ -70,6 +66,8 @@ static int check_semantics(const struct lgt_optdef *o, const char *v, char *err,
         return lgt_report_parse_kinds(v, &mask, err, n);
     if (!strcmp(o->name, "error_exitcode") && (lgt_cli_parse_int(v, &x) || x < 0 || x > 255))
         return snprintf(err, n, "--error-exitcode: '%s' is not a status 0-255", v), -1;
+    if (!strcmp(o->name, "explain") && (lgt_cli_parse_int(v, &x) || x < 0 || x > 1000000))
+        return snprintf(err, n, "--explain: '%s' is not a number of sites 0-1000000", v), -1;
     return 0;
 }
 
@@ -102,24 +100,6 @@ static int take_table_option(int argc, char **argv, int *i, struct run_args *r)
     return 0;
 }
 
-/* --explain=N is the analyzer's, not the tracer's: the runtime passes the environment on to
- * the analysis it spawns at exit, so it travels as LEAKGRAPH_EXPLAIN (see set_env). 1
- * consumed, 0 not it, -1 error (printed). */
-static int take_explain(int argc, char **argv, int *i, struct run_args *r)
-{
-    const char *v;
-    long long n;
-    int k = lgt_cli_take(argc, argv, i, "explain", &v);
-    if (k <= 0)
-        return k;
-    if (lgt_cli_parse_int(v, &n) || n < 0 || n > 1000000) {
-        fprintf(stderr, "leakgraph: --explain: '%s' is not a number of sites 0-1000000\n", v);
-        return -1;
-    }
-    r->explain = v;
-    return 1;
-}
-
 /* -1 to go on, else an exit status. */
 static int parse(int argc, char **argv, struct run_args *r)
 {
@@ -137,11 +117,6 @@ static int parse(int argc, char **argv, struct run_args *r)
             return 2;
         if (k > 0) {
             r->lib = v;
-            continue;
-        }
-        if ((k = take_explain(argc, argv, &i, r)) != 0) {
-            if (k < 0)
-                return 2;
             continue;
         }
         if (a[0] != '-')
@@ -278,8 +253,7 @@ static void set_env(const char *lib, const struct run_args *r)
     for (size_t i = 0; i < r->npairs; i++)
         pairs[n++] = lgt_xstrdup(r->pairs[i]);
     char *opts = lgt_cli_join_options(NULL, pairs, n);
-    if (setenv("LD_PRELOAD", preload, 1) || setenv("LEAKGRAPH_OPTIONS", opts, 1) ||
-        (r->explain && setenv("LEAKGRAPH_EXPLAIN", r->explain, 1))) {
+    if (setenv("LD_PRELOAD", preload, 1) || setenv("LEAKGRAPH_OPTIONS", opts, 1)) {
         fprintf(stderr, "leakgraph: cannot set the environment: %s\n", strerror(errno));
         exit(2);
     }

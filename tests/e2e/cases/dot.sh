@@ -146,6 +146,9 @@ assert e[0]["chain"]["hops"][-1]["stack"][0]["function"] == "new_connection", e
     [ "$(cat "$d/r.rc")" = 0 ] || { echo "run --explain=1: exit $(cat "$d/r.rc"): $(lg_tail "$d/r.err")"; return 1; }
     grep -q '^==[0-9]*==   global registry (+8) in registry_growth' "$d/r.err" ||
         { echo "run --explain=1: the exit report does not name the global: $(lg_tail "$d/r.err")"; return 1; }
+    (cd "$d" && lg_exec "$d" p 60 env LD_PRELOAD="$LG_LIB" LEAKGRAPH_OPTIONS="explain=1:tool_path=$LG_TOOL_SAN" "$LG_PROGS/registry_growth")
+    grep -q '^==[0-9]*==   global registry (+8) in registry_growth' "$d/p.err" ||
+        { echo "LEAKGRAPH_OPTIONS=explain=1 under LD_PRELOAD: no chain: $(lg_tail "$d/p.err")"; return 1; }
     lg_exec "$d" x 60 "$LG_TOOL" run --explain=many -- "$LG_PROGS/registry_growth"
     [ "$(cat "$d/x.rc")" = 2 ] && grep -q "explain: 'many' is not a number" "$d/x.err" || { echo "run --explain=many: exit $(cat "$d/x.rc")"; return 1; }
 }
