@@ -278,6 +278,7 @@ void lg_annot_move(uintptr_t from, size_t from_size, uintptr_t to)
         annotate(to, saved.tag, saved.flags);
 }
 
+bool lg_annot_lock_within(long ms) { return lg_lock_within(&annot_lock, ms); }
 void lg_annot_lock(void) { lg_lock(&annot_lock); }
 void lg_annot_unlock(void) { lg_unlock(&annot_lock); }
 

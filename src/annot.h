@@ -29,6 +29,8 @@ void lg_annot_move(uintptr_t from, size_t from_size, uintptr_t to);
 /* ---- for the snapshot, with the world stopped and the annotation lock held ---- */
 void lg_annot_lock(void);
 void lg_annot_unlock(void);
+/* The crash path's: tries for up to ms; true when taken. AS-safe. */
+bool lg_annot_lock_within(long ms);
 /* The tag id and flags (enum lg_snap_block_attr_flags) of an annotated block. */
 bool lg_annot_block(uintptr_t addr, uint32_t *tag, uint32_t *flags);
 /* Tag names: ids 1..count. */

@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#define NSHARDS 256
+#define NSHARDS LG_BLOCKS_NSHARDS
 #define INITIAL_SLOTS 256
 
 /* One shard. Every field is protected by its lock. Cache-line aligned so two
@@ -169,6 +169,21 @@ void lg_blocks_unlock_all(void)
 {
     for (int i = NSHARDS - 1; i >= 0; i--)
         lg_unlock(&shards[i].lock);
+}
+
+bool lg_blocks_lock_all_within(long ms, bool *held)
+{
+    bool all = true;
+    for (int i = 0; i < NSHARDS; i++)
+        all &= held[i] = lg_lock_within(&shards[i].lock, ms);
+    return all;
+}
+
+void lg_blocks_unlock_held(const bool *held)
+{
+    for (int i = NSHARDS - 1; i >= 0; i--)
+        if (held[i])
+            lg_unlock(&shards[i].lock);
 }
 
 void lg_blocks_atfork_child(void)

@@ -46,6 +46,11 @@ bool lg_blocks_lookup(uint64_t addr, bool mark, struct lg_block *out);
 /* Takes or releases every shard lock: around a snapshot and around fork. */
 void lg_blocks_lock_all(void);
 void lg_blocks_unlock_all(void);
+/* The crash path's: each shard lock tried for up to ms; held[LG_BLOCKS_NSHARDS] says which
+ * were taken (and are released by lg_blocks_unlock_held). False if any was not. AS-safe. */
+#define LG_BLOCKS_NSHARDS 256
+bool lg_blocks_lock_all_within(long ms, bool *held);
+void lg_blocks_unlock_held(const bool *held);
 /* In a fork child: the other threads are gone, so their locks are reset. */
 void lg_blocks_atfork_child(void);
 

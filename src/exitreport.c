@@ -230,11 +230,22 @@ static void build_args(struct argbuf *a, char *tool, char *snap)
     }
 }
 
+/* The analyser found by lg_exitreport_prepare_crash, "" when none. */
+static char crash_tool[4096];
+
+void lg_exitreport_prepare_crash(void)
+{
+    if (!find_tool(crash_tool, sizeof crash_tool))
+        crash_tool[0] = '\0';
+}
+
 /* Runs the analyser and returns its exit status (-1 when it could not run). */
 static int analyse(char *snap)
 {
     static char tool[4096];
-    if (!find_tool(tool, sizeof tool)) {
+    if (crash_tool[0])
+        memcpy(tool, crash_tool, sizeof tool);
+    else if (!find_tool(tool, sizeof tool)) {
         lg_log(LG_LOG_ERROR, "cannot find the leakgraph command to analyse the snapshot (set tool_path); "
                "the snapshot is kept at %s", snap);
         return -2;
@@ -274,48 +285,76 @@ static void log_timing(void)
            (unsigned long)(t.scanned_bytes >> 10), (unsigned long)(t.words_ns / 1000), (unsigned long)mbps);
 }
 
-void lg_exitreport_run(uintptr_t caller_sp)
+/* The snapshot file: snapshot= when set (else a temporary file); fd or -1, said why. */
+static int open_snapshot(char *snap, unsigned cap, bool *keep)
 {
-    /* snapshot= alone (report=0) still keeps the snapshot, unanalysed. */
-    if (lg_state != LG_READY || (!lg_opt.report && !lg_opt.snapshot[0]))
-        return;
-    static char snap[4200];
-    lg_busy++;
-    bool keep = lg_opt.snapshot[0];
-    int fd = keep ? lg_exitreport_open(lg_opt.snapshot, snap, sizeof snap) : open_temp(snap, sizeof snap);
-    if (fd < 0 && keep) {
+    *keep = lg_opt.snapshot[0];
+    int fd = *keep ? lg_exitreport_open(lg_opt.snapshot, snap, cap) : open_temp(snap, cap);
+    if (fd < 0 && *keep) {
         lg_log(LG_LOG_WARN, "cannot create snapshot file %s (error %d); using a temporary file", snap, -fd);
-        keep = false;
-        fd = open_temp(snap, sizeof snap);
+        *keep = false;
+        fd = open_temp(snap, cap);
     }
-    if (fd < 0) {
+    if (fd < 0)
         lg_log(LG_LOG_ERROR, "cannot create a snapshot file in %s (error %d); no leak report",
                lg_opt.output_dir[0] ? lg_opt.output_dir : "$TMPDIR or /tmp", -fd);
-        lg_busy--;
-        return;
-    }
-    struct lg_snapshot_req req = {.fd = fd, .reason = LG_REASON_EXIT, .caller_sp = lg_sites_program_sp(caller_sp)};
-    int rc = lg_snapshot_take(&req);
+    return fd;
+}
+
+/* Takes the snapshot into snap and analyses it; the analyser's status, or -1 when there
+ * was no analysis. */
+static int snapshot_and_report(struct lg_snapshot_req *req, bool crash)
+{
+    static char snap[4200];
+    bool keep;
+    int fd = open_snapshot(snap, sizeof snap, &keep);
+    if (fd < 0)
+        return -1;
+    req->fd = fd;
+    int rc = lg_snapshot_take(req);
     close(fd);
     if (rc) {
-        lg_log(LG_LOG_ERROR, "writing the snapshot %s failed (%s, error %d); no leak report", snap,
-               rc == -ENOMEM ? "out of memory for the tracer" : "system error", -rc);
+        lg_log(LG_LOG_ERROR, "writing the %s snapshot %s failed (%s, error %d); no leak report",
+               crash ? "crash" : "exit", snap, rc == -ENOMEM ? "out of memory for the tracer" : "system error",
+               -rc);
         unlink(snap);
-        lg_busy--;
-        return;
+        return -1;
     }
-    log_timing();
-    if (!lg_opt.report) {
-        lg_busy--;
-        return;
-    }
-    flush_stdout();
+    if (!crash)
+        log_timing();
+    else if (!lg_opt.report)
+        lg_log(LG_LOG_WARN, "crash snapshot (signal %d) written to %s", (int)req->signo, snap);
+    if (!lg_opt.report)
+        return -1;
+    if (!crash)
+        flush_stdout(); /* a crash loses the program's buffered output, as without us */
     int status = analyse(snap);
     if (status == -2)
         keep = true;
     if (!keep)
         unlink(snap);
+    return status;
+}
+
+void lg_exitreport_run(uintptr_t caller_sp)
+{
+    /* snapshot= alone (report=0) still keeps the snapshot, unanalysed. */
+    if (lg_state != LG_READY || (!lg_opt.report && !lg_opt.snapshot[0]))
+        return;
+    lg_busy++;
+    struct lg_snapshot_req req = {.reason = LG_REASON_EXIT, .caller_sp = lg_sites_program_sp(caller_sp)};
+    int status = snapshot_and_report(&req, false);
     lg_busy--;
     if (lg_opt.error_exitcode && status == lg_opt.error_exitcode)
         _exit((int)lg_opt.error_exitcode);
+}
+
+void lg_exitreport_crash(struct lg_snap_crash *c)
+{
+    if (lg_state != LG_READY || (!lg_opt.report && !lg_opt.snapshot[0]))
+        return;
+    /* The interrupted code may use the 128-byte red zone below its SP. */
+    struct lg_snapshot_req req = {.reason = LG_REASON_CRASH, .signo = c->signo, .fault_addr = c->fault_addr,
+                                  .caller_sp = (uintptr_t)c->sp - 128, .crash = c};
+    snapshot_and_report(&req, true);
 }

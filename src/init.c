@@ -5,6 +5,7 @@
 #include "annot.h"
 #include "arena.h"
 #include "blocks.h"
+#include "crash.h"
 #include "exitreport.h"
 #include "guard.h"
 #include "journal.h"
@@ -197,6 +198,7 @@ static void init_once(void)
     if (lg_opt.journal[0])
         lg_journal_open(lg_opt.journal, (uint64_t)lg_opt.journal_size);
     lg_trigger_init();
+    lg_crash_init();
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
     __atomic_store_n(&lg_state, LG_READY, __ATOMIC_RELEASE);
 }

@@ -9,6 +9,7 @@
 #include "regions.h"
 #include "annot.h"
 #include "blocks.h"
+#include "crash.h"
 #include "threads.h"
 #include "track.h"
 #include "trigger.h"
@@ -21,6 +22,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -227,27 +229,69 @@ LG_EXPORT void *mremap(void *old, size_t old_n, size_t n, int flags, ...)
     return p;
 }
 
-/* ---- signal handlers: the snapshot signal is the program's if it wants it ---- */
+/* ---- signal handlers: the snapshot signal is the program's if it wants it; the fatal
+ * signals stay ours, and what the program sets for them is recorded (crash.c) ---- */
 
 LG_EXPORT int sigaction(int signo, const struct sigaction *act, struct sigaction *old)
 {
     static int (*real)(int, const struct sigaction *, struct sigaction *);
     if (!real)
         real = (int (*)(int, const struct sigaction *, struct sigaction *))dlsym(RTLD_NEXT, "sigaction");
-    int rc = real(signo, act, old);
+    int rc;
+    if (lg_crash_sigaction(signo, act, old, &rc))
+        return rc;
+    rc = real(signo, act, old);
     if (rc == 0 && act && lg_state == LG_READY && !lg_busy) /* not our own installs */
         lg_trigger_on_program_handler(signo);
     return rc;
 }
 
-/* glibc's signal() installs its handler without going through sigaction(). */
-LG_EXPORT sighandler_t signal(int signo, sighandler_t fn)
+/* signal(), bsd_signal() and sysv_signal() as glibc implements them, through sigaction
+ * for the fatal signals; glibc's own signal() does not go through sigaction(). */
+static bool crash_signal(int signo, sighandler_t fn, int flags, bool mask_self, sighandler_t *prev)
 {
-    static sighandler_t (*real)(int, sighandler_t);
-    if (!real)
-        real = (sighandler_t(*)(int, sighandler_t))dlsym(RTLD_NEXT, "signal");
-    sighandler_t prev = real(signo, fn);
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    sa.sa_flags = flags;
+    sigemptyset(&sa.sa_mask);
+    if (mask_self)
+        sigaddset(&sa.sa_mask, signo);
+    int rc;
+    if (fn == SIG_ERR || !lg_crash_sigaction(signo, &sa, &old, &rc))
+        return false;
+    *prev = old.sa_handler;
+    return true;
+}
+
+static sighandler_t wrap_signal(const char *name, int signo, sighandler_t fn, int flags, bool mask_self,
+                                sighandler_t (**real)(int, sighandler_t))
+{
+    sighandler_t prev;
+    if (crash_signal(signo, fn, flags, mask_self, &prev))
+        return prev;
+    if (!*real)
+        *real = (sighandler_t(*)(int, sighandler_t))dlsym(RTLD_NEXT, name);
+    prev = *real ? (*real)(signo, fn) : SIG_ERR;
     if (prev != SIG_ERR && lg_state == LG_READY && !lg_busy)
         lg_trigger_on_program_handler(signo);
     return prev;
+}
+
+LG_EXPORT sighandler_t signal(int signo, sighandler_t fn)
+{
+    static sighandler_t (*real)(int, sighandler_t);
+    return wrap_signal("signal", signo, fn, SA_RESTART, true, &real);
+}
+
+LG_EXPORT sighandler_t bsd_signal(int signo, sighandler_t fn)
+{
+    static sighandler_t (*real)(int, sighandler_t);
+    return wrap_signal("bsd_signal", signo, fn, SA_RESTART, true, &real);
+}
+
+LG_EXPORT sighandler_t sysv_signal(int signo, sighandler_t fn)
+{
+    static sighandler_t (*real)(int, sighandler_t);
+    return wrap_signal("sysv_signal", signo, fn, SA_RESETHAND | SA_NODEFER, false, &real);
 }

@@ -7,6 +7,7 @@
 
 #include <sched.h>
 #include <stdbool.h>
+#include <time.h>
 
 typedef struct { volatile int v; } lg_lock_t;
 #define LG_LOCK_INIT {0}
@@ -28,6 +29,22 @@ static inline void lg_lock(lg_lock_t *l)
             }
         }
     }
+}
+
+/* The crash path's form: tries for up to ms milliseconds (yielding, so a thread that holds
+ * the lock can finish), then gives up. The lock has no owner, so a lock the crashing thread
+ * itself holds is only ever given up on. AS-safe. */
+static inline bool lg_lock_within(lg_lock_t *l, long ms)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (!lg_lock_try(l)) {
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >= ms)
+            return false;
+        sched_yield();
+    }
+    return true;
 }
 
 static inline void lg_unlock(lg_lock_t *l) { __atomic_store_n(&l->v, 0, __ATOMIC_RELEASE); }

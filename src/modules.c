@@ -17,6 +17,7 @@ static uint32_t next_id;
 /* Our own load bias, to flag the tracer's module. Set by lg_modules_self_range. */
 static uintptr_t self_base = 1;
 
+bool lg_modules_lock_within(long ms) { return lg_lock_within(&modules_lock, ms); }
 void lg_modules_lock(void) { lg_lock(&modules_lock); }
 void lg_modules_unlock(void) { lg_unlock(&modules_lock); }
 void lg_modules_atfork_child(void) { lg_lock_reset(&modules_lock); }
@@ -128,13 +129,18 @@ static int on_object(struct dl_phdr_info *info, size_t size, void *ctx)
 void lg_modules_refresh(void)
 {
     lg_lock(&modules_lock);
+    lg_modules_refresh_locked();
+    lg_unlock(&modules_lock);
+}
+
+void lg_modules_refresh_locked(void)
+{
     for (struct lg_module *m = modules; m; m = m->next)
         m->seen = false;
     dl_iterate_phdr(on_object, NULL);
     for (struct lg_module *m = modules; m; m = m->next)
         if (!m->seen)
             m->flags |= LG_MOD_UNLOADED;
-    lg_unlock(&modules_lock);
 }
 
 struct self_ctx {

@@ -23,12 +23,16 @@ struct lg_module {
 /* Re-reads the loaded objects with dl_iterate_phdr, adding new ones and marking the
  * vanished ones unloaded. Takes modules_lock; allocates only arena memory. */
 void lg_modules_refresh(void);
+/* The same with modules_lock already held (the crash path takes it with a time limit). */
+void lg_modules_refresh_locked(void);
 
 /* The list, newest first. Call with the lock held (lg_modules_lock) or while the
  * world is stopped. */
 struct lg_module *lg_modules_list(void);
 void lg_modules_lock(void);
 void lg_modules_unlock(void);
+/* The crash path's: tries for up to ms; true when taken. AS-safe. */
+bool lg_modules_lock_within(long ms);
 void lg_modules_atfork_child(void);
 
 /* The text range of the object containing fn (our own library). */

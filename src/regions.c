@@ -16,6 +16,7 @@ static lg_lock_t regions_lock = LG_LOCK_INIT;
 static struct lg_region *regions;
 static uint32_t nregions;
 
+bool lg_regions_lock_within(long ms) { return lg_lock_within(&regions_lock, ms); }
 void lg_regions_lock(void) { lg_lock(&regions_lock); }
 void lg_regions_unlock(void) { lg_unlock(&regions_lock); }
 void lg_regions_atfork_child(void) { lg_lock_reset(&regions_lock); }

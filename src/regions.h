@@ -24,6 +24,8 @@ uint32_t lg_regions_count(void);
 const struct lg_region *lg_regions_at(uint32_t i);
 void lg_regions_lock(void);
 void lg_regions_unlock(void);
+/* The crash path's: tries for up to ms; true when taken. AS-safe. */
+bool lg_regions_lock_within(long ms);
 void lg_regions_atfork_child(void);
 
 #endif

@@ -30,9 +30,21 @@
 
 #define WRITE_BUF (1u << 20)
 #define EDGE_CHUNK 65536
+/* How long the crash path waits for each tracer lock before reading without it. */
+#define CRASH_LOCK_MS 300
 
 /* One snapshot at a time. */
 static lg_lock_t snapshot_lock = LG_LOCK_INIT;
+/* The crash snapshot's buffers, mapped at start-up (lg_snapshot_reserve) so the handler
+ * needs no memory for them; used once. */
+static char *crash_buf;
+static struct lg_snap_edge *crash_chunk;
+/* What a crash snapshot holds until lg_snapshot_crash_release: the world stays stopped
+ * and the tables locked while the analyser runs, as if the process had died. */
+static struct {
+    bool active, snap, mods, regions, annot;
+    bool blocks[LG_BLOCKS_NSHARDS];
+} hold;
 /* Numbering and timing of snapshots; protected by snapshot_lock. */
 static uint32_t snapshot_seq;
 static struct lg_snapshot_timing last_timing;
@@ -46,6 +58,7 @@ struct job {
     uint32_t chunk_tag;
     uint64_t nedges, nroot_edges;
     int rc;
+    bool unlocked; /* crash mode: a lock was not taken (LG_CRASH_UNLOCKED) */
 };
 
 static uint64_t now_ns(int clock)
@@ -88,6 +101,33 @@ static void write_process(struct job *j)
     lg_writer_put(&j->w, exe, p.exe_len);
     lg_writer_put(&j->w, cmd, p.cmdline_len);
     lg_writer_pad8(&j->w);
+}
+
+static void write_crash(struct job *j)
+{
+    struct lg_snap_crash *c = j->req->crash;
+    if (!c)
+        return;
+    c->flags |= j->unlocked ? LG_CRASH_UNLOCKED : 0;
+    lg_writer_section(&j->w, LG_SEC_CRASH, 1, sizeof *c);
+    lg_writer_put(&j->w, c, sizeof *c);
+}
+
+/* A stack overflow leaves SP in the guard page or the gap below the stack: the stack is
+ * then scanned from the lowest writable page above SP (its deepest frames). */
+static uintptr_t crash_stack_from(struct job *j, const struct lg_maps *m, uintptr_t sp)
+{
+    const struct lg_map_ent *e = lg_maps_find(m, sp);
+    if (e && (e->flags & LG_MAP_W))
+        return sp;
+    uintptr_t best = 0;
+    for (size_t i = 0; i < m->n; i++)
+        if ((m->ent[i].flags & LG_MAP_W) && m->ent[i].lo > sp && (!best || m->ent[i].lo < best))
+            best = m->ent[i].lo;
+    if (!best || best - sp > (1u << 20))
+        return sp;
+    j->req->crash->flags |= LG_CRASH_SP_MOVED;
+    return best;
 }
 
 static uint64_t module_bytes(const struct lg_module *m)
@@ -278,7 +318,8 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
     }
     bool ok = lg_scan_prepare(&sc, &maps);
     uint64_t t_index = now_ns(CLOCK_MONOTONIC);
-    struct lg_roots_input in = {&maps, recs, nrecs, j->req->caller_sp, j->self_regs, ok ? &sc : NULL};
+    uintptr_t self_sp = j->req->crash ? crash_stack_from(j, &maps, j->req->caller_sp) : j->req->caller_sp;
+    struct lg_roots_input in = {&maps, recs, nrecs, self_sp, j->self_regs, ok ? &sc : NULL};
     if (!ok || !lg_roots_collect(&roots, &in)) {
         j->rc = -12; /* out of tracer memory: give back what was mapped */
         lg_roots_release(&roots);
@@ -289,6 +330,7 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
     sc.emit = emit_edge;
     sc.ctx = j;
     write_process(j);
+    write_crash(j);
     write_modules(j);
     write_sites(j);
     write_array(j, LG_SEC_THREADS, roots.thread, roots.nthreads, sizeof *roots.thread);
@@ -321,9 +363,16 @@ static int in_loader_lock(struct dl_phdr_info *info, size_t size, void *p)
     (void)size;
     struct job *j = p;
     int signo = lg_opt.stop_signal > 0 ? (int)lg_opt.stop_signal : SIGRTMIN + 3;
-    lg_regions_lock();
-    lg_blocks_lock_all();
-    lg_annot_lock(); /* before the stop: a stopped thread must not be holding it */
+    if (j->req->crash) {
+        hold.regions = lg_regions_lock_within(CRASH_LOCK_MS);
+        j->unlocked |= !lg_blocks_lock_all_within(CRASH_LOCK_MS, hold.blocks);
+        hold.annot = lg_annot_lock_within(CRASH_LOCK_MS);
+        j->unlocked |= !hold.regions || !hold.annot;
+    } else {
+        lg_regions_lock();
+        lg_blocks_lock_all();
+        lg_annot_lock(); /* before the stop: a stopped thread must not be holding it */
+    }
     uint64_t t0 = now_ns(CLOCK_MONOTONIC);
     struct lg_stop_rec *recs;
     uint32_t n = lg_stw_stop(signo, lg_opt.stop_timeout_ms, &recs);
@@ -336,6 +385,8 @@ static int in_loader_lock(struct dl_phdr_info *info, size_t size, void *p)
             lg_log(LG_LOG_ERROR, "cannot handle the stop signal %d; no snapshot taken", signo);
         j->rc = lg_stw_error() == ENOMEM ? -ENOMEM : -EAGAIN;
     }
+    if (j->req->crash)
+        return 1; /* see hold */
     lg_stw_resume();
     lg_annot_unlock();
     lg_blocks_unlock_all();
@@ -359,11 +410,70 @@ static void save_own_registers(uintptr_t *regs)
             regs[at[i]] = saved[i];
 }
 
+bool lg_snapshot_reserve(void)
+{
+    if (!crash_buf)
+        crash_buf = lg_map(WRITE_BUF);
+    if (!crash_chunk)
+        crash_chunk = lg_map(EDGE_CHUNK * sizeof *crash_chunk);
+    return crash_buf && crash_chunk;
+}
+
+static void write_header(struct job *j)
+{
+    struct lg_snap_header h = {.major = LG_SNAP_MAJOR, .minor = LG_SNAP_MINOR, .header_bytes = sizeof h};
+    memcpy(h.magic, LG_SNAP_MAGIC, 8);
+    lg_writer_put(&j->w, &h, sizeof h);
+}
+
+/* The crash path: the interrupted registers, locks with a time limit, the reserved
+ * buffers. The snapshot lock is not waited for long: a snapshot in progress in another
+ * thread is stopped (and its locks are the ones we give up on). */
+static int take_crash(struct job *j, const struct lg_snapshot_req *req)
+{
+    if (!crash_buf || !crash_chunk)
+        return -ENOMEM;
+    hold.active = true;
+    hold.snap = lg_lock_within(&snapshot_lock, CRASH_LOCK_MS);
+    j->unlocked = !hold.snap;
+    snapshot_seq++;
+    for (int i = 0; i < LG_STW_NREGS; i++)
+        j->self_regs[i] = (uintptr_t)req->crash->regs[i];
+    j->chunk = crash_chunk;
+    lg_writer_init(&j->w, req->fd, crash_buf, WRITE_BUF);
+    write_header(j);
+    hold.mods = lg_modules_lock_within(CRASH_LOCK_MS);
+    j->unlocked |= !hold.mods;
+    if (hold.mods)
+        lg_modules_refresh_locked(); /* learns what was dlopen'ed since */
+    dl_iterate_phdr(in_loader_lock, j);
+    return j->rc ? j->rc : lg_writer_flush(&j->w);
+}
+
+void lg_snapshot_crash_release(void)
+{
+    if (!hold.active)
+        return;
+    hold.active = false;
+    lg_stw_resume();
+    if (hold.annot)
+        lg_annot_unlock();
+    lg_blocks_unlock_held(hold.blocks);
+    if (hold.regions)
+        lg_regions_unlock();
+    if (hold.mods)
+        lg_modules_unlock();
+    if (hold.snap)
+        lg_unlock(&snapshot_lock);
+}
+
 int lg_snapshot_take(const struct lg_snapshot_req *req)
 {
     struct job j;
     memset(&j, 0, sizeof j);
     j.req = req;
+    if (req->crash)
+        return take_crash(&j, req);
     char *buf = lg_map(WRITE_BUF);
     j.chunk = lg_map(EDGE_CHUNK * sizeof *j.chunk);
     if (!buf || !j.chunk) {
@@ -376,9 +486,7 @@ int lg_snapshot_take(const struct lg_snapshot_req *req)
     save_own_registers(j.self_regs);
     lg_modules_refresh();
     lg_writer_init(&j.w, req->fd, buf, WRITE_BUF);
-    struct lg_snap_header h = {.major = LG_SNAP_MAJOR, .minor = LG_SNAP_MINOR, .header_bytes = sizeof h};
-    memcpy(h.magic, LG_SNAP_MAGIC, 8);
-    lg_writer_put(&j.w, &h, sizeof h);
+    write_header(&j);
     lg_modules_lock();
     dl_iterate_phdr(in_loader_lock, &j);
     lg_modules_unlock();

@@ -3,7 +3,10 @@
 #ifndef LG_SNAPSHOT_H
 #define LG_SNAPSHOT_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "leakgraph/format.h"
 
 struct lg_snapshot_req {
     int fd;              /* where the file goes */
@@ -11,7 +14,19 @@ struct lg_snapshot_req {
     uint32_t signo;
     uint64_t fault_addr;
     uintptr_t caller_sp; /* scan the calling thread's stack from here up */
+    /* Crash mode (from a fatal signal's handler): the signal, filled in by the caller;
+     * sp and regs are the interrupted thread's. Locks are taken with a time limit, the
+     * buffers are the ones lg_snapshot_reserve() mapped, and the record is written as
+     * LG_SEC_CRASH with the flags of what happened. NULL otherwise. */
+    struct lg_snap_crash *crash;
 };
+
+/* After a crash snapshot: resumes the other threads and releases the tracer's locks,
+ * which the crash snapshot keeps until then (the analyser runs meanwhile). AS-safe. */
+void lg_snapshot_crash_release(void);
+
+/* Maps the writer's buffers for a crash snapshot in advance. False when out of memory. */
+bool lg_snapshot_reserve(void);
 
 /* Writes a complete snapshot to req->fd. 0 or -errno. Not AS-safe (it stops the
  * world with signals and reads /proc); serialised by an internal lock. */

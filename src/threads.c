@@ -2,6 +2,7 @@
 #include "threads.h"
 
 #include "arena.h"
+#include "crash.h"
 #include "guard.h"
 #include "lock.h"
 #include "maps.h"
@@ -110,6 +111,7 @@ struct tramp {
 static void on_thread_exit(void *p)
 {
     struct lg_thread *t = p;
+    lg_crash_thread_exit();
     lg_sites_thread_exit();
     __atomic_store_n(&t->flags, (t->flags & ~(uint32_t)LG_T_LIVE) | LG_T_EXITED, __ATOMIC_RELEASE);
 }
@@ -136,6 +138,7 @@ static void *trampoline(void *p)
     __atomic_store_n(&t->flags, LG_T_LIVE, __ATOMIC_RELEASE);
     my_rec = t;
     lg_sites_set_thread_stack(t->stack_lo, t->stack_hi);
+    lg_crash_thread_start();
     void *ret;
     pthread_cleanup_push(on_thread_exit, t);
     ret = tr.fn(tr.arg);

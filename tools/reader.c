@@ -71,6 +71,7 @@ static const char *tag_name(uint32_t tag)
     case LG_SEC_STATS: return "STATS";
     case LG_SEC_TAGS: return "TAGS";
     case LG_SEC_BLOCK_ATTRS: return "BLOCK_ATTRS";
+    case LG_SEC_CRASH: return "CRASH";
     case LG_SEC_END: return "END";
     default: return "unknown";
     }
@@ -130,6 +131,30 @@ static int read_process(struct rd *r, const struct lg_snap_section *s, uint64_t 
     h->exe = lgt_xstrndup(p, strnlen(p, h->proc.exe_len));
     h->cmdline = lgt_xstrndup(p + h->proc.exe_len, h->proc.cmdline_len);
     h->cmdline_len = h->proc.cmdline_len;
+    return 0;
+}
+
+/* ---- CRASH (format 1.2) ---- */
+
+static int read_crash(struct rd *r, const struct lg_snap_section *s, uint64_t off)
+{
+    struct lgt_heap *h = r->h;
+    if (h->minor < 2)
+        return fail(r, "corrupt", off - SEC_BYTES, "CRASH section in a %u.%u file", h->major, h->minor);
+    if (one_record(r, s, off, sizeof h->crash, &h->has_crash))
+        return -1;
+    if (s->bytes != sizeof h->crash && h->minor == LG_SNAP_MINOR)
+        return fail(r, "corrupt", off, "CRASH record of %" PRIu64 " bytes, not %zu", s->bytes, sizeof h->crash);
+    memcpy(&h->crash, r->buf + off, sizeof h->crash);
+    const struct lg_snap_crash *c = &h->crash;
+    if (c->signo == 0 || c->signo > 64)
+        return fail(r, "corrupt", off, "CRASH signal %" PRIu32 " is not a signal", c->signo);
+    if (c->tid == 0)
+        return fail(r, "corrupt", off + 8, "CRASH thread id 0");
+    if ((c->flags & ~(uint32_t)(LG_CRASH_UNLOCKED | LG_CRASH_SP_MOVED)) && h->minor == LG_SNAP_MINOR)
+        return fail(r, "corrupt", off + 12, "unknown CRASH flags 0x%" PRIx32, c->flags);
+    if (!h->has_process || h->proc.reason != LG_REASON_CRASH)
+        return fail(r, "corrupt", off - SEC_BYTES, "CRASH section without a PROCESS section that says crash");
     return 0;
 }
 
@@ -492,6 +517,7 @@ static int read_section(struct rd *r, const struct lg_snap_section *s, uint64_t 
         return 0;
     case LG_SEC_TAGS: return read_tags(r, s, off);
     case LG_SEC_BLOCK_ATTRS: return read_attrs(r, s, off);
+    case LG_SEC_CRASH: return read_crash(r, s, off);
     case LG_SEC_END: return read_end(r, s, off);
     default:
         if (h->minor > LG_SNAP_MINOR)

@@ -55,6 +55,8 @@ struct lgt_heap {
     size_t nattrs;        /* BLOCK_ATTRS records read */
     int has_stats;
     struct lg_snap_stats stats;
+    int has_crash; /* format 1.2: the fatal signal of a crash snapshot */
+    struct lg_snap_crash crash;
     struct lg_snap_end end;
 };
 

@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 
+#include "crashinfo.h"
 #include "explain.h"
 
 static void str(FILE *out, const char *s)
@@ -161,6 +162,33 @@ static void stats(FILE *out, const struct lgt_heap *h)
             s->stop_ns, s->scan_ns, s->scanned_bytes, s->table_bytes, s->live_blocks);
 }
 
+/* "crash": the signal, where, which thread (format 1.2 crash snapshots only). */
+static void crash(FILE *out, struct lgt_report *r)
+{
+    const struct lg_snap_crash *c = &r->heap->crash;
+    char nb[16];
+    fprintf(out, "  \"crash\": {\"signal\": %u, \"signal_name\": ", c->signo);
+    str(out, lgt_crash_signame(c->signo, nb));
+    fprintf(out, ", \"code\": %d, \"code_name\": ", c->code);
+    str(out, lgt_crash_codename(c->signo, c->code));
+    fprintf(out, ", \"fault_address\": \"0x%" PRIx64 "\", \"thread\": %u, \"main_thread\": %s, "
+            "\"sp\": \"0x%" PRIx64 "\", \"locks_skipped\": %s, \"stack_overflow\": %s,\n    \"location\": ",
+            c->fault_addr, c->tid, lgt_crash_in_main(r->heap) ? "true" : "false", c->sp,
+            (c->flags & LG_CRASH_UNLOCKED) ? "true" : "false", (c->flags & LG_CRASH_SP_MOVED) ? "true" : "false");
+    const struct lgt_frame *f = lgt_crash_frame(r->sym, c);
+    fprintf(out, "{\"address\": \"0x%" PRIx64 "\", \"function\": ", c->pc);
+    str(out, f ? f->function : NULL);
+    fputs(", \"file\": ", out);
+    str(out, f ? f->file : NULL);
+    if (f && f->line)
+        fprintf(out, ", \"line\": %u", f->line);
+    else
+        fputs(", \"line\": null", out);
+    fputs(", \"module\": ", out);
+    str(out, f ? f->module : NULL);
+    fputs("}},\n", out);
+}
+
 int lgt_report_json(FILE *out, struct lgt_report *r)
 {
     const struct lgt_heap *h = r->heap;
@@ -173,6 +201,8 @@ int lgt_report_json(FILE *out, struct lgt_report *r)
             h->proc.reason < 7 ? reasons[h->proc.reason] : "unknown", h->proc.seq, h->major,
             h->minor);
     fprintf(out, "  \"by\": \"%s\",\n", lgt_group_name(r->by));
+    if (h->has_crash)
+        crash(out, r);
     summary(out, r->cls);
     leaks(out, r);
     cycles(out, r);

@@ -3,8 +3,10 @@
 #include "report.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <string.h>
 
+#include "crashinfo.h"
 #include "explain.h"
 
 #define MAX_CYCLE_EDGES 16 /* references printed per cycle */
@@ -183,6 +185,34 @@ static void summary(FILE *out, const struct lgt_report *r)
     }
 }
 
+/* "crash: SIGSEGV (SEGV_MAPERR) at address 0x0 in thread 123 (main)" and the location. */
+static void crash_lines(FILE *out, const struct lgt_report *r)
+{
+    const struct lgt_heap *h = r->heap;
+    const struct lg_snap_crash *c = &h->crash;
+    unsigned pid = h->proc.pid;
+    char nb[16];
+    const char *code = lgt_crash_codename(c->signo, c->code);
+    fprintf(out, "==%u== crash: signal %u (%s%s%s)", pid, c->signo, lgt_crash_signame(c->signo, nb),
+            code ? ", " : "", code ? code : "");
+    if (c->code > 0 && c->signo != SIGABRT && c->signo != SIGSYS)
+        fprintf(out, " at address 0x%" PRIx64, c->fault_addr);
+    fprintf(out, " in thread %u%s\n", c->tid, lgt_crash_in_main(h) ? " (main)" : "");
+    const struct lgt_frame *f = lgt_crash_frame(r->sym, c);
+    fprintf(out, "==%u==    at 0x%" PRIx64 ": %s", pid, c->pc, f && f->function ? f->function : "???");
+    if (f && f->file)
+        fprintf(out, " (%s:%u)", f->file, f->line);
+    if (f && f->module)
+        fprintf(out, " [%s]", f->module);
+    fputc('\n', out);
+    if (c->flags & LG_CRASH_SP_MOVED)
+        fprintf(out, "==%u== the stack pointer 0x%" PRIx64 " was outside its stack (a stack overflow)\n",
+                pid, c->sp);
+    if (c->flags & LG_CRASH_UNLOCKED)
+        fprintf(out, "==%u== warning: taken in crash mode without some tracer lock (the crashing thread"
+                " may have held it): the tables may have been mid-update\n", pid);
+}
+
 static void header(FILE *out, const struct lgt_report *r)
 {
     static const char *const reasons[] = {"", "at exit", "on a signal", "on request",
@@ -194,6 +224,8 @@ static void header(FILE *out, const struct lgt_report *r)
     fprintf(out, "==%u== leakgraph %s: %s for pid %u (%s)%s%s\n", pid, LG_VERSION,
             r->cycles_only ? "cycle report" : "leak report", pid, h->exe[0] ? h->exe : "?",
             why[0] ? ", " : "", why);
+    if (h->has_crash)
+        crash_lines(out, r);
     if (h->end.flags & LG_END_TRACER_DISABLED)
         fprintf(out, "==%u== warning: tracing stopped early (out of memory): blocks are"
                 " missing\n", pid);

@@ -9,8 +9,9 @@
 /* All integers are little-endian; every record is 8-byte aligned. */
 #define LG_SNAP_MAGIC "LGSNAP\r\n" /* \r\n catches text-mode mangling, as PNG does */
 #define LG_SNAP_MAJOR 1            /* readers reject a newer major */
-#define LG_SNAP_MINOR 1            /* readers skip unknown sections of a newer minor */
-/* 1.1 added LG_SEC_TAGS, LG_SEC_BLOCK_ATTRS, lg_snap_edge.flags and LG_ROOT_USER roots. */
+#define LG_SNAP_MINOR 2            /* readers skip unknown sections of a newer minor */
+/* 1.1 added LG_SEC_TAGS, LG_SEC_BLOCK_ATTRS, lg_snap_edge.flags and LG_ROOT_USER roots.
+ * 1.2 added LG_SEC_CRASH. */
 
 struct lg_snap_header {
     char magic[8];
@@ -39,6 +40,7 @@ enum lg_snap_tag {
     LG_SEC_STATS = 9,      /* one struct lg_snap_stats */
     LG_SEC_TAGS = 10,      /* 1.1: struct lg_snap_type_tag + name, padded to 8 */
     LG_SEC_BLOCK_ATTRS = 11, /* 1.1: struct lg_snap_block_attr, ascending block index */
+    LG_SEC_CRASH = 12,     /* 1.2: one struct lg_snap_crash, only when reason is CRASH */
     LG_SEC_END = 0x21444e45 /* "END!": one struct lg_snap_end */
 };
 
@@ -186,6 +188,27 @@ struct lg_snap_block_attr {
     uint32_t tag;   /* lg_snap_type_tag id, 0 for none */
     uint32_t flags; /* enum lg_snap_block_attr_flags */
     uint32_t pad;
+};
+
+enum lg_snap_crash_flags {
+    /* Some tracer lock could not be taken within the crash path's time limit (the crashing
+     * thread may have held it): the tables were read without it and may be mid-update. */
+    LG_CRASH_UNLOCKED = 1,
+    /* The crashing thread's stack pointer was outside every writable mapping (a stack
+     * overflow): its stack was scanned from the lowest writable page above it. */
+    LG_CRASH_SP_MOVED = 2
+};
+
+/* The fatal signal of a crash snapshot (written from the signal handler, "crash mode"). */
+struct lg_snap_crash {
+    uint32_t signo;
+    int32_t code;         /* siginfo si_code: > 0 from the kernel (a fault), <= 0 sent */
+    uint32_t tid;         /* the crashing thread: LG_THR_SELF in the THREADS section */
+    uint32_t flags;       /* enum lg_snap_crash_flags */
+    uint64_t fault_addr;  /* si_addr for SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP; else 0 */
+    uint64_t pc;          /* the interrupted instruction (not a return address) */
+    uint64_t sp;          /* the interrupted stack pointer */
+    uint64_t regs[23];    /* ucontext general registers, in the kernel's order (REG_R8...) */
 };
 
 struct lg_snap_stats {

@@ -1,5 +1,5 @@
 /* Writes the fuzzer's seed corpus: valid snapshots of the classic leak shapes, and of the
- * format 1.1 annotations. */
+ * format 1.1 annotations and of a format 1.2 crash snapshot. */
 #include <elf.h>
 #include <stdio.h>
 #include <string.h>
@@ -145,5 +145,9 @@ int main(int argc, char **argv)
     save(argv[1], "annotated", &g);
     g.chunk = 2;
     save(argv[1], "annotated-chunked", &g);
+    /* Format 1.2: a crash snapshot (CRASH section after PROCESS). */
+    g.chunk = 0;
+    g.crash_signo = 11;
+    save(argv[1], "crash", &g);
     return 0;
 }

@@ -80,6 +80,7 @@ struct gb {
     int v10; /* write a format 1.0 header (then no TAGS, BLOCK_ATTRS or edge flags) */
     const char *module_path; /* NULL: "/nonexistent/prog", not on disk */
     uint64_t pcs[2][2];      /* all 0: the default frames of sites 1 and 2 */
+    int crash_signo;         /* format 1.2: a crash snapshot of this signal (0: an exit one) */
 };
 
 static inline void gb_init(struct gb *g)
@@ -172,10 +173,12 @@ static inline void gb_chunks(struct sb *b, uint32_t tag, const void *recs, size_
     }
 }
 
-static inline void gb_process(struct sb *b, uint32_t pid, const char *exe)
+static inline void gb_process(struct sb *b, uint32_t pid, const char *exe, int crash_signo)
 {
     static const char cmd[] = "prog\0arg\0";
-    struct lg_snap_process p = {.pid = pid, .ppid = 1, .reason = LG_REASON_EXIT, .seq = 1,
+    struct lg_snap_process p = {.pid = pid, .ppid = 1, .seq = 1,
+                                .reason = crash_signo ? LG_REASON_CRASH : LG_REASON_EXIT,
+                                .signo = (uint32_t)crash_signo,
                                 .exe_len = (uint32_t)strlen(exe), .cmdline_len = sizeof cmd - 1};
     struct sb rec = {0};
     sb_bytes(&rec, &p, sizeof p);
@@ -234,7 +237,12 @@ static inline void gb_modules_sites(struct sb *b)
 static inline void gb_write(const struct gb *g, struct sb *b)
 {
     sb_header(b, LG_SNAP_MAJOR, g->v10 ? 0 : LG_SNAP_MINOR);
-    gb_process(b, 4242, g->exe ? g->exe : "/nonexistent/prog");
+    gb_process(b, 4242, g->exe ? g->exe : "/nonexistent/prog", g->crash_signo);
+    if (g->crash_signo) {
+        struct lg_snap_crash c = {.signo = (uint32_t)g->crash_signo, .code = 1, .tid = 4242,
+                                  .pc = GB_MAIN_BASE + 0x1000, .sp = 0x7ff000};
+        sb_section(b, LG_SEC_CRASH, 1, &c, sizeof c);
+    }
     uint32_t id1 = g->site_id[0] ? g->site_id[0] : 1, id2 = g->site_id[1] ? g->site_id[1] : 2;
     int own_pcs = g->pcs[0][0] || g->pcs[0][1] || g->pcs[1][0] || g->pcs[1][1];
     gb_modules_sites_pcs(b, g->base ? g->base : GB_MAIN_BASE, id1, id2, g->module_path,

@@ -285,3 +285,52 @@ Test(reader, trailing_garbage)
     expect_error(&b, "8 bytes of trailing data after END");
     free(b.buf);
 }
+
+/* Format 1.2: the CRASH section is read back, and its checks reject bad records. */
+static size_t crash_offset(const struct sb *b)
+{
+    size_t pos = sizeof(struct lg_snap_header);
+    while (pos + 16 <= b->len) {
+        struct lg_snap_section s;
+        memcpy(&s, b->buf + pos, sizeof s);
+        if (s.tag == LG_SEC_CRASH)
+            return pos + 16;
+        pos += 16 + s.bytes;
+    }
+    return 0;
+}
+
+Test(reader, crash_section)
+{
+    struct gb g;
+    small_graph(&g);
+    g.crash_signo = 11;
+    struct sb b = {0};
+    gb_write(&g, &b);
+    struct lgt_heap h;
+    char err[512] = "";
+    cr_assert_eq(load(&b, &h, err, sizeof err), 0, "%s", err);
+    cr_assert(h.has_crash);
+    cr_assert_eq(h.crash.signo, 11);
+    cr_assert_eq(h.crash.tid, 4242);
+    cr_assert_eq(h.proc.reason, LG_REASON_CRASH);
+    lgt_reader_free(&h);
+    size_t at = crash_offset(&b);
+    cr_assert(at);
+    struct lg_snap_crash *c = (struct lg_snap_crash *)(b.buf + at);
+    c->signo = 0;
+    expect_error(&b, "CRASH signal 0 is not a signal");
+    c->signo = 11;
+    c->flags = 0x80;
+    expect_error(&b, "unknown CRASH flags 0x80");
+    c->flags = 0;
+    c->tid = 0;
+    expect_error(&b, "CRASH thread id 0");
+    c->tid = 4242;
+    struct lg_snap_header hd;
+    memcpy(&hd, b.buf, sizeof hd);
+    hd.minor = 1;
+    memcpy(b.buf, &hd, sizeof hd);
+    expect_error(&b, "CRASH section in a 1.1 file");
+    free(b.buf);
+}

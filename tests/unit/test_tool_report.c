@@ -166,7 +166,7 @@ Test(report, json_escapes_strings)
     gb_init(&g);
     struct sb b = {0};
     sb_header(&b, 1, 0);
-    gb_process(&b, 7, "/tmp/we\"ird\\name\n\x01");
+    gb_process(&b, 7, "/tmp/we\"ird\\name\n\x01", 0);
     struct lg_snap_end e = {0};
     sb_section(&b, LG_SEC_END, 1, &e, sizeof e);
     struct lgt_heap h;
