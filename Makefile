@@ -32,7 +32,7 @@ TOOL_SAN := $(B)/leakgraph-san
 
 # ---- dependencies (Debian packages) ----
 DEB_PKGS := gcc g++ libc6-dev make pkg-config libunwind-dev uthash-dev libcriterion-dev libdw-dev libelf-dev \
-            clang libclang-rt-dev valgrind python3 graphviz
+            clang libclang-rt-dev valgrind python3 graphviz python3-jsonschema python3-junitparser
 DEPS_STAMP := $(B)/.deps-ok
 
 .PHONY: all deps check demo install clean unit e2e fuzz bench bench-pause docs-check realprogs
