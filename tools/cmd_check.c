@@ -304,21 +304,19 @@ static int run_cmd(const struct check_args *a, char **argv, int argc, const char
     return 0;
 }
 
+/* Only the files our tracer wrote are in it: the directory is private (mkdtemp). */
 static void remove_dir(const char *dir)
 {
-    char *cmd = NULL;
-    /* Only the files our tracer wrote: the names are ours, the directory is private. */
     DIR *d = opendir(dir);
     struct dirent *e;
     while (d && (e = readdir(d)) != NULL)
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            free(cmd);
-            cmd = lgt_xasprintf("%s/%s", dir, e->d_name);
-            unlink(cmd);
+            char *path = lgt_xasprintf("%s/%s", dir, e->d_name);
+            unlink(path);
+            free(path);
         }
     if (d)
         closedir(d);
-    free(cmd);
     rmdir(dir);
 }
 
