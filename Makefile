@@ -32,7 +32,7 @@ TOOL_SAN := $(B)/leakgraph-san
 
 # ---- dependencies (Debian packages) ----
 DEB_PKGS := gcc g++ libc6-dev make pkg-config libunwind-dev uthash-dev libcriterion-dev libdw-dev libelf-dev \
-            clang libclang-rt-dev valgrind python3 graphviz
+            clang libclang-rt-dev valgrind python3 graphviz python3-jsonschema python3-junitparser
 DEPS_STAMP := $(B)/.deps-ok
 
 .PHONY: all deps check demo install clean unit e2e fuzz bench bench-pause docs-check realprogs
@@ -105,9 +105,27 @@ unit: $(B)/unit-rt $(B)/unit-tool
 	$(B)/unit-rt --jobs 2
 	ASAN_OPTIONS=detect_leaks=1 $(B)/unit-tool --jobs 2
 
-e2e: all $(TOOL_SAN) $(PROGS) $(B)/progs/libdlvictim.so
+SARIF_SCHEMA := $(B)/deps/sarif-2.1.0-rtm.5.json
+SARIF_NPM := @microsoft/jest-sarif@1.0.0-beta.0
+SARIF_SHA256 := 2d99159ae54a3eea97f81781cff48780548657c35949f4b7f25e99a2ba4de4f8
+e2e: all $(TOOL_SAN) $(PROGS) $(B)/progs/libdlvictim.so $(SARIF_SCHEMA)
 	LG_LIB=$(abspath $(LIB)) LG_TOOL=$(abspath $(TOOL)) LG_TOOL_SAN=$(abspath $(TOOL_SAN)) \
-	  LG_PROGS=$(abspath $(B)/progs) bash tests/e2e/run.sh
+	  LG_PROGS=$(abspath $(B)/progs) LG_SARIF_SCHEMA=$(abspath $(SARIF_SCHEMA)) bash tests/e2e/run.sh
+
+# The official SARIF 2.1.0 JSON schema (sarif-2.1.0-rtm.5, as published by SchemaStore),
+# for validating check --sarif: no Debian package ships it, so it comes from the npm
+# registry, in Microsoft's @microsoft/jest-sarif package, pinned by checksum.
+$(SARIF_SCHEMA): $(DEPS_STAMP)
+	@mkdir -p $(B)/deps/npm
+	@command -v npm >/dev/null || [ "$$(id -u)" != 0 ] || \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm) >$(B)/apt-npm.log 2>&1 || cat $(B)/apt-npm.log
+	@command -v npm >/dev/null || { echo "leakgraph: npm is needed to fetch the SARIF schema for the tests: sudo apt-get install npm"; exit 1; }
+	@cd $(B)/deps/npm && rm -rf package *.tgz && npm pack --silent $(SARIF_NPM) >/dev/null \
+	  || { echo "leakgraph: cannot fetch $(SARIF_NPM) from the npm registry (the SARIF schema of the check tests)"; exit 1; }
+	@cd $(B)/deps/npm && tar xzf *.tgz package/lib/schemas/sarif-2.1.0-rtm.5.json
+	@echo "$(SARIF_SHA256)  $(B)/deps/npm/package/lib/schemas/sarif-2.1.0-rtm.5.json" | sha256sum -c --quiet \
+	  || { echo "leakgraph: the SARIF schema from $(SARIF_NPM) is not the expected file"; exit 1; }
+	@cp $(B)/deps/npm/package/lib/schemas/sarif-2.1.0-rtm.5.json $@
 
 fuzz: $(DEPS_STAMP)
 	bash tests/fuzz/run.sh $(B)/fuzz

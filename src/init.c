@@ -5,6 +5,7 @@
 #include "annot.h"
 #include "arena.h"
 #include "blocks.h"
+#include "childskip.h"
 #include "crash.h"
 #include "exitreport.h"
 #include "guard.h"
@@ -14,6 +15,7 @@
 #include "options.h"
 #include "regions.h"
 #include "sites.h"
+#include "startfile.h"
 #include "threads.h"
 #include "trigger.h"
 
@@ -190,6 +192,13 @@ static void init_once(void)
     }
     if (!lg_opt.follow_children)
         strip_preload();
+    /* Skipped: passive for good, quietly; LD_PRELOAD stays for its children. */
+    if (lg_opt.trace_children_skip[0] && lg_childskip_match(lg_opt.trace_children_skip)) {
+        __atomic_store_n(&lg_state, LG_DISABLED, __ATOMIC_RELEASE);
+        return;
+    }
+    if (lg_opt.started_file[0])
+        lg_startfile_write(lg_opt.started_file);
     if (!init_tables()) {
         lg_disable("cannot map memory for the tracer's tables");
         return;

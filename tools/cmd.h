@@ -26,6 +26,15 @@ int lgt_cmd_chain(int argc, char **argv);
 int lgt_cmd_growth(int argc, char **argv);
 int lgt_cmd_top(int argc, char **argv);
 int lgt_cmd_dot(int argc, char **argv);
+int lgt_cmd_check(int argc, char **argv);
+
+/* Shared by run and check (cmd_run.c). The tracer library: given (--lib), else next to
+ * this command, else ../lib, else $LEAKGRAPH_LIB; a fresh absolute path or NULL. */
+char *lgt_run_find_lib(const char *given);
+/* PATH search like a shell; NULL with *status 127 when PROG is not found. */
+char *lgt_run_resolve(const char *prog, int *status);
+/* execv, and /bin/sh for a file without "#!" or ELF magic; returns only on failure. */
+void lgt_run_exec(const char *path, int argc, char **argv);
 /* Parses analyze's (and cycles') arguments into *a: -1 to go on, else an exit status. */
 int lgt_cmd_analyze_parse(int argc, char **argv, struct lgt_analyze_args *a, const char *cmd,
                           void (*help)(FILE *));

@@ -135,7 +135,7 @@ static int parse(int argc, char **argv, struct run_args *r)
 
 /* ---- the library ---- */
 
-static char *find_lib(const char *given)
+char *lgt_run_find_lib(const char *given)
 {
     char buf[PATH_MAX];
     if (given)
@@ -163,7 +163,7 @@ static char *find_lib(const char *given)
 /* ---- PROG ---- */
 
 /* PATH search like a shell. Sets *status to 127/126 and returns NULL when unusable. */
-static char *resolve(const char *prog, int *status)
+char *lgt_run_resolve(const char *prog, int *status)
 {
     struct stat st;
     if (strchr(prog, '/')) {
@@ -266,7 +266,7 @@ static void set_env(const char *lib, const struct run_args *r)
 }
 
 /* execv, and like a shell (and execvp) run a file without "#!" or ELF magic with /bin/sh. */
-static void exec_prog(const char *path, int argc, char **argv)
+void lgt_run_exec(const char *path, int argc, char **argv)
 {
     execv(path, argv);
     if (errno != ENOEXEC)
@@ -286,13 +286,13 @@ int lgt_cmd_run(int argc, char **argv)
     int rc = parse(argc, argv, &r);
     if (rc < 0) {
         const char *prog = argv[r.prog];
-        char *path = resolve(prog, &rc);
+        char *path = lgt_run_resolve(prog, &rc);
         if (!path)
             fprintf(stderr, strchr(prog, '/') ? "leakgraph: %s: No such file or directory\n"
                                               : "leakgraph: %s: command not found\n", prog);
         else
             rc = check_prog(prog, path);
-        char *lib = rc ? NULL : find_lib(r.lib);
+        char *lib = rc ? NULL : lgt_run_find_lib(r.lib);
         if (!rc && !lib) {
             fprintf(stderr, r.lib ? "leakgraph: --lib %s: %s\n" : "leakgraph: cannot find"
                     " libleakgraph.so%.0s%.0s; use --lib PATH or set LEAKGRAPH_LIB\n",
@@ -301,7 +301,7 @@ int lgt_cmd_run(int argc, char **argv)
         }
         if (!rc) {
             set_env(lib, &r);
-            exec_prog(path, argc - r.prog, argv + r.prog);
+            lgt_run_exec(path, argc - r.prog, argv + r.prog);
             rc = errno == ENOENT ? 127 : 126;
             fprintf(stderr, "leakgraph: %s: cannot execute: %s\n", prog, strerror(errno));
         }

@@ -14,6 +14,7 @@ static const struct {
     const char *what;
 } commands[] = {
     {"run", lgt_cmd_run, "run a program with the tracer preloaded; leak report at exit"},
+    {"check", lgt_cmd_check, "CI mode: run a command, trace every descendant, fail on new leaks"},
     {"analyze", lgt_cmd_analyze, "classify a snapshot's heap and report leaks"},
     {"cycles", lgt_cmd_cycles, "list the reference cycles among the lost blocks"},
     {"chain", lgt_cmd_chain, "the shortest chain of references from a root to a block"},
@@ -31,6 +32,8 @@ static void usage(FILE *out)
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].what);
     fputs("\n  leakgraph run [OPTIONS] [--] PROG [ARGS...]\n"
+          "  leakgraph check [--suppressions F] [--baseline F] [--junit F] [--sarif F] [--xml F]\n"
+          "                  [--json F] [OPTIONS] -- CMD [ARGS...]\n"
           "  leakgraph analyze SNAPSHOT [--json FILE] [--log-file FILE] [--show-leak-kinds=K]\n"
           "                    [--errors-for-leak-kinds=K] [--error-exitcode=N] [--by G]\n"
           "  leakgraph cycles SNAPSHOT [--json FILE]\n"
