@@ -204,7 +204,10 @@ static bool overlaps_live(const struct lg_roots *r, uintptr_t lo, uintptr_t hi)
 }
 
 /* glibc keeps exited threads' stacks (and their TLS) cached and mapped: Valgrind
- * scans that memory, so a block kept only by a joined thread's __thread is reachable. */
+ * scans that memory, so a block kept only by a joined thread's __thread is reachable.
+ * Only from the SP the thread left at its exit, as Valgrind does (the stack below it
+ * died with its frames): glibc reuses a cached stack for the next thread, whose own
+ * dead frames would otherwise keep its lost blocks reachable. */
 static void exited_threads(struct lg_roots *r, const struct lg_maps *m)
 {
     uint32_t n = lg_threads_count();
@@ -219,7 +222,8 @@ static void exited_threads(struct lg_roots *r, const struct lg_maps *m)
         st->flags = LG_THR_EXITED;
         st->stack_lo = t->stack_lo;
         st->stack_hi = t->stack_hi;
-        add_clipped(r, m, LG_ROOT_STACK, t->stack_lo, t->stack_hi, t->tid, 0, LG_MAP_W);
+        uintptr_t from = t->exit_sp > t->stack_lo && t->exit_sp < t->stack_hi ? t->exit_sp : t->stack_lo;
+        add_clipped(r, m, LG_ROOT_STACK, from, t->stack_hi, t->tid, 0, LG_MAP_W);
         if (lg_threads_tls_range(t->tp, &st->tls_lo, &st->tls_hi) && !overlaps_live(r, st->tls_lo, st->tls_hi))
             add_clipped(r, m, LG_ROOT_TLS, st->tls_lo, st->tls_hi, t->tid, 0, LG_MAP_W);
     }

@@ -111,6 +111,9 @@ struct tramp {
 static void on_thread_exit(void *p)
 {
     struct lg_thread *t = p;
+    /* Here, in the trampoline's frame (pthread_exit and cancellation unwind to it too):
+     * what lies below is dead, and glibc hands the cached stack to the next thread. */
+    t->exit_sp = (uintptr_t)__builtin_frame_address(0);
     lg_crash_thread_exit();
     lg_sites_thread_exit();
     __atomic_store_n(&t->flags, (t->flags & ~(uint32_t)LG_T_LIVE) | LG_T_EXITED, __ATOMIC_RELEASE);

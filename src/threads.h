@@ -17,7 +17,8 @@ struct lg_thread {
     uint32_t flags;
     uintptr_t stack_lo, stack_hi; /* the usable stack, 0 when unknown */
     uintptr_t tp;                 /* thread pointer (pthread_self) */
-    uintptr_t exit_sp;            /* SP at its pthread_exit call, 0 before */
+    uintptr_t exit_sp;            /* SP at its pthread_exit call (the main thread) or at its
+                                   * exit in the trampoline (others); 0 before */
     /* Stop state, written by the thread's own stop handler. */
     volatile uint32_t acked;
     uintptr_t sp;
