@@ -166,7 +166,7 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *ctx)
     return 0;
 }
 
-bool lg_modules_self_range(const void *fn, uintptr_t *lo, uintptr_t *hi)
+static bool text_range(const void *fn, uintptr_t *lo, uintptr_t *hi, uintptr_t *base)
 {
     struct self_ctx c = {.addr = (uintptr_t)fn};
     dl_iterate_phdr(find_self, &c);
@@ -174,6 +174,17 @@ bool lg_modules_self_range(const void *fn, uintptr_t *lo, uintptr_t *hi)
         return false;
     *lo = c.lo;
     *hi = c.hi;
-    self_base = c.base;
+    *base = c.base;
     return true;
+}
+
+bool lg_modules_self_range(const void *fn, uintptr_t *lo, uintptr_t *hi)
+{
+    return text_range(fn, lo, hi, &self_base);
+}
+
+bool lg_modules_text_range(const void *fn, uintptr_t *lo, uintptr_t *hi)
+{
+    uintptr_t base;
+    return text_range(fn, lo, hi, &base);
 }

@@ -37,5 +37,7 @@ void lg_modules_atfork_child(void);
 
 /* The text range of the object containing fn (our own library). */
 bool lg_modules_self_range(const void *fn, uintptr_t *lo, uintptr_t *hi);
+/* The same for any object (no side effect): the PT_LOAD segment holding fn. */
+bool lg_modules_text_range(const void *fn, uintptr_t *lo, uintptr_t *hi);
 
 #endif

@@ -11,6 +11,8 @@
 #include <libunwind.h>
 #include <string.h>
 
+extern void *__libc_malloc(size_t);
+
 #define NBUCKETS (1u << 18)
 
 /* Set once by lg_sites_init, read-only afterwards. */
@@ -18,6 +20,27 @@ static struct lg_site **buckets;
 static uintptr_t self_lo, self_hi;
 static int max_depth = 30;
 static bool fast_unwind;
+/* libc's text: where the outermost frames (start_thread, __libc_start_call_main) are,
+ * whose callers only libunwind finds (libc keeps no frame pointers). */
+static uintptr_t libc_lo, libc_hi;
+
+/* Verified frame-pointer walks. A walk that libunwind once confirmed (the same frames,
+ * or the same frames short of libc's last one or two, where the stack ends) maps to the
+ * site of libunwind's stack, so the next allocation from there costs a frame-pointer
+ * walk. Sound because whether a frame-pointer step is right depends only on the code at
+ * the return address it leaves: a walk made of confirmed return addresses is right
+ * again. A walk through code without frame pointers (it skips that code's caller) never
+ * matches libunwind, so it is never confirmed and keeps taking libunwind's path. Looked
+ * up like sites: lock-free reads, inserts under insert_lock; never freed. */
+struct alias {
+    struct alias *next;
+    uint64_t hash;
+    uint32_t id, depth;
+    uintptr_t pc[];
+};
+static struct alias **alias_buckets;
+/* Keeps walk hashes apart from stack hashes in the per-thread cache, which holds both. */
+#define ALIAS_SALT 0x5bd1e9955bd1e995ull
 
 /* Inserts are serialised by insert_lock; readers never take it. */
 static lg_lock_t insert_lock = LG_LOCK_INIT;
@@ -53,6 +76,8 @@ static __thread uintptr_t stack_hi __attribute__((tls_model("initial-exec")));
 bool lg_sites_init(uintptr_t tracer_lo, uintptr_t tracer_hi, int depth, bool fast)
 {
     buckets = lg_map(NBUCKETS * sizeof *buckets);
+    if (!fast && lg_modules_text_range((const void *)__libc_malloc, &libc_lo, &libc_hi))
+        alias_buckets = lg_map(NBUCKETS * sizeof *alias_buckets);
     self_lo = tracer_lo;
     self_hi = tracer_hi;
     max_depth = depth < 1 ? 1 : depth > LG_MAX_DEPTH ? LG_MAX_DEPTH : depth;
@@ -171,7 +196,7 @@ static int fp_walk(uintptr_t *pc, int max)
     int n = 0;
     if (!stack_hi)
         return 0;
-    while (n < max && (uintptr_t)fp >= stack_lo && (uintptr_t)fp + 16 <= stack_hi && !((uintptr_t)fp & 7)) {
+    while (n < max && (uintptr_t)fp >= stack_lo && (uintptr_t)fp <= stack_hi - 16 && !((uintptr_t)fp & 7)) {
         uintptr_t ret = fp[1];
         uintptr_t *next = (uintptr_t *)fp[0];
         if (ret < 4096)
@@ -184,21 +209,122 @@ static int fp_walk(uintptr_t *pc, int max)
     return n;
 }
 
+/* The walk's first frame outside the tracer: our own frames are not the program's. */
+static int skip_self(const uintptr_t *raw, int n)
+{
+    int skip = 0;
+    while (skip < n && raw[skip] >= self_lo && raw[skip] < self_hi)
+        skip++;
+    return skip;
+}
+
+static bool in_libc(uintptr_t pc) { return pc >= libc_lo && pc < libc_hi; }
+
+static const struct alias *alias_find(const struct alias *a, uint64_t h, const uintptr_t *pc, uint32_t n)
+{
+    for (; a; a = __atomic_load_n(&a->next, __ATOMIC_ACQUIRE))
+        if (a->hash == h && a->depth == n && !memcmp(a->pc, pc, n * sizeof *pc))
+            return a;
+    return NULL;
+}
+
+/* Whether libunwind's stack l (ended: it reached the stack's end within the depth)
+ * confirms the frame-pointer walk w: equal, or w short of one or two frames of libc at
+ * the very end, after a last frame in libc (start_thread, __libc_start_call_main). */
+static bool confirms(const uintptr_t *w, uint32_t wn, const uintptr_t *l, uint32_t ln, bool ended)
+{
+    if (wn == 0 || wn > ln || memcmp(w, l, wn * sizeof *w))
+        return false;
+    if (wn == ln)
+        return true;
+    if (!ended || ln - wn > 2 || !in_libc(w[wn - 1]))
+        return false;
+    for (uint32_t i = wn; i < ln; i++)
+        if (!in_libc(l[i]))
+            return false;
+    return true;
+}
+
+static void alias_add(uint64_t h, const uintptr_t *pc, uint32_t n, uint32_t id)
+{
+    struct alias **b = &alias_buckets[h & (NBUCKETS - 1)];
+    lg_lock(&insert_lock);
+    if (!alias_find(*b, h, pc, n)) {
+        struct alias *a = lg_arena_alloc(sizeof *a + n * sizeof *pc);
+        if (a) {
+            *a = (struct alias){.next = *b, .hash = h, .id = id, .depth = n};
+            memcpy(a->pc, pc, n * sizeof *pc);
+            __atomic_store_n(b, a, __ATOMIC_RELEASE);
+        }
+    }
+    lg_unlock(&insert_lock);
+}
+
+/* Zeroes the stack that libunwind just used below us. Its cursor and saved contexts hold
+ * register copies, among them the block being allocated, and later frames of the
+ * program (exit's, in particular) leave such stale words in place: a conservative scan
+ * would then find the block referenced by a start pointer that the program never had
+ * (glibc's thread blocks, possibly lost in Valgrind, came out reachable). Bounded by the
+ * thread's stack, so small stacks never overflow. */
+static void __attribute__((noinline)) scrub_below(void)
+{
+    enum { SCRUB = 6144, MARGIN = 2048 };
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    size_t room = sp > stack_lo + MARGIN ? sp - stack_lo - MARGIN : 0;
+    size_t len = room < SCRUB ? room : SCRUB;
+    if (len < 64)
+        return;
+    char *buf = __builtin_alloca(len);
+    memset(buf, 0, len);
+    __asm__ volatile("" : : "r"(buf) : "memory"); /* the stores must happen */
+}
+
+static uint32_t clamp_depth(int n) { return n < 0 ? 0 : n > max_depth ? (uint32_t)max_depth : (uint32_t)n; }
+
+/* libunwind's stack, through a confirmed frame-pointer walk when there is one. */
+static uint32_t capture_verified(void)
+{
+    uintptr_t fw[LG_MAX_DEPTH + 8], raw[LG_MAX_DEPTH + 8];
+    int want = max_depth + 8, n = fp_walk(fw, want), skip = skip_self(fw, n);
+    uint32_t wn = clamp_depth(n - skip);
+    const uintptr_t *w = fw + skip;
+    uint64_t h = hash_pcs(w, wn) ^ ALIAS_SALT;
+    struct tc_entry *tc = thread_cache(), *set = NULL;
+    if (tc && wn) {
+        set = &tc[((h >> 40) * TC_WAYS) & (TCACHE - 1)];
+        for (int k = 0; k < TC_WAYS; k++)
+            if (set[k].id && set[k].hash == h && set[k].depth == wn)
+                return set[k].id;
+    }
+    const struct alias *a = wn ? alias_find(__atomic_load_n(&alias_buckets[h & (NBUCKETS - 1)], __ATOMIC_ACQUIRE),
+                                            h, w, wn)
+                               : NULL;
+    if (a) {
+        if (set)
+            tc_put(set, h, a->id, wn);
+        return a->id;
+    }
+    int m = unw_backtrace((void **)raw, want), lskip = skip_self(raw, m);
+    scrub_below();
+    uint32_t ln = clamp_depth(m - lskip);
+    uint32_t id = lg_sites_intern(raw + lskip, ln);
+    if (id && confirms(w, wn, raw + lskip, ln, m - lskip <= max_depth && m < want))
+        alias_add(h, w, wn, id);
+    return id;
+}
+
 uint32_t lg_sites_capture(void)
 {
+    if (!fast_unwind && alias_buckets && stack_hi)
+        return capture_verified();
     uintptr_t raw[LG_MAX_DEPTH + 8];
     int want = max_depth + 8, n;
     if (fast_unwind)
         n = fp_walk(raw, want);
     else
         n = unw_backtrace((void **)raw, want);
-    int skip = 0;
-    while (skip < n && raw[skip] >= self_lo && raw[skip] < self_hi)
-        skip++;
-    n -= skip;
-    if (n > max_depth)
-        n = max_depth;
-    return lg_sites_intern(raw + skip, n < 0 ? 0 : (uint32_t)n);
+    int skip = skip_self(raw, n);
+    return lg_sites_intern(raw + skip, clamp_depth(n - skip));
 }
 
 const struct lg_site *lg_sites_first(void) { return __atomic_load_n(&all_sites, __ATOMIC_ACQUIRE); }
