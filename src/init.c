@@ -94,6 +94,10 @@ static void after_fork_child(void)
     lg_exitreport_atfork_child();
     lg_journal_atfork_child();
     lg_trigger_atfork_child();
+    /* a fork child is a process of its own for leakgraph check: one that ends without
+     * a report (_exit, a kill) must still be listed */
+    if (lg_opt.started_file[0] && lg_state == LG_READY)
+        lg_startfile_write(lg_opt.started_file);
     lg_busy--;
 }
 

@@ -4,8 +4,8 @@
 # posix_spawn'ing others, as `make test` would. Usage: suite.sh PROGS_DIR MODE
 #   clean   nothing leaks; exit 0          leaks   leak_site_a, child_leak, leak_site_b
 #   new     leaks + leak_site_c            grow    leaks, with leak_site_a lost twice
-#   crash   leaks + a victim killed by SIGSEGV and one that ends with _exit (no report;
-#           the suite itself goes on, exit 0)
+#   crash   leaks + a victim killed by SIGSEGV, one that ends with _exit and the fork
+#           child of another that does (no report; the suite itself goes on, exit 0)
 #   status3 nothing leaks; exit 3
 P=$1
 case $2 in
@@ -20,6 +20,8 @@ if [ "$2" = crash ]; then
     echo "chk_crash: status $?"
     "$P/chk_crash" exit
     echo "chk_crash exit: status $?"
+    "$P/chk_crash" forkexit
+    echo "chk_crash forkexit: status $?"
 fi
 [ "$2" = status3 ] && exit 3
 exit 0

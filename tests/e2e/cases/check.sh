@@ -123,8 +123,13 @@ t_check_crash() {
         { echo "the crashed process's 64-byte leak is not among the failing leaks: $(lg_tail "$d/run.err")"; return 1; }
     # _exit skips every report: "no report"
     grep -qE "^  pid [0-9]+: no report: $LG_PROGS/chk_crash exit: " "$d/run.err" || { echo "the _exit process not listed as 'no report': $(lg_tail "$d/run.err")"; return 1; }
+    # so does a fork child that _exits (the parent, chk_crash forkexit, has its report)
+    [ "$(grep -cE "^  pid [0-9]+: no report: $LG_PROGS/chk_crash forkexit: " "$d/run.err")" = 1 ] ||
+        { echo "the fork child that _exits is not listed once as 'no report': $(grep 'no report' "$d/run.err" | tr '\n' '|')"; return 1; }
+    grep -qE "^  pid [0-9]+: $LG_PROGS/chk_crash forkexit: definitely lost 0 B" "$d/run.err" ||
+        { echo "the forking parent has no report: $(grep forkexit "$d/run.err" | tr '\n' '|')"; return 1; }
     v=$(ck_verdicts "$d/c.json") || { echo "$v"; return 1; }
-    [ "$(echo "$v" | grep -c '^missing ')" = 1 ] || { echo "want exactly one missing report (sh skipped): $(echo "$v" | tr '\n' '|')"; return 1; }
+    [ "$(echo "$v" | grep -c '^missing ')" = 2 ] || { echo "want exactly two missing reports (_exit, its fork child; sh skipped): $(echo "$v" | tr '\n' '|')"; return 1; }
     v=$("$CK_PY" "$CK_SUITE/validate.py" junit "$d/j.xml") || { echo "$v"; return 1; }
     echo "$v" | grep -q "chk_crash exit: skipped no report" || { echo "JUnit: the _exit process is not a skipped testcase: $(echo "$v" | tr '\n' '|')"; return 1; }
     grep -q "<system-err>crashed: SIGSEGV" "$d/j.xml" || { echo "JUnit: the crash is not in the testcase's system-err"; return 1; }
