@@ -269,6 +269,18 @@ static int wait_all(pid_t cmd, long long wait_secs, struct lgt_chk_reaped **r, s
     return cmd_status;
 }
 
+/* CMD's pid while check waits for it, for forward_signal; 0 otherwise. */
+static volatile pid_t cmd_pid;
+
+/* SIGTERM and SIGHUP (a cancelled CI job) go on to CMD; check stays to report. */
+static void forward_signal(int sig)
+{
+    int e = errno;
+    if (cmd_pid > 0)
+        kill(cmd_pid, sig);
+    errno = e;
+}
+
 /* Forks CMD with the tracer's environment. 0 with *status, or an exit status (127/126). */
 static int run_cmd(const struct check_args *a, char **argv, int argc, const char *lib,
                    const char *dir, int *status, struct lgt_chk_reaped **r, size_t *n)
@@ -282,14 +294,19 @@ static int run_cmd(const struct check_args *a, char **argv, int argc, const char
     }
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     /* Like system(): a ^C reaches CMD, and check stays to report what it left. */
-    struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
+    struct sigaction ign = {.sa_handler = SIG_IGN}, fwd = {.sa_handler = forward_signal}, old_int, old_quit,
+                     old_term, old_hup;
     sigaction(SIGINT, &ign, &old_int);
     sigaction(SIGQUIT, &ign, &old_quit);
+    sigaction(SIGTERM, &fwd, &old_term);
+    sigaction(SIGHUP, &fwd, &old_hup);
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGQUIT, &old_quit, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        sigaction(SIGHUP, &old_hup, NULL);
         set_env(lib, dir, a);
         lgt_run_exec(path, argc, argv);
         fprintf(stderr, "leakgraph: %s: cannot execute: %s\n", argv[0], strerror(errno));
@@ -298,9 +315,13 @@ static int run_cmd(const struct check_args *a, char **argv, int argc, const char
     free(path);
     if (pid < 0)
         return fprintf(stderr, "leakgraph: fork: %s\n", strerror(errno)), 2;
+    cmd_pid = pid;
     *status = wait_all(pid, a->wait_secs, r, n);
+    cmd_pid = 0;
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGQUIT, &old_quit, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
     return 0;
 }
 

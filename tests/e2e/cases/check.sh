@@ -183,3 +183,22 @@ t_check_bad_input() {
     ck "$d" skipcolon leaks --trace-children-skip=a:b && ck_want_rc "$d" skipcolon 2 || return 1
 }
 queue check_bad_input t_check_bad_input
+
+t_check_sigterm() { # a cancelled CI job: SIGTERM to check reaches CMD, and check still reports
+    local d=$WORK/check_sigterm
+    mkdir -p "$d"
+    "$LG_TOOL" check --json "$d/t.json" -- "$LG_PROGS/chk_sleeper" </dev/null >"$d/t.out" 2>"$d/t.err" &
+    local job=$! i
+    for i in $(seq 1 100); do
+        grep -q "sleeping" "$d/t.out" 2>/dev/null && break
+        sleep 0.1
+    done
+    kill -TERM "$job"
+    wait "$job"
+    local rc=$?
+    [ "$rc" = 143 ] || { echo "check exited $rc after SIGTERM, want CMD's 128+15: $(lg_tail "$d/t.err")"; return 1; }
+    grep -qE "^  pid [0-9]+: no report: $LG_PROGS/chk_sleeper" "$d/t.err" ||
+        { echo "the terminated CMD is not listed as 'no report': $(lg_tail "$d/t.err")"; return 1; }
+    [ -s "$d/t.json" ] || { echo "no JSON written after SIGTERM"; return 1; }
+}
+queue check_sigterm t_check_sigterm
