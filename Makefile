@@ -27,6 +27,7 @@ PROGS_CXX := $(wildcard tests/progs/*.cc)
 PROGS := $(PROGS_C:tests/progs/%.c=$(B)/progs/%) $(PROGS_CXX:tests/progs/%.cc=$(B)/progs/%)
 
 LIB := $(B)/libleakgraph.so
+HOOKS_LIB := $(B)/libleakgraph_hooks.so
 TOOL := $(B)/leakgraph
 TOOL_SAN := $(B)/leakgraph-san
 
@@ -36,7 +37,7 @@ DEB_PKGS := gcc g++ libc6-dev make pkg-config libunwind-dev uthash-dev libcriter
 DEPS_STAMP := $(B)/.deps-ok
 
 .PHONY: all deps check demo install clean unit e2e fuzz bench bench-pause docs-check realprogs
-all: $(LIB) $(TOOL)
+all: $(LIB) $(TOOL) $(HOOKS_LIB) $(B)/leakgraph-clang.pc $(B)/leakgraph-gcc.pc
 
 $(DEPS_STAMP):
 	@mkdir -p $(B)
@@ -62,6 +63,14 @@ $(B)/rt/%.o: src/%.c $(DEPS_STAMP) $(wildcard src/*.h include/leakgraph/*)
 
 $(LIB): $(RT_OBJS) src/exports.map
 	$(CC) $(CFLAGS) -shared -o $@ $(RT_OBJS) -Wl,--version-script=src/exports.map -Wl,-z,now $(RT_LIBS)
+
+# The no-op store hooks that instrumented programs link (see `leakgraph cflags`).
+$(HOOKS_LIB): src/stubs/hooks_stub.c $(DEPS_STAMP)
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -fPIC -shared -fvisibility=hidden -o $@ $<
+# pkg-config files for the two instrumentation routes; `make install` rewrites the prefix.
+$(B)/leakgraph-%.pc: $(TOOL) $(HOOKS_LIB)
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: leakgraph-%s\nDescription: stores instrumented for leakgraph incremental collections (%s)\nVersion: $(VERSION)\nCflags: -I$${includedir} %s\nLibs: -L$${libdir} -Wl,-rpath,$${libdir} -lleakgraph_hooks\n' \
+	  "$(PREFIX)" $* $* "$$($(TOOL) cflags --compile $*)" >$@
 
 # ---- the leakgraph command (plain, and with ASan+UBSan for the tests) ----
 $(B)/tool/%.o: tools/%.c $(DEPS_STAMP) $(wildcard tools/*.h include/leakgraph/*)
@@ -141,7 +150,9 @@ bench-pause: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/leakgraph \
 	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man5
-	install -m 755 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIB) $(HOOKS_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 $(B)/leakgraph-clang.pc $(B)/leakgraph-gcc.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 755 $(TOOL) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 include/leakgraph.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 include/leakgraph/format.h include/leakgraph/journal.h include/leakgraph/options.def $(DESTDIR)$(PREFIX)/include/leakgraph/

@@ -2,6 +2,8 @@
  * after the program's atexit handlers and static destructors. */
 #include "exitreport.h"
 
+#include "collect.h"
+
 #include "arena.h"
 #include "guard.h"
 #include "init.h"
@@ -271,6 +273,7 @@ static void log_timing(void)
 void lg_exitreport_run(uintptr_t caller_sp)
 {
     /* snapshot= alone (report=0) still keeps the snapshot, unanalysed. */
+    lg_collect_at_exit();
     if (lg_state != LG_READY || (!lg_opt.report && !lg_opt.snapshot[0]))
         return;
     static char snap[4200];

@@ -5,6 +5,7 @@
 #include "annot.h"
 #include "arena.h"
 #include "blocks.h"
+#include "collect.h"
 #include "exitreport.h"
 #include "guard.h"
 #include "journal.h"
@@ -91,6 +92,7 @@ static void after_fork_child(void)
     lg_exitreport_atfork_child();
     lg_journal_atfork_child();
     lg_trigger_atfork_child();
+    lg_collect_atfork_child();
     lg_busy--;
 }
 
@@ -197,6 +199,7 @@ static void init_once(void)
     if (lg_opt.journal[0])
         lg_journal_open(lg_opt.journal, (uint64_t)lg_opt.journal_size);
     lg_trigger_init();
+    lg_collect_init();
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
     __atomic_store_n(&lg_state, LG_READY, __ATOMIC_RELEASE);
 }

@@ -350,6 +350,12 @@ void lg_scan_range(struct lg_scan *s, uintptr_t lo, uintptr_t hi, uint32_t from,
     }
 }
 
+void lg_scan_slot(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off, uintptr_t slot)
+{
+    if (v >= s->lo && v < s->hi)
+        consider(s, v, from, off, slot);
+}
+
 void lg_scan_word(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off)
 {
     if (v >= s->lo && v < s->hi)
@@ -368,17 +374,23 @@ static void scan_piece(void *p, uintptr_t lo, uintptr_t hi)
     lg_scan_range(c->s, lo, hi, c->from, lo - c->base);
 }
 
+bool lg_scan_is_partial(const struct lg_scan *s, size_t i) { return is_partial(s, i); }
+
+void lg_scan_block(struct lg_scan *s, size_t i)
+{
+    uintptr_t a = s->blocks[i].addr, b = a + s->blocks[i].size;
+    s->holder_seq = s->blocks[i].seq & LG_SEQ_MASK;
+    if (!is_partial(s, i)) {
+        lg_scan_range(s, a, b, (uint32_t)i, 0);
+    } else {
+        struct piece_ctx c = {s, (uint32_t)i, a};
+        lg_maps_clip(s->maps, a, b, 0, 0, scan_piece, &c);
+    }
+}
+
 void lg_scan_blocks(struct lg_scan *s)
 {
     s->weak_any = lg_annot_has_weak();
-    for (size_t i = 0; i < s->n; i++) {
-        uintptr_t a = s->blocks[i].addr, b = a + s->blocks[i].size;
-        s->holder_seq = s->blocks[i].seq & LG_SEQ_MASK;
-        if (!is_partial(s, i)) {
-            lg_scan_range(s, a, b, (uint32_t)i, 0);
-        } else {
-            struct piece_ctx c = {s, (uint32_t)i, a};
-            lg_maps_clip(s->maps, a, b, 0, 0, scan_piece, &c);
-        }
-    }
+    for (size_t i = 0; i < s->n; i++)
+        lg_scan_block(s, i);
 }

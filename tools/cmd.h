@@ -26,6 +26,7 @@ int lgt_cmd_chain(int argc, char **argv);
 int lgt_cmd_growth(int argc, char **argv);
 int lgt_cmd_top(int argc, char **argv);
 int lgt_cmd_dot(int argc, char **argv);
+int lgt_cmd_cflags(int argc, char **argv);
 /* Parses analyze's (and cycles') arguments into *a: -1 to go on, else an exit status. */
 int lgt_cmd_analyze_parse(int argc, char **argv, struct lgt_analyze_args *a, const char *cmd,
                           void (*help)(FILE *));
