@@ -96,6 +96,13 @@ $(B)/progs/libdlvictim.so: tests/progs/dlvictim_lib.c.in $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) -O0 -g -shared -fPIC -x c -o $@ $<
 
+# Victims with instrumented stores, built as `leakgraph cflags` says (incremental collections).
+INSTR_PROGS := $(foreach p,collect_api collect_mutator,$(B)/progs/$(p)-gcc $(B)/progs/$(p)-clang)
+$(B)/progs/%-gcc: tests/progs/%.c $(TOOL) $(HOOKS_LIB)
+	gcc -O1 -g -fno-omit-frame-pointer $$($(TOOL) cflags gcc) -o $@ $< -lpthread
+$(B)/progs/%-clang: tests/progs/%.c $(TOOL) $(HOOKS_LIB)
+	clang -O1 -g -fno-omit-frame-pointer $$($(TOOL) cflags clang) -o $@ $< -lpthread
+
 # ---- tests ----
 UNIT_RT_SRCS := $(wildcard tests/unit/test_rt_*.c)
 UNIT_TOOL_SRCS := $(wildcard tests/unit/test_tool_*.c)
@@ -114,7 +121,7 @@ unit: $(B)/unit-rt $(B)/unit-tool
 	$(B)/unit-rt --jobs 2
 	ASAN_OPTIONS=detect_leaks=1 $(B)/unit-tool --jobs 2
 
-e2e: all $(TOOL_SAN) $(PROGS) $(B)/progs/libdlvictim.so
+e2e: all $(TOOL_SAN) $(PROGS) $(INSTR_PROGS) $(B)/progs/libdlvictim.so
 	LG_LIB=$(abspath $(LIB)) LG_TOOL=$(abspath $(TOOL)) LG_TOOL_SAN=$(abspath $(TOOL_SAN)) \
 	  LG_PROGS=$(abspath $(B)/progs) bash tests/e2e/run.sh
 

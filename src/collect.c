@@ -36,6 +36,7 @@
 #include <signal.h>
 #include <string.h>
 #include <time.h>
+#include <ucontext.h>
 
 enum mode { MODE_UNSET, MODE_FULL, MODE_HOOKS, MODE_UFFD };
 
@@ -330,6 +331,20 @@ static void choose_mode(void)
            lg_storehooks_seen ? "; instrumented stores name the last overwrite" : "");
 }
 
+/* The calling thread's registers as its program frame has them: the callee-saved ones.
+ * The others are dead across the call into the tracer (the ABI says so) and hold
+ * whatever the tracer left in them, such as the reference a store hook just saw
+ * overwritten: scanning them would keep garbage alive. */
+static void keep_callee_saved(uintptr_t *regs)
+{
+    static const int keep[] = {REG_RBX, REG_RBP, REG_R12, REG_R13, REG_R14, REG_R15, REG_RSP};
+    uintptr_t all[LG_STW_NREGS];
+    lg_snapshot_save_registers(all);
+    memset(regs, 0, LG_STW_NREGS * sizeof *regs);
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        regs[keep[i]] = all[keep[i]];
+}
+
 long lg_collect_run(uintptr_t caller_sp, bool print)
 {
     if (lg_state != LG_READY)
@@ -342,7 +357,7 @@ long lg_collect_run(uintptr_t caller_sp, bool print)
     if (mode == MODE_UNSET)
         choose_mode();
     collections++;
-    lg_snapshot_save_registers(j.self_regs);
+    keep_callee_saved(j.self_regs);
     lg_modules_refresh();
     lg_modules_lock();
     dl_iterate_phdr(in_loader_lock, &j);
