@@ -45,7 +45,7 @@ int lg_collect_active;
 static lg_lock_t collect_lock = LG_LOCK_INIT;
 static enum mode mode;
 static uint32_t collections;
-static uint64_t verify_mismatches, verify_runs;
+static uint64_t verify_mismatches, verify_runs, verify_incremental;
 /* Allocations since start, for collect_every; atomic. */
 static uint64_t alloc_count;
 /* The collect_interval thread has been started (reset in a fork child); atomic. */
@@ -53,6 +53,7 @@ static int thread_started;
 
 struct job {
     uintptr_t caller_sp;
+    uintptr_t returning; /* a block being returned by malloc: only the caller's register has it */
     uintptr_t self_regs[LG_STW_NREGS];
     struct lg_live_edge *e;
     size_t ne, cap;
@@ -207,6 +208,7 @@ static void verify(struct job *j, struct lg_scan *sc, size_t nroot_edges, const 
         return;
     }
     verify_runs++;
+    verify_incremental += !j->st.full;
     uint64_t bad = 0;
     for (size_t i = 0; i < sc->n; i++) {
         if (full.kind[i] == inc->kind[i] && !full.cycle[i] == !inc->cycle[i])
@@ -259,6 +261,9 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
         sc.emit = emit;
         sc.ctx = j;
         scan_roots(j, &sc, &roots);
+        j->from_root = true;
+        lg_scan_word(&sc, j->returning, 0, 0);
+        j->from_root = false;
         size_t nroot_edges = j->ne;
         bool full;
         uint64_t *dirty = dirty_blocks(&sc, &maps, &full);
@@ -345,13 +350,18 @@ static void keep_callee_saved(uintptr_t *regs)
         regs[keep[i]] = all[keep[i]];
 }
 
-long lg_collect_run(uintptr_t caller_sp, bool print)
+static long run(uintptr_t caller_sp, uintptr_t returning, bool print);
+
+long lg_collect_run(uintptr_t caller_sp, bool print) { return run(caller_sp, 0, print); }
+
+static long run(uintptr_t caller_sp, uintptr_t returning, bool print)
 {
     if (lg_state != LG_READY)
         return -ENOTSUP;
     struct job j;
     memset(&j, 0, sizeof j);
     j.caller_sp = caller_sp;
+    j.returning = returning;
     lg_busy++;
     lg_lock(&collect_lock);
     if (mode == MODE_UNSET)
@@ -424,7 +434,7 @@ void lg_collect_init(void)
     lg_collect_active = lg_opt.collect_every > 0 || lg_opt.collect_interval > 0;
 }
 
-void lg_collect_on_alloc(void)
+void lg_collect_on_alloc(void *p)
 {
     if (lg_opt.collect_interval > 0 && !__atomic_load_n(&thread_started, __ATOMIC_RELAXED) &&
         !__atomic_exchange_n(&thread_started, 1, __ATOMIC_ACQ_REL)) {
@@ -435,7 +445,7 @@ void lg_collect_on_alloc(void)
     if (lg_opt.collect_every > 0 &&
         __atomic_add_fetch(&alloc_count, 1, __ATOMIC_RELAXED) % (uint64_t)lg_opt.collect_every == 0) {
         int saved = errno;
-        lg_collect_run(lg_sites_program_sp((uintptr_t)__builtin_frame_address(0)), true);
+        run(lg_sites_program_sp((uintptr_t)__builtin_frame_address(0)), (uintptr_t)p, true);
         errno = saved;
     }
 }
@@ -446,8 +456,9 @@ void lg_collect_at_exit(void)
         return;
     lg_collect_run(lg_sites_program_sp((uintptr_t)__builtin_frame_address(0)), false);
     lg_log(verify_mismatches ? LG_LOG_ERROR : LG_LOG_WARN,
-           "collect_verify: %lu collections compared block by block with a full rescan: %lu mismatches",
-           (unsigned long)verify_runs, (unsigned long)verify_mismatches);
+           "collect_verify: %lu collections (%lu incremental) compared block by block with a full "
+           "rescan: %lu mismatches", (unsigned long)verify_runs, (unsigned long)verify_incremental,
+           (unsigned long)verify_mismatches);
 }
 
 void lg_collect_atfork_child(void)

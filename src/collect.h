@@ -24,8 +24,9 @@ extern int lg_collect_active;
 
 /* Reads the collect_* options. Called by lg_init. */
 void lg_collect_init(void);
-/* After each allocation when lg_collect_active. */
-void lg_collect_on_alloc(void);
+/* After each allocation when lg_collect_active; p is the new block, which only the
+ * allocator's return value refers to yet (a root for a collection run here). */
+void lg_collect_on_alloc(void *p);
 
 /* One collection. Prints what became unreachable when print is set. Returns the number
  * of unreachable blocks, or -errno. caller_sp: where the program's frames begin. */

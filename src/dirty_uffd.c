@@ -41,6 +41,8 @@ struct reg {
 static int uffd = -1, pagemap = -1;
 static struct reg regs[MAX_REGS];
 static uint32_t nregs;
+/* PAGEMAP_SCAN's output: static, not on the stack, which may be a small thread's. */
+static struct pm_region vec[VEC];
 
 static bool open_uffd(const char **why)
 {
@@ -89,7 +91,6 @@ bool lg_dirty_uffd_probe(const char **why)
     long page = syscall(SYS_mmap, 0, 4096, 3, 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0);
     bool ok = pagemap >= 0 && page > 0 && protect((uintptr_t)page, (uintptr_t)page + 4096);
     uintptr_t end = 0;
-    struct pm_region vec[VEC];
     if (ok) {
         *(volatile char *)page = 1;
         ok = pm_scan((uintptr_t)page, (uintptr_t)page + 4096, vec, &end) == 1;
@@ -119,7 +120,6 @@ static struct reg *find_reg(uintptr_t lo)
 
 static bool scan_range(uintptr_t lo, uintptr_t hi, void (*fn)(void *, uintptr_t, uintptr_t), void *ctx)
 {
-    struct pm_region vec[VEC];
     while (lo < hi) {
         uintptr_t end = hi;
         long n = pm_scan(lo, hi, vec, &end);

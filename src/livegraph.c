@@ -133,7 +133,9 @@ static bool new_window(const struct lg_scan *sc)
 {
     if (valid && sc->lo >= win_lo && sc->hi <= win_hi)
         return false;
-    win_lo = sc->lo > WINDOW_SLACK ? sc->lo - WINDOW_SLACK : 0;
+    /* never below 64 KiB: the store hooks read the word at an address inside the window,
+     * and a hook called with a near-null address must be ignored, not followed */
+    win_lo = sc->lo > WINDOW_SLACK + 65536 ? sc->lo - WINDOW_SLACK : 65536;
     win_hi = sc->hi < UINTPTR_MAX - WINDOW_SLACK ? sc->hi + WINDOW_SLACK : UINTPTR_MAX;
     return true;
 }

@@ -56,7 +56,7 @@ void *lg_track_alloc(void *p, size_t size)
     LG_LEAVE();
     lg_trigger_on_alloc();
     if (__builtin_expect(lg_collect_active, 0))
-        lg_collect_on_alloc();
+        lg_collect_on_alloc(p);
     errno = saved_errno;
     return p;
 }

@@ -2,12 +2,13 @@
  * block, a dropped ring of three (a cycle), a list whose head pointer is overwritten, and
  * blocks that become garbage through memcpy and free. Prints one line per collection and
  * per garbage block (kind, size, cycle number, fresh) on stdout; without the tracer it
- * says so and exits 0. Argument "quiet": no per-block lines. */
+ * says so and exits 0. Argument "sleep": sleeps 3 s once the ring is dropped, and ends. */
 #include "leakgraph.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct node {
     struct node *next;
@@ -58,7 +59,7 @@ static void __attribute__((noinline)) collect(const char *step)
 
 #define report(step) (scrub(), collect(step))
 
-int main(void)
+int main(int argc, char **argv)
 {
     if (!LEAKGRAPH_AVAILABLE()) {
         puts("no tracer");
@@ -72,6 +73,11 @@ int main(void)
     drop_ring();
     report("ring kept");
     overwrite_slot();           /* the ring's only reference goes */
+    if (argc > 1 && !strcmp(argv[1], "sleep")) {
+        scrub();
+        sleep(3); /* for collect_interval */
+        return 0;
+    }
     report("ring dropped");
     box[0] = make(NULL, 5);
     box[1] = make(NULL, 6);
