@@ -137,18 +137,25 @@ static void mark_range(void *p, uintptr_t lo, uintptr_t hi)
         c->bits[l / 64] |= 1ull << (l % 64);
 }
 
-/* The heap mappings: those holding blocks, each once (the blocks are sorted). */
+/* The heap mappings: every writable mapping that holds part of a block, each once (the
+ * blocks and the mappings are both sorted). A block may span several mappings: the
+ * program can mprotect a page in its middle, which splits the heap's mapping. */
 static bool uffd_dirty(struct dirty_ctx *c, const struct lg_maps *maps)
 {
-    const struct lg_map_ent *prev = NULL;
+    size_t next = 0; /* the first mapping not handled yet */
     bool ok = true;
     for (size_t i = 0; i < c->sc->n; i++) {
-        const struct lg_map_ent *e = lg_maps_find(maps, c->sc->blocks[i].addr);
-        if (!e || e == prev)
+        uintptr_t lo = c->sc->blocks[i].addr, hi = lo + (c->sc->blocks[i].size ? c->sc->blocks[i].size : 1);
+        const struct lg_map_ent *e = lg_maps_find(maps, lo);
+        if (!e)
             continue;
-        prev = e;
-        if (!lg_dirty_uffd_scan(e->lo, e->hi, mark_range, c))
-            ok = false;
+        for (size_t k = (size_t)(e - maps->ent); k < maps->n && maps->ent[k].lo < hi; k++) {
+            if (k < next)
+                continue;
+            next = k + 1;
+            if ((maps->ent[k].flags & LG_MAP_W) && !lg_dirty_uffd_scan(maps->ent[k].lo, maps->ent[k].hi, mark_range, c))
+                ok = false;
+        }
     }
     return ok;
 }

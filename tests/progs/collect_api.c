@@ -2,7 +2,8 @@
  * block, a dropped ring of three (a cycle), a list whose head pointer is overwritten, and
  * blocks that become garbage through memcpy and free. Prints one line per collection and
  * per garbage block (kind, size, cycle number, fresh) on stdout; without the tracer it
- * says so and exits 0. Argument "sleep": sleeps 3 s once the ring is dropped, and ends. */
+ * says so and exits 0. Argument "sleep": sleeps 3 s once the ring is dropped, and ends;
+ * "noapi": the same steps without calling the API (for collect_every). */
 #include "leakgraph.h"
 
 #include <stdio.h>
@@ -57,7 +58,8 @@ static void __attribute__((noinline)) collect(const char *step)
                g[i].size, g[i].cycle, g[i].fresh, g[i].depth > 0 ? "yes" : "no");
 }
 
-#define report(step) (scrub(), collect(step))
+static int noapi; /* argument "noapi": no leakgraph_collect calls (for collect_every) */
+#define report(step) (noapi ? (void)0 : (scrub(), collect(step)))
 
 int main(int argc, char **argv)
 {
@@ -65,6 +67,7 @@ int main(int argc, char **argv)
         puts("no tracer");
         return 0;
     }
+    noapi = argc > 1 && !strcmp(argv[1], "noapi");
     kept = make(make(NULL, 20), 10);
     report("start");
     free(make(NULL, 99));       /* allocated and freed: never garbage */
