@@ -60,6 +60,7 @@ struct job {
     bool from_root, oom;
     long rc;
     uint64_t stop_ns, work_ns;
+    uint64_t t_prepare, t_roots, t_dirty, t_blocks, t_classify; /* ns, for verbosity=2 */
     struct lg_livegraph_stats st;
 };
 
@@ -262,9 +263,11 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
         j->rc = -ENOMEM;
         return;
     }
+    uint64_t t0 = now_ns();
     bool ok = lg_scan_prepare(&sc, &maps);
     struct lg_roots_input in = {&maps, recs, nrecs, j->caller_sp, j->self_regs, ok ? &sc : NULL};
     if (ok && lg_roots_collect(&roots, &in)) {
+        uint64_t t1 = now_ns();
         sc.emit = emit;
         sc.ctx = j;
         scan_roots(j, &sc, &roots);
@@ -273,10 +276,15 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
         j->from_root = false;
         size_t nroot_edges = j->ne;
         bool full;
+        uint64_t t2 = now_ns();
         uint64_t *dirty = dirty_blocks(&sc, &maps, &full);
+        uint64_t t3 = now_ns();
         lg_livegraph_scan(&sc, dirty, full, &j->st);
         lg_unmap(dirty, (sc.n + 64) / 64 * 8);
+        uint64_t t4 = now_ns();
         classify(j, &sc, nroot_edges);
+        j->t_prepare = t1 - t0, j->t_roots = t2 - t1, j->t_dirty = t3 - t2, j->t_blocks = t4 - t3;
+        j->t_classify = now_ns() - t4;
         uintptr_t lo, hi;
         lg_livegraph_window(&lo, &hi);
         /* armed in every mode: hooks that run also name the last overwrite */
@@ -381,9 +389,12 @@ static long run(uintptr_t caller_sp, uintptr_t returning, bool print)
     lg_modules_unlock();
     lg_unmap(j.e, j.cap * sizeof *j.e);
     lg_log(LG_LOG_INFO, "collection %u: %ld unreachable; %lu blocks rescanned, %lu replayed%s; paused %lu us "
-           "(stop %lu us)", collections, j.rc, (unsigned long)j.st.rescanned, (unsigned long)j.st.replayed,
-           j.st.full ? " (full)" : "", (unsigned long)((j.stop_ns + j.work_ns) / 1000),
-           (unsigned long)(j.stop_ns / 1000));
+           "(stop %lu, copy and index %lu, roots %lu, dirty %lu, blocks %lu, classify %lu%s)", collections, j.rc,
+           (unsigned long)j.st.rescanned, (unsigned long)j.st.replayed, j.st.full ? " (full)" : "",
+           (unsigned long)((j.stop_ns + j.work_ns) / 1000), (unsigned long)(j.stop_ns / 1000),
+           (unsigned long)(j.t_prepare / 1000), (unsigned long)(j.t_roots / 1000), (unsigned long)(j.t_dirty / 1000),
+           (unsigned long)(j.t_blocks / 1000), (unsigned long)(j.t_classify / 1000),
+           lg_opt.collect_verify ? ", with the verification" : "");
     if (print && j.rc >= 0)
         lg_garbage_print(collections, lg_opt.collect_limit);
     lg_unlock(&collect_lock);

@@ -1,6 +1,11 @@
 /* Kept words per block: parallel arrays sorted by block address (the order of the
- * scan's block array, so matching old to new is one merge) and one pool of words.
- * Double-buffered: each collection builds the next arrays from the previous ones. */
+ * scan's block array, so matching old to new is one merge) and one pool of words. Each
+ * word remembers what it referred to at the last collection, so replaying a clean block
+ * costs no lookup: a start pointer to a block that survived maps to that block's new
+ * index; a word that referred to nothing, or to a block since freed, can only refer to
+ * a block born since (blocks never overlap), so only those are searched; interior
+ * pointers (heuristics, glibc's bin words) are looked up again. Double-buffered: each
+ * collection builds the next arrays from the previous ones. */
 #include "livegraph.h"
 
 #include "annot.h"
@@ -9,16 +14,21 @@
 #include <string.h>
 
 #define WINDOW_SLACK (1ull << 30)
+#define T_NONE UINT32_MAX       /* referred to nothing */
+#define T_SLOW (UINT32_MAX - 1) /* an interior pointer: looked up again */
+#define NOT_OLD UINT32_MAX
+#define RESCAN_MARK (1ull << 63) /* in first[]: a block never replayed (partly unreadable) */
 
 struct word {
     uint64_t value;
-    uint64_t off; /* byte offset in the block */
+    uint32_t off;    /* byte offset in the block */
+    uint32_t target; /* block index at that collection, T_NONE or T_SLOW */
 };
 
 /* What one collection kept. */
 struct kept {
     uint64_t *addr, *seq; /* [n] */
-    uint64_t *first;      /* [n + 1] into pool; UINT64_MAX marks "always rescan" */
+    uint64_t *first;      /* [n + 1] into pool, RESCAN_MARK flagged */
     struct word *pool;
     size_t n, cap, npool, pool_cap;
 };
@@ -28,6 +38,16 @@ struct kept {
 static struct kept last;
 static bool valid;
 static uintptr_t win_lo, win_hi;
+
+/* One collection's work: old index of each new block and new index of each old one, and
+ * the blocks born since the last collection, ascending. */
+struct pass {
+    struct lg_scan *sc;
+    struct kept *k; /* NULL once out of memory: emit, keep nothing */
+    uint32_t *old_of, *new_of, *fresh;
+    size_t nfresh;
+    uintptr_t fresh_hi;
+};
 
 static void kept_free(struct kept *k)
 {
@@ -67,66 +87,111 @@ static bool pool_reserve(struct kept *k, size_t more)
     return true;
 }
 
-/* Rescans block i word by word, keeping the words inside the window. */
-static bool rescan(struct lg_scan *sc, size_t i, struct kept *k)
+/* ---- one word ---- */
+
+/* Whether v falls in a block born since the last collection. */
+static bool in_fresh(const struct pass *p, uintptr_t v)
 {
-    if (lg_scan_is_partial(sc, i)) {
-        lg_scan_block(sc, i); /* piece by piece; never kept */
-        k->first[i] = UINT64_MAX;
+    if (!p->nfresh || v < p->sc->blocks[p->fresh[0]].addr || v >= p->fresh_hi)
+        return false;
+    size_t lo = 0, hi = p->nfresh;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->sc->blocks[p->fresh[mid]].addr <= v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const struct lg_block *b = &p->sc->blocks[p->fresh[lo - 1]];
+    return v == b->addr || v - b->addr < b->size;
+}
+
+/* Looks v up and says what to remember of it. */
+static uint32_t resolve(struct pass *p, size_t i, uintptr_t v, uint32_t off)
+{
+    long t = lg_scan_slot(p->sc, v, (uint32_t)i, off, p->sc->blocks[i].addr + off);
+    return t < 0 ? T_NONE : v == p->sc->blocks[t].addr ? (uint32_t)t : T_SLOW;
+}
+
+static uint32_t replay_word(struct pass *p, size_t i, const struct word *w)
+{
+    uint32_t t = w->target;
+    if (__builtin_expect(p->sc->weak_any, 0) || t == T_SLOW)
+        return resolve(p, i, w->value, w->off);
+    if (t != T_NONE && p->new_of[t] != NOT_OLD) {
+        struct lg_snap_edge e = {.from = (uint32_t)i, .to = p->new_of[t], .from_off = w->off};
+        p->sc->emit(p->sc->ctx, &e);
+        return p->new_of[t];
+    }
+    /* referred to nothing, or to a block freed since: only a new block can be there now */
+    return in_fresh(p, w->value) ? resolve(p, i, w->value, w->off) : T_NONE;
+}
+
+/* ---- one block ---- */
+
+/* Rescans block i word by word, keeping the words inside the window. */
+static bool rescan(struct pass *p, size_t i)
+{
+    struct lg_scan *sc = p->sc;
+    struct kept *k = p->k;
+    uintptr_t a = sc->blocks[i].addr, end = a + sc->blocks[i].size;
+    if (!k || lg_scan_is_partial(sc, i) || sc->blocks[i].size > UINT32_MAX) {
+        lg_scan_block(sc, i); /* piece by piece, or without keeping */
+        if (k)
+            k->first[i] = RESCAN_MARK;
         return true;
     }
-    uintptr_t a = sc->blocks[i].addr, end = a + sc->blocks[i].size;
     sc->holder_seq = sc->blocks[i].seq & LG_SEQ_MASK;
     sc->scanned_bytes += sc->blocks[i].size;
     k->first[i] = k->npool;
     if (!pool_reserve(k, sc->blocks[i].size / 8))
         return false;
-    for (uintptr_t p = (a + 7) & ~(uintptr_t)7; p + 8 <= end; p += 8) {
-        uintptr_t v = *(const volatile uintptr_t *)p;
+    for (uintptr_t q = (a + 7) & ~(uintptr_t)7; q + 8 <= end; q += 8) {
+        uintptr_t v = *(const volatile uintptr_t *)q;
         if (v - win_lo >= win_hi - win_lo)
             continue;
-        k->pool[k->npool++] = (struct word){v, p - a};
-        lg_scan_slot(sc, v, (uint32_t)i, p - a, p);
+        struct word *w = &k->pool[k->npool++];
+        w->value = v;
+        w->off = (uint32_t)(q - a);
+        w->target = resolve(p, i, v, w->off);
     }
     return true;
 }
 
-#define RESCAN_MARK (1ull << 63)
-
-/* Replays the words kept for old block j as new block i; keeps them in k unless NULL. */
-static bool replay(struct lg_scan *sc, size_t i, size_t j, struct kept *k)
+/* Replays the words kept for old block j as new block i. */
+static bool replay(struct pass *p, size_t i, size_t j)
 {
     uint64_t lo = last.first[j] & ~RESCAN_MARK, hi = last.first[j + 1] & ~RESCAN_MARK;
-    uintptr_t a = sc->blocks[i].addr;
-    sc->holder_seq = sc->blocks[i].seq & LG_SEQ_MASK;
+    struct kept *k = p->k;
+    p->sc->holder_seq = p->sc->blocks[i].seq & LG_SEQ_MASK;
     if (k) {
         k->first[i] = k->npool;
         if (!pool_reserve(k, hi - lo))
             return false;
-        memcpy(k->pool + k->npool, last.pool + lo, (hi - lo) * sizeof *k->pool);
-        k->npool += hi - lo;
     }
-    for (uint64_t w = lo; w < hi; w++)
-        lg_scan_slot(sc, last.pool[w].value, (uint32_t)i, last.pool[w].off, a + last.pool[w].off);
+    for (uint64_t w = lo; w < hi; w++) {
+        uint32_t t = replay_word(p, i, &last.pool[w]);
+        if (k) {
+            k->pool[k->npool] = last.pool[w];
+            k->pool[k->npool++].target = t;
+        }
+    }
     return true;
 }
 
-/* The end of old block j's words: first[j + 1], skipping "always rescan" marks. */
+/* ---- the collection ---- */
+
+/* first[i] of a RESCAN_MARK block: the next block's start, flagged. */
 static void fix_ends(struct kept *k)
 {
     uint64_t next = k->npool;
     k->first[k->n] = next;
     for (size_t i = k->n; i-- > 0;) {
-        if (k->first[i] == UINT64_MAX)
+        if (k->first[i] == RESCAN_MARK)
             k->first[i] = next | RESCAN_MARK;
         else
             next = k->first[i];
     }
-}
-
-static bool replayable(size_t j, uint64_t seq)
-{
-    return last.seq[j] == seq && !(last.first[j] & RESCAN_MARK);
 }
 
 static bool new_window(const struct lg_scan *sc)
@@ -140,22 +205,56 @@ static bool new_window(const struct lg_scan *sc)
     return true;
 }
 
+/* Matches the blocks with the last collection's (same address, same allocation). */
+static bool match(struct pass *p)
+{
+    const struct lg_scan *sc = p->sc;
+    p->old_of = lg_map((sc->n + 1) * sizeof *p->old_of);
+    p->new_of = lg_map((last.n + 1) * sizeof *p->new_of);
+    p->fresh = lg_map((sc->n + 1) * sizeof *p->fresh);
+    if (!p->old_of || !p->new_of || !p->fresh)
+        return false;
+    memset(p->new_of, 0xff, (last.n + 1) * sizeof *p->new_of);
+    size_t j = 0;
+    for (size_t i = 0; i < sc->n; i++) {
+        const struct lg_block *b = &sc->blocks[i];
+        while (j < last.n && last.addr[j] < b->addr)
+            j++;
+        if (j < last.n && last.addr[j] == b->addr && last.seq[j] == (b->seq & LG_SEQ_MASK)) {
+            p->old_of[i] = (uint32_t)j;
+            p->new_of[j] = (uint32_t)i;
+        } else {
+            p->old_of[i] = NOT_OLD;
+            p->fresh[p->nfresh++] = (uint32_t)i;
+            if (b->addr + b->size + 1 > p->fresh_hi)
+                p->fresh_hi = b->addr + b->size + 1;
+        }
+    }
+    return true;
+}
+
+static void pass_free(struct pass *p)
+{
+    lg_unmap(p->old_of, (p->sc->n + 1) * sizeof *p->old_of);
+    lg_unmap(p->new_of, (last.n + 1) * sizeof *p->new_of);
+    lg_unmap(p->fresh, (p->sc->n + 1) * sizeof *p->fresh);
+}
+
 void lg_livegraph_scan(struct lg_scan *sc, const uint64_t *dirty, bool full, struct lg_livegraph_stats *st)
 {
     struct kept k;
+    struct pass p = {.sc = sc};
     memset(st, 0, sizeof *st);
     full |= new_window(sc) || !valid;
+    full |= !match(&p);
     st->full = full;
-    bool keep = kept_init(&k, sc->n, valid ? last.npool + last.npool / 8 : sc->n * 2);
-    size_t j = 0;
+    p.k = kept_init(&k, sc->n, valid ? last.npool + last.npool / 8 : sc->n * 2) ? &k : NULL;
     sc->weak_any = lg_annot_has_weak();
     for (size_t i = 0; i < sc->n; i++) {
         const struct lg_block *b = &sc->blocks[i];
-        while (!full && j < last.n && last.addr[j] < b->addr)
-            j++;
-        bool clean = !full && j < last.n && last.addr[j] == b->addr && replayable(j, b->seq & LG_SEQ_MASK) &&
-                     !(dirty && (dirty[i / 64] >> (i % 64) & 1));
-        if (keep) {
+        uint32_t j = full ? NOT_OLD : p.old_of[i];
+        bool clean = j != NOT_OLD && !(last.first[j] & RESCAN_MARK) && !(dirty && (dirty[i / 64] >> (i % 64) & 1));
+        if (p.k) {
             k.addr[i] = b->addr;
             k.seq[i] = b->seq & LG_SEQ_MASK;
         }
@@ -163,19 +262,20 @@ void lg_livegraph_scan(struct lg_scan *sc, const uint64_t *dirty, bool full, str
             st->replayed++;
         else
             st->rescanned++;
-        if (keep && !(clean ? replay(sc, i, j, &k) : rescan(sc, i, &k)))
-            keep = false; /* out of memory: finish this collection without keeping */
-        if (!keep) {
+        if (!(clean ? replay(&p, i, j) : rescan(&p, i))) {
+            /* out of memory midway: this block emitted nothing yet; go on keeping nothing */
+            p.k = NULL;
             if (clean)
-                replay(sc, i, j, NULL);
+                replay(&p, i, j);
             else
                 lg_scan_block(sc, i);
         }
     }
-    k.n = sc->n;
+    pass_free(&p);
     kept_free(&last);
-    valid = keep;
-    if (keep) {
+    valid = p.k != NULL;
+    if (valid) {
+        k.n = sc->n;
         fix_ends(&k);
         last = k;
     } else {

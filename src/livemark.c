@@ -10,6 +10,8 @@ struct graph {
     size_t n;
     uint64_t *first; /* [n + 2]: row n is the roots */
     uint32_t *adj;   /* targets, LG_LIVE_INTERIOR kept */
+    struct lg_live_edge *interior; /* the interior edges, where phase 2 starts */
+    size_t ninterior;
 };
 
 struct stack {
@@ -48,8 +50,18 @@ static bool build(struct graph *g, size_t n, const struct lg_live_edge *e, size_
         lg_unmap(fill, (n + 2) * sizeof *fill);
         return false;
     }
-    for (size_t i = 0; i < ne; i++)
+    for (size_t i = 0; i < ne; i++) {
         g->first[row(g, e[i].from) + 1]++;
+        g->ninterior += (e[i].to & LG_LIVE_INTERIOR) != 0;
+    }
+    g->interior = lg_map((g->ninterior + 1) * sizeof *g->interior);
+    if (!g->interior) {
+        lg_unmap(fill, (n + 2) * sizeof *fill);
+        return false;
+    }
+    for (size_t i = 0, k = 0; i < ne; i++)
+        if (e[i].to & LG_LIVE_INTERIOR)
+            g->interior[k++] = e[i];
     for (size_t r = 0; r <= n; r++)
         g->first[r + 1] += g->first[r];
     memcpy(fill, g->first, (n + 2) * sizeof *fill);
@@ -94,11 +106,16 @@ static bool mark(const struct graph *g, const uint8_t *ignored, uint8_t *kinds, 
     for (size_t b = 0; ignored && b < n; b++)
         if (ignored[b] && kinds[b] == LG_LIVE_UNREACHED && (kinds[b] = LG_LIVE_IGNORED, !push(st, (uint32_t)b)))
             return false;
-    if (!drain(g, false, LG_LIVE_IGNORED, kinds, st) || !visit_row(g, n, false, LG_LIVE_POSSIBLE, kinds, st))
+    if (!drain(g, false, LG_LIVE_IGNORED, kinds, st))
         return false;
-    for (size_t b = 0; b < n; b++)
-        if (kinds[b] == LG_LIVE_REACHABLE && !visit_row(g, b, false, LG_LIVE_POSSIBLE, kinds, st))
+    /* Phase 2 starts at the interior references from a root or a reachable block: the
+     * others lead to reachable blocks (phase 1 followed them). */
+    for (size_t k = 0; k < g->ninterior; k++) {
+        uint32_t from = g->interior[k].from;
+        if ((from == LG_LIVE_ROOT || kinds[from] == LG_LIVE_REACHABLE) &&
+            !visit(g->interior[k].to, false, LG_LIVE_POSSIBLE, kinds, st))
             return false;
+    }
     return drain(g, false, LG_LIVE_POSSIBLE, kinds, st);
 }
 
@@ -260,6 +277,7 @@ bool lg_livemark_run(struct lg_livemark *m, size_t n, const struct lg_live_edge 
               clique_pass(&g, m->kind, &st) && cycles(&g, m);
     lg_unmap(g.first, (n + 2) * sizeof *g.first);
     lg_unmap(g.adj, (ne ? ne : 1) * sizeof *g.adj);
+    lg_unmap(g.interior, (g.ninterior + 1) * sizeof *g.interior);
     stack_free(&st);
     if (!ok)
         lg_livemark_release(m);

@@ -317,24 +317,26 @@ static uint8_t heuristic(const struct lg_scan *s, size_t j, uintptr_t a)
     return LG_HEUR_NONE;
 }
 
-static inline void consider(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off, uintptr_t slot)
+/* Emits the reference v makes, if any; returns the target's index, or -1. */
+static inline long consider(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off, uintptr_t slot)
 {
     long j = lg_scan_lookup(s, v);
     if (j < 0)
-        return;
+        return -1;
     const struct lg_block *b = &s->blocks[j];
     struct lg_snap_edge e = {.from = from, .to = (uint32_t)j, .from_off = off};
     uint64_t to_off = v - b->addr;
     if (to_off) {
         /* glibc's bins point at the next chunk's header: p + usable - 8 (FEASIBILITY §6) */
         if (to_off + 8 >= b->size && v == b->addr + malloc_usable_size((void *)b->addr) - 8)
-            return;
+            return -1;
         e.heur = heuristic(s, (size_t)j, v);
     }
     e.to_off = to_off > UINT32_MAX ? UINT32_MAX : (uint32_t)to_off;
     if (__builtin_expect(s->weak_any, 0) && slot && lg_annot_is_weak(slot, s->holder_seq))
         e.flags |= LG_EDGE_WEAK;
     s->emit(s->ctx, &e);
+    return j;
 }
 
 void lg_scan_range(struct lg_scan *s, uintptr_t lo, uintptr_t hi, uint32_t from, uint64_t base_off)
@@ -350,10 +352,9 @@ void lg_scan_range(struct lg_scan *s, uintptr_t lo, uintptr_t hi, uint32_t from,
     }
 }
 
-void lg_scan_slot(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off, uintptr_t slot)
+long lg_scan_slot(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off, uintptr_t slot)
 {
-    if (v >= s->lo && v < s->hi)
-        consider(s, v, from, off, slot);
+    return v >= s->lo && v < s->hi ? consider(s, v, from, off, slot) : -1;
 }
 
 void lg_scan_word(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off)
