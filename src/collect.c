@@ -45,6 +45,8 @@ int lg_collect_active;
 static lg_lock_t collect_lock = LG_LOCK_INIT;
 static enum mode mode;
 static uint32_t collections;
+/* References found by the last collection: the next one reserves that many at once. */
+static size_t last_edges;
 static uint64_t verify_mismatches, verify_runs, verify_incremental;
 /* Allocations since start, for collect_every; atomic. */
 static uint64_t alloc_count;
@@ -79,8 +81,8 @@ static void emit(void *ctx, const struct lg_snap_edge *se)
     if (se->flags & LG_EDGE_WEAK)
         return;
     if (j->ne == j->cap) {
-        size_t ncap = j->cap ? j->cap * 2 : 65536;
-        struct lg_live_edge *ne = lg_map(ncap * sizeof *ne);
+        size_t ncap = j->cap ? j->cap * 2 : last_edges + last_edges / 8 + 65536;
+        struct lg_live_edge *ne = lg_map_populated(ncap * sizeof *ne);
         if (!ne) {
             j->oom = true;
             return;
@@ -387,6 +389,7 @@ static long run(uintptr_t caller_sp, uintptr_t returning, bool print)
     lg_modules_lock();
     dl_iterate_phdr(in_loader_lock, &j);
     lg_modules_unlock();
+    last_edges = j.ne;
     lg_unmap(j.e, j.cap * sizeof *j.e);
     lg_log(LG_LOG_INFO, "collection %u: %ld unreachable; %lu blocks rescanned, %lu replayed%s; paused %lu us "
            "(stop %lu, copy and index %lu, roots %lu, dirty %lu, blocks %lu, classify %lu%s)", collections, j.rc,
@@ -450,6 +453,7 @@ void lg_collect_init(void)
         lg_opt.collect_interval = lg_opt.collect_interval < 0 ? 0 : lg_opt.collect_interval;
     }
     lg_collect_active = lg_opt.collect_every > 0 || lg_opt.collect_interval > 0;
+    lg_storehooks_last_store = lg_opt.collect_last_store != 0;
 }
 
 void lg_collect_on_alloc(void *p)

@@ -42,10 +42,13 @@ static inline uint64_t mix(uint64_t x)
     return x ^ (x >> 29);
 }
 
-void lg_dirtyset_card_async(uintptr_t addr)
+__thread uint64_t lg_dirtyset_filter[LG_DIRTYSET_FILTER] __attribute__((tls_model("initial-exec")));
+volatile uint64_t lg_dirtyset_epoch;
+
+void lg_dirtyset_card_slow_async(uint64_t card)
 {
     struct gen *g = &gens[cur];
-    uint64_t key = (addr >> LG_CARD_SHIFT) + 1;
+    uint64_t key = card + 1;
     if (__builtin_expect(!g->card, 0))
         return;
     for (uint64_t i = mix(key) & (CARD_SLOTS - 1);; i = (i + 1) & (CARD_SLOTS - 1)) {
@@ -142,6 +145,7 @@ bool lg_dirtyset_rotate(uintptr_t lo, uintptr_t hi)
     clear_gen(&gens[next]); /* the generation before last: rescanned twice already */
     lg_dirtyset_lo = lo;
     lg_dirtyset_hi = hi;
+    lg_dirtyset_epoch = (lg_dirtyset_epoch + 1) & 63; /* older filter entries stop matching */
     __atomic_store_n(&cur, next, __ATOMIC_RELEASE);
     lg_dirtyset_armed = 1;
     return true;

@@ -17,8 +17,28 @@ extern volatile int lg_dirtyset_armed;
 /* Heap addresses worth recording, [lo, hi): the blocks' span at the last collection. */
 extern uintptr_t lg_dirtyset_lo, lg_dirtyset_hi;
 
+/* Cards this thread recorded lately, tagged with the generation (lg_dirtyset_epoch in
+ * the top bits): most stores hit a card recorded a moment ago, and this filter keeps
+ * them off the shared table. Initial-exec TLS: no allocation, from any thread. Direct-
+ * mapped by the card's low bits, so a 256 KiB working set never collides. */
+#define LG_DIRTYSET_FILTER 4096
+extern __thread uint64_t lg_dirtyset_filter[LG_DIRTYSET_FILTER] __attribute__((tls_model("initial-exec")));
+/* The generation, 0-63, bumped by every rotation. */
+extern volatile uint64_t lg_dirtyset_epoch;
+
+/* Inserts a card into the current generation's table. AS-safe, lock-free. */
+void lg_dirtyset_card_slow_async(uint64_t card);
+
 /* Records the card of addr. AS-safe, lock-free; never blocks. */
-void lg_dirtyset_card_async(uintptr_t addr);
+static inline void lg_dirtyset_card_async(uintptr_t addr)
+{
+    uint64_t card = addr >> LG_CARD_SHIFT, tag = card | lg_dirtyset_epoch << 58;
+    uint64_t *f = &lg_dirtyset_filter[card & (LG_DIRTYSET_FILTER - 1)];
+    if (__builtin_expect(*f == tag, 1))
+        return;
+    *f = tag;
+    lg_dirtyset_card_slow_async(card);
+}
 /* Records [lo, hi). AS-safe, lock-free. */
 void lg_dirtyset_range_async(uintptr_t lo, uintptr_t hi);
 

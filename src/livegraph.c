@@ -62,11 +62,11 @@ static bool kept_init(struct kept *k, size_t n, size_t pool_cap)
 {
     memset(k, 0, sizeof *k);
     k->cap = n ? n : 1;
-    k->addr = lg_map(k->cap * sizeof *k->addr);
-    k->seq = lg_map(k->cap * sizeof *k->seq);
-    k->first = lg_map((k->cap + 1) * sizeof *k->first);
+    k->addr = lg_map_populated(k->cap * sizeof *k->addr);
+    k->seq = lg_map_populated(k->cap * sizeof *k->seq);
+    k->first = lg_map_populated((k->cap + 1) * sizeof *k->first);
     k->pool_cap = pool_cap < 4096 ? 4096 : pool_cap;
-    k->pool = lg_map(k->pool_cap * sizeof *k->pool);
+    k->pool = lg_map_populated(k->pool_cap * sizeof *k->pool);
     return k->addr && k->seq && k->first && k->pool;
 }
 
@@ -209,8 +209,8 @@ static bool new_window(const struct lg_scan *sc)
 static bool match(struct pass *p)
 {
     const struct lg_scan *sc = p->sc;
-    p->old_of = lg_map((sc->n + 1) * sizeof *p->old_of);
-    p->new_of = lg_map((last.n + 1) * sizeof *p->new_of);
+    p->old_of = lg_map_populated((sc->n + 1) * sizeof *p->old_of);
+    p->new_of = lg_map_populated((last.n + 1) * sizeof *p->new_of);
     p->fresh = lg_map((sc->n + 1) * sizeof *p->fresh);
     if (!p->old_of || !p->new_of || !p->fresh)
         return false;

@@ -43,9 +43,9 @@ static size_t row(const struct graph *g, uint32_t from) { return from == LG_LIVE
 static bool build(struct graph *g, size_t n, const struct lg_live_edge *e, size_t ne)
 {
     g->n = n;
-    g->first = lg_map((n + 2) * sizeof *g->first);
-    g->adj = lg_map((ne ? ne : 1) * sizeof *g->adj);
-    uint64_t *fill = lg_map((n + 2) * sizeof *fill);
+    g->first = lg_map_populated((n + 2) * sizeof *g->first);
+    g->adj = lg_map_populated((ne ? ne : 1) * sizeof *g->adj);
+    uint64_t *fill = lg_map_populated((n + 2) * sizeof *fill);
     if (!g->first || !g->adj || !fill) {
         lg_unmap(fill, (n + 2) * sizeof *fill);
         return false;

@@ -15,6 +15,7 @@
 
 volatile int lg_storehooks_seen;
 volatile int lg_storehooks_libc;
+int lg_storehooks_last_store;
 
 static inline __attribute__((always_inline)) void on_store(uintptr_t a, size_t len, uintptr_t pc, int kind)
 {
@@ -26,7 +27,7 @@ static inline __attribute__((always_inline)) void on_store(uintptr_t a, size_t l
     uintptr_t lo = lg_dirtyset_lo, span = lg_dirtyset_hi - lo;
     if (a - lo >= span)
         return; /* a global, a stack: roots are rescanned anyway */
-    if (len == 8 && !(a & 7)) {
+    if (lg_storehooks_last_store && len == 8 && !(a & 7)) {
         uintptr_t old = *(const volatile uintptr_t *)a;
         if (old - lo < span)
             lg_dirtyset_note_overwrite_async(old, pc);

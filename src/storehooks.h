@@ -11,5 +11,8 @@ enum { LG_HOOK_MACRO = 1, LG_HOOK_CLANG = 2, LG_HOOK_GCC = 4, LG_HOOK_MEMCPY = 8
 extern volatile int lg_storehooks_seen;
 /* Set by collect.c when hooks are the dirty source: the memcpy family records too. */
 extern volatile int lg_storehooks_libc;
+/* The collect_last_store option: hooks note which store overwrote a reference. Set once
+ * by lg_collect_init. */
+extern int lg_storehooks_last_store;
 
 #endif
