@@ -266,6 +266,7 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
         return;
     }
     uint64_t t0 = now_ns();
+    lg_dirtyset_drain(); /* the hooks' overwrites, before the garbage list names them */
     bool ok = lg_scan_prepare(&sc, &maps);
     struct lg_roots_input in = {&maps, recs, nrecs, j->caller_sp, j->self_regs, ok ? &sc : NULL};
     if (ok && lg_roots_collect(&roots, &in)) {

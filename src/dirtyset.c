@@ -4,6 +4,7 @@
 #include "dirtyset.h"
 
 #include "arena.h"
+#include "lock.h"
 
 #include <string.h>
 
@@ -42,10 +43,18 @@ static inline uint64_t mix(uint64_t x)
     return x ^ (x >> 29);
 }
 
-__thread uint64_t lg_dirtyset_filter[LG_DIRTYSET_FILTER] __attribute__((tls_model("initial-exec")));
+__thread struct lg_tlog *lg_dirtyset_log __attribute__((tls_model("initial-exec")));
+__thread uint64_t lg_dirtyset_last __attribute__((tls_model("initial-exec")));
 volatile uint64_t lg_dirtyset_epoch;
+/* Every log ever made (pushed with compare-and-swap, never removed), and the logs of
+ * exited threads ready for reuse (free_lock, taken with try-lock only: a hook may run
+ * in a signal handler that interrupted the holder). */
+static struct lg_tlog *all_logs;
+static struct lg_tlog *free_logs;
+static lg_lock_t free_lock = LG_LOCK_INIT;
 
-void lg_dirtyset_card_slow_async(uint64_t card)
+/* Inserts a card into the current generation's table. AS-safe, lock-free. */
+static void insert_card(uint64_t card)
 {
     struct gen *g = &gens[cur];
     uint64_t key = card + 1;
@@ -67,6 +76,83 @@ void lg_dirtyset_card_slow_async(uint64_t card)
         __atomic_sub_fetch(&g->ncards, 1, __ATOMIC_RELAXED);
         if (zero == key)
             return;
+    }
+}
+
+static struct lg_tlog *new_log(void)
+{
+    struct lg_tlog *l = NULL;
+    if (__atomic_load_n(&free_logs, __ATOMIC_ACQUIRE) && lg_lock_try(&free_lock)) {
+        if ((l = free_logs))
+            free_logs = l->next_free;
+        lg_unlock(&free_lock);
+    }
+    if (l) {
+        l->n = 0;
+        l->overflow = 0;
+        __atomic_store_n(&l->orphan, 0, __ATOMIC_RELEASE);
+        return l;
+    }
+    if (!(l = lg_map(sizeof *l)))
+        return NULL;
+    struct lg_tlog *head = __atomic_load_n(&all_logs, __ATOMIC_RELAXED);
+    do
+        l->next_all = head;
+    while (!__atomic_compare_exchange_n(&all_logs, &head, l, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+    return l;
+}
+
+struct lg_tlog *lg_dirtyset_new_log_async(void)
+{
+    if (!lg_dirtyset_log)
+        lg_dirtyset_log = new_log();
+    return lg_dirtyset_log;
+}
+
+void lg_dirtyset_card_slow_async(uint64_t card)
+{
+    struct lg_tlog *l = lg_dirtyset_log;
+    if (!l && (l = lg_dirtyset_new_log_async())) {
+        l->card[0] = card;
+        __atomic_store_n(&l->n, 1, __ATOMIC_RELEASE);
+        return;
+    }
+    if (l)
+        l->overflow = 1;
+    else
+        insert_card(card); /* no memory for a log: straight into the table */
+}
+
+void lg_dirtyset_thread_exit(void)
+{
+    struct lg_tlog *l = lg_dirtyset_log;
+    lg_dirtyset_log = NULL;
+    if (l)
+        __atomic_store_n(&l->orphan, 1, __ATOMIC_RELEASE);
+}
+
+void lg_dirtyset_drain(void)
+{
+    if (!gens[cur].card)
+        return;
+    for (struct lg_tlog *l = __atomic_load_n(&all_logs, __ATOMIC_ACQUIRE); l; l = l->next_all) {
+        uint32_t n = l->n < LG_TLOG_CARDS ? l->n : LG_TLOG_CARDS;
+        for (uint32_t i = 0; i < n; i++) {
+            if (!(l->card[i] & LG_TLOG_OVERWRITE))
+                insert_card(l->card[i]);
+            else if (i + 1 < n) /* stopped between the two words: the pair is incomplete */
+                lg_dirtyset_note_overwrite_async(l->card[i] & ~LG_TLOG_OVERWRITE, l->card[i + 1]), i++;
+        }
+        if (l->overflow)
+            gens[cur].overflow = 1;
+        l->n = 0;
+        l->overflow = 0;
+        if (l->orphan == 1 && lg_lock_try(&free_lock)) {
+            l->orphan = 2; /* on the free list */
+            l->next_free = free_logs;
+            free_logs = l;
+            lg_unlock(&free_lock);
+        }
     }
 }
 
@@ -110,6 +196,7 @@ static bool each_gen(const struct gen *g, void (*fn)(void *, uintptr_t, uintptr_
 
 bool lg_dirtyset_each(void (*fn)(void *ctx, uintptr_t lo, uintptr_t hi), void *ctx)
 {
+    lg_dirtyset_drain();
     bool a = each_gen(&gens[0], fn, ctx);
     return each_gen(&gens[1], fn, ctx) && a;
 }
@@ -141,6 +228,7 @@ bool lg_dirtyset_rotate(uintptr_t lo, uintptr_t hi)
         lg_dirtyset_armed = 0;
         return false;
     }
+    lg_dirtyset_drain();
     int next = !cur;
     clear_gen(&gens[next]); /* the generation before last: rescanned twice already */
     lg_dirtyset_lo = lo;

@@ -30,7 +30,7 @@ static inline __attribute__((always_inline)) void on_store(uintptr_t a, size_t l
     if (lg_storehooks_last_store && len == 8 && !(a & 7)) {
         uintptr_t old = *(const volatile uintptr_t *)a;
         if (old - lo < span)
-            lg_dirtyset_note_overwrite_async(old, pc);
+            lg_dirtyset_note_overwrite_fast(old, pc);
     }
     if (((a + len - 1) ^ a) >> LG_CARD_SHIFT)
         lg_dirtyset_range_async(a, a + len);

@@ -2,6 +2,7 @@
 #include "threads.h"
 
 #include "arena.h"
+#include "dirtyset.h"
 #include "guard.h"
 #include "lock.h"
 #include "maps.h"
@@ -111,6 +112,7 @@ static void on_thread_exit(void *p)
 {
     struct lg_thread *t = p;
     lg_sites_thread_exit();
+    lg_dirtyset_thread_exit();
     __atomic_store_n(&t->flags, (t->flags & ~(uint32_t)LG_T_LIVE) | LG_T_EXITED, __ATOMIC_RELEASE);
 }
 
