@@ -45,17 +45,22 @@ done
 echo "== store hooks: loop time, median of $ROUNDS (ratio to the plain build of the same compiler)"
 for n in $NODES; do
     declare -A ms=()
-    for v in sb-gcc sb-gcc-macro sb-gcc-hooks sb-clang sb-clang-hooks; do
-        vals=()
-        for r in $(seq "$ROUNDS"); do
-            vals+=("$(LEAKGRAPH_OPTIONS=report=0 LD_PRELOAD=$LIB $B/$v "$n" "$MOPS" 2>/dev/null | sed -n 's/^loop \([0-9.]*\) ms.*/\1/p')")
+    # collect_last_store=0: the hooks log cards only (no read of the overwritten word)
+    VARIANTS="sb-gcc sb-gcc-macro sb-gcc-macro:0 sb-gcc-hooks sb-gcc-hooks:0 sb-clang sb-clang-hooks sb-clang-hooks:0"
+    for r in $(seq "$ROUNDS"); do # interleaved, so that a busy moment hits every variant
+        for v in $VARIANTS; do
+            ls=1
+            [[ $v == *:0 ]] && ls=0
+            ms[$v.$r]=$(LEAKGRAPH_OPTIONS=report=0:collect_last_store=$ls LD_PRELOAD=$LIB $B/${v%:0} "$n" "$MOPS" 2>/dev/null | sed -n 's/^loop \([0-9.]*\) ms.*/\1/p')
         done
-        ms[$v]=$(printf '%s\n' "${vals[@]}" | median)
     done
-    for v in sb-gcc sb-gcc-macro sb-gcc-hooks sb-clang sb-clang-hooks; do
+    for v in $VARIANTS; do
+        ms[$v]=$(for r in $(seq "$ROUNDS"); do echo "${ms[$v.$r]}"; done | median)
+    done
+    for v in $VARIANTS; do
         base=${ms[sb-gcc]}
         [[ $v == sb-clang* ]] && base=${ms[sb-clang]}
-        printf '%8s nodes  %-16s %9s ms  %5.2fx\n' "$n" "$v" "${ms[$v]}" "$(echo "${ms[$v]} / $base" | bc -l)"
+        printf '%8s nodes  %-18s %9s ms  %5.2fx\n' "$n" "$v" "${ms[$v]}" "$(echo "${ms[$v]} / $base" | bc -l)"
     done
 done
 echo "== memcpy(64) through a pointer, 10M calls: native vs preloaded (interposed)"

@@ -22,7 +22,7 @@ extern uintptr_t lg_dirtyset_lo, lg_dirtyset_hi;
  * with the world stopped. In tracer memory, registered for good; a thread that exits
  * gives its log back for reuse. A full log means writes went unrecorded: the next
  * collection rescans everything. */
-#define LG_TLOG_CARDS 65536
+#define LG_TLOG_CARDS 262144
 struct lg_tlog {
     struct lg_tlog *next_all, *next_free;
     volatile uint32_t n;
