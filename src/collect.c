@@ -45,8 +45,10 @@ int lg_collect_active;
 static lg_lock_t collect_lock = LG_LOCK_INIT;
 static enum mode mode;
 static uint32_t collections;
-/* References found by the last collection: the next one reserves that many at once. */
-static size_t last_edges;
+/* The references of a collection, kept mapped from one to the next (grown when needed):
+ * mapping them anew each time cost more than filling them. */
+static struct lg_live_edge *edge_buf;
+static size_t edge_cap;
 static uint64_t verify_mismatches, verify_runs, verify_incremental;
 /* Allocations since start, for collect_every; atomic. */
 static uint64_t alloc_count;
@@ -81,7 +83,7 @@ static void emit(void *ctx, const struct lg_snap_edge *se)
     if (se->flags & LG_EDGE_WEAK)
         return;
     if (j->ne == j->cap) {
-        size_t ncap = j->cap ? j->cap * 2 : last_edges + last_edges / 8 + 65536;
+        size_t ncap = j->cap ? j->cap * 2 : 65536;
         struct lg_live_edge *ne = lg_map_populated(ncap * sizeof *ne);
         if (!ne) {
             j->oom = true;
@@ -90,8 +92,8 @@ static void emit(void *ctx, const struct lg_snap_edge *se)
         if (j->ne)
             memcpy(ne, j->e, j->ne * sizeof *ne);
         lg_unmap(j->e, j->cap * sizeof *ne);
-        j->e = ne;
-        j->cap = ncap;
+        j->e = edge_buf = ne;
+        j->cap = edge_cap = ncap;
     }
     bool interior = se->to_off && se->heur == LG_HEUR_NONE;
     j->e[j->ne++] = (struct lg_live_edge){j->from_root ? LG_LIVE_ROOT : se->from,
@@ -380,6 +382,8 @@ static long run(uintptr_t caller_sp, uintptr_t returning, bool print)
     memset(&j, 0, sizeof j);
     j.caller_sp = caller_sp;
     j.returning = returning;
+    j.e = edge_buf;
+    j.cap = edge_cap;
     lg_busy++;
     lg_lock(&collect_lock);
     if (mode == MODE_UNSET)
@@ -390,8 +394,7 @@ static long run(uintptr_t caller_sp, uintptr_t returning, bool print)
     lg_modules_lock();
     dl_iterate_phdr(in_loader_lock, &j);
     lg_modules_unlock();
-    last_edges = j.ne;
-    lg_unmap(j.e, j.cap * sizeof *j.e);
+
     lg_log(LG_LOG_INFO, "collection %u: %ld unreachable; %lu blocks rescanned, %lu replayed%s; paused %lu us "
            "(stop %lu, copy and index %lu, roots %lu, dirty %lu, blocks %lu, classify %lu%s)", collections, j.rc,
            (unsigned long)j.st.rescanned, (unsigned long)j.st.replayed, j.st.full ? " (full)" : "",

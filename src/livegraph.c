@@ -35,7 +35,7 @@ struct kept {
 
 /* The last collection's words, valid when valid is set; the heap window they cover.
  * Protected by the collection lock (collect.c), used with the world stopped. */
-static struct kept last;
+static struct kept last, spare; /* spare: the arrays of the collection before, reused */
 static bool valid;
 static uintptr_t win_lo, win_hi;
 
@@ -60,8 +60,15 @@ static void kept_free(struct kept *k)
 
 static bool kept_init(struct kept *k, size_t n, size_t pool_cap)
 {
+    if (spare.addr && spare.cap >= n && spare.pool_cap >= pool_cap) {
+        *k = spare; /* every field is written before it is read: no clearing */
+        memset(&spare, 0, sizeof spare);
+        k->n = k->npool = 0;
+        return true;
+    }
+    kept_free(&spare);
     memset(k, 0, sizeof *k);
-    k->cap = n ? n : 1;
+    k->cap = n + n / 8 + 1;
     k->addr = lg_map_populated(k->cap * sizeof *k->addr);
     k->seq = lg_map_populated(k->cap * sizeof *k->seq);
     k->first = lg_map_populated((k->cap + 1) * sizeof *k->first);
@@ -272,7 +279,8 @@ void lg_livegraph_scan(struct lg_scan *sc, const uint64_t *dirty, bool full, str
         }
     }
     pass_free(&p);
-    kept_free(&last);
+    kept_free(&spare);
+    spare = last;
     valid = p.k != NULL;
     if (valid) {
         k.n = sc->n;
@@ -292,5 +300,6 @@ void lg_livegraph_window(uintptr_t *lo, uintptr_t *hi)
 void lg_livegraph_reset(void)
 {
     kept_free(&last);
+    kept_free(&spare);
     valid = false;
 }

@@ -38,27 +38,44 @@ static bool push(struct stack *s, uint32_t x)
 
 static void stack_free(struct stack *s) { lg_unmap(s->v, s->cap * sizeof *s->v); }
 
+/* Working arrays kept from one run to the next: mapping and unmapping some hundred MB at
+ * every collection cost more than the mark itself (page faults and zeroing, measured on
+ * a million-block heap). Used under the collection lock only. */
+struct buf {
+    void *p;
+    size_t bytes;
+};
+static struct buf b_first, b_adj, b_fill, b_interior, b_index, b_low, b_comp, b_pos;
+
+static void *reuse(struct buf *b, size_t bytes)
+{
+    if (b->bytes < bytes) {
+        lg_unmap(b->p, b->bytes);
+        bytes += bytes / 4;
+        b->p = lg_map_populated(bytes);
+        b->bytes = b->p ? bytes : 0;
+    }
+    return b->p;
+}
+
 static size_t row(const struct graph *g, uint32_t from) { return from == LG_LIVE_ROOT ? g->n : from; }
 
 static bool build(struct graph *g, size_t n, const struct lg_live_edge *e, size_t ne)
 {
     g->n = n;
-    g->first = lg_map_populated((n + 2) * sizeof *g->first);
-    g->adj = lg_map_populated((ne ? ne : 1) * sizeof *g->adj);
-    uint64_t *fill = lg_map_populated((n + 2) * sizeof *fill);
-    if (!g->first || !g->adj || !fill) {
-        lg_unmap(fill, (n + 2) * sizeof *fill);
+    g->first = reuse(&b_first, (n + 2) * sizeof *g->first);
+    g->adj = reuse(&b_adj, (ne ? ne : 1) * sizeof *g->adj);
+    uint64_t *fill = reuse(&b_fill, (n + 2) * sizeof *fill);
+    if (!g->first || !g->adj || !fill)
         return false;
-    }
+    memset(g->first, 0, (n + 2) * sizeof *g->first);
     for (size_t i = 0; i < ne; i++) {
         g->first[row(g, e[i].from) + 1]++;
         g->ninterior += (e[i].to & LG_LIVE_INTERIOR) != 0;
     }
-    g->interior = lg_map((g->ninterior + 1) * sizeof *g->interior);
-    if (!g->interior) {
-        lg_unmap(fill, (n + 2) * sizeof *fill);
+    g->interior = reuse(&b_interior, (g->ninterior + 1) * sizeof *g->interior);
+    if (!g->interior)
         return false;
-    }
     for (size_t i = 0, k = 0; i < ne; i++)
         if (e[i].to & LG_LIVE_INTERIOR)
             g->interior[k++] = e[i];
@@ -67,7 +84,6 @@ static bool build(struct graph *g, size_t n, const struct lg_live_edge *e, size_
     memcpy(fill, g->first, (n + 2) * sizeof *fill);
     for (size_t i = 0; i < ne; i++)
         g->adj[fill[row(g, e[i].from)]++] = e[i].to;
-    lg_unmap(fill, (n + 2) * sizeof *fill);
     return true;
 }
 
@@ -250,15 +266,11 @@ static bool cycles(const struct graph *g, struct lg_livemark *m)
 {
     size_t n = g->n;
     struct tarjan t = {.g = g, .kinds = m->kind};
-    t.index = lg_map((n + 1) * sizeof *t.index);
-    t.low = lg_map((n + 1) * sizeof *t.low);
-    t.comp = lg_map((n + 1) * sizeof *t.comp);
-    t.pos = lg_map((n + 1) * sizeof *t.pos);
+    t.index = reuse(&b_index, (n + 1) * sizeof *t.index);
+    t.low = reuse(&b_low, (n + 1) * sizeof *t.low);
+    t.comp = reuse(&b_comp, (n + 1) * sizeof *t.comp);
+    t.pos = reuse(&b_pos, (n + 1) * sizeof *t.pos);
     bool ok = t.index && t.low && t.comp && t.pos && tarjan(&t, n) && number_cycles(g, m, t.comp, t.ncomps);
-    lg_unmap(t.index, (n + 1) * sizeof *t.index);
-    lg_unmap(t.low, (n + 1) * sizeof *t.low);
-    lg_unmap(t.comp, (n + 1) * sizeof *t.comp);
-    lg_unmap(t.pos, (n + 1) * sizeof *t.pos);
     stack_free(&t.comp_stack);
     stack_free(&t.frames);
     return ok;
@@ -275,9 +287,6 @@ bool lg_livemark_run(struct lg_livemark *m, size_t n, const struct lg_live_edge 
     m->cycle = lg_map((n + 1) * sizeof *m->cycle);
     bool ok = m->kind && m->cycle && build(&g, n, e, ne) && mark(&g, ignored, m->kind, &st) &&
               clique_pass(&g, m->kind, &st) && cycles(&g, m);
-    lg_unmap(g.first, (n + 2) * sizeof *g.first);
-    lg_unmap(g.adj, (ne ? ne : 1) * sizeof *g.adj);
-    lg_unmap(g.interior, (g.ninterior + 1) * sizeof *g.interior);
     stack_free(&st);
     if (!ok)
         lg_livemark_release(m);
