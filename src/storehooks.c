@@ -13,8 +13,11 @@
 
 #define LG_EXPORT __attribute__((visibility("default")))
 
+/* Which hooks ran (enum bits); set by the hooks themselves, relaxed atomics. */
 volatile int lg_storehooks_seen;
+/* The memcpy family records writes: set by collect.c with the world stopped. */
 volatile int lg_storehooks_libc;
+/* collect_last_store: written once by lg_collect_init, read-only afterwards. */
 int lg_storehooks_last_store;
 
 static inline __attribute__((always_inline)) void on_store(uintptr_t a, size_t len, uintptr_t pc, int kind)
