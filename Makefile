@@ -27,6 +27,7 @@ PROGS_CXX := $(wildcard tests/progs/*.cc)
 PROGS := $(PROGS_C:tests/progs/%.c=$(B)/progs/%) $(PROGS_CXX:tests/progs/%.cc=$(B)/progs/%)
 
 LIB := $(B)/libleakgraph.so
+HOOKS_LIB := $(B)/libleakgraph_hooks.so
 TOOL := $(B)/leakgraph
 TOOL_SAN := $(B)/leakgraph-san
 
@@ -35,8 +36,8 @@ DEB_PKGS := gcc g++ libc6-dev make pkg-config libunwind-dev uthash-dev libcriter
             clang libclang-rt-dev valgrind python3 graphviz python3-jsonschema python3-junitparser
 DEPS_STAMP := $(B)/.deps-ok
 
-.PHONY: all deps check demo install clean unit e2e fuzz bench bench-pause docs-check realprogs
-all: $(LIB) $(TOOL)
+.PHONY: all deps check demo install clean unit e2e fuzz bench bench-pause bench-collect docs-check realprogs
+all: $(LIB) $(TOOL) $(HOOKS_LIB) $(B)/leakgraph-clang.pc $(B)/leakgraph-gcc.pc
 
 $(DEPS_STAMP):
 	@mkdir -p $(B)
@@ -63,6 +64,14 @@ $(B)/rt/%.o: src/%.c $(DEPS_STAMP) $(wildcard src/*.h include/leakgraph/*)
 $(LIB): $(RT_OBJS) src/exports.map
 	$(CC) $(CFLAGS) -shared -o $@ $(RT_OBJS) -Wl,--version-script=src/exports.map -Wl,-z,now $(RT_LIBS)
 
+# The no-op store hooks that instrumented programs link (see `leakgraph cflags`).
+$(HOOKS_LIB): src/stubs/hooks_stub.c $(DEPS_STAMP)
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -fPIC -shared -fvisibility=hidden -o $@ $<
+# pkg-config files for the two instrumentation routes; `make install` rewrites the prefix.
+$(B)/leakgraph-%.pc: $(TOOL) $(HOOKS_LIB)
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: leakgraph-%s\nDescription: stores instrumented for leakgraph incremental collections (%s)\nVersion: $(VERSION)\nCflags: -I$${includedir} %s\nLibs: -L$${libdir} -Wl,-rpath,$${libdir} -lleakgraph_hooks\n' \
+	  "$(PREFIX)" $* $* "$$($(TOOL) cflags --compile $*)" >$@
+
 # ---- the leakgraph command (plain, and with ASan+UBSan for the tests) ----
 $(B)/tool/%.o: tools/%.c $(DEPS_STAMP) $(wildcard tools/*.h include/leakgraph/*)
 	@mkdir -p $(dir $@)
@@ -87,12 +96,20 @@ $(B)/progs/libdlvictim.so: tests/progs/dlvictim_lib.c.in $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) -O0 -g -shared -fPIC -x c -o $@ $<
 
+# Victims with instrumented stores, built as `leakgraph cflags` says (incremental collections).
+INSTR_PROGS := $(foreach p,collect_api collect_mutator,$(B)/progs/$(p)-gcc $(B)/progs/$(p)-clang)
+$(B)/progs/%-gcc: tests/progs/%.c $(TOOL) $(HOOKS_LIB)
+	gcc -O1 -g -fno-omit-frame-pointer $$($(TOOL) cflags gcc) -o $@ $< -lpthread
+$(B)/progs/%-clang: tests/progs/%.c $(TOOL) $(HOOKS_LIB)
+	clang -O1 -g -fno-omit-frame-pointer $$($(TOOL) cflags clang) -o $@ $< -lpthread
+
 # ---- tests ----
 UNIT_RT_SRCS := $(wildcard tests/unit/test_rt_*.c)
 UNIT_TOOL_SRCS := $(wildcard tests/unit/test_tool_*.c)
-# Runtime unit tests link the runtime's modules but never interpose.o/init.o: the
+# Runtime unit tests link the runtime's modules but never interpose.o/init.o/storehooks.o: the
 # Criterion runner must not trace itself.
-RT_TESTABLE := $(filter-out $(B)/rt/interpose.o $(B)/rt/init.o,$(RT_OBJS))
+# Nor storehooks.o: it defines memcpy and friends.
+RT_TESTABLE := $(filter-out $(B)/rt/interpose.o $(B)/rt/init.o $(B)/rt/storehooks.o,$(RT_OBJS))
 $(B)/unit-rt: $(UNIT_RT_SRCS) $(RT_OBJS) $(B)/rt/testshim.o
 	$(CC) $(CFLAGS) $(RT_CFLAGS) -o $@ $(UNIT_RT_SRCS) $(RT_TESTABLE) $(B)/rt/testshim.o -lcriterion $(RT_LIBS)
 $(B)/rt/testshim.o: tests/unit/testshim.c
@@ -108,7 +125,7 @@ unit: $(B)/unit-rt $(B)/unit-tool
 SARIF_SCHEMA := $(B)/deps/sarif-2.1.0-rtm.5.json
 SARIF_NPM := @microsoft/jest-sarif@1.0.0-beta.0
 SARIF_SHA256 := 2d99159ae54a3eea97f81781cff48780548657c35949f4b7f25e99a2ba4de4f8
-e2e: all $(TOOL_SAN) $(PROGS) $(B)/progs/libdlvictim.so $(SARIF_SCHEMA)
+e2e: all $(TOOL_SAN) $(PROGS) $(INSTR_PROGS) $(B)/progs/libdlvictim.so $(SARIF_SCHEMA)
 	LG_LIB=$(abspath $(LIB)) LG_TOOL=$(abspath $(TOOL)) LG_TOOL_SAN=$(abspath $(TOOL_SAN)) \
 	  LG_PROGS=$(abspath $(B)/progs) LG_SARIF_SCHEMA=$(abspath $(SARIF_SCHEMA)) bash tests/e2e/run.sh
 
@@ -153,13 +170,17 @@ demo: all $(B)/demo
 
 bench: all
 	bash bench/run.sh
+bench-collect: all
+	bash bench/collect.sh
 bench-pause: all
 	LG_LIB=$(LIB) bash bench/pause.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/leakgraph \
 	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man5
-	install -m 755 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIB) $(HOOKS_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 $(B)/leakgraph-clang.pc $(B)/leakgraph-gcc.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 755 $(TOOL) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 include/leakgraph.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 include/leakgraph/format.h include/leakgraph/journal.h include/leakgraph/options.def $(DESTDIR)$(PREFIX)/include/leakgraph/

@@ -57,6 +57,48 @@ int leakgraph_register_root(const void *addr, size_t len) __attribute__((weak));
 /* Forgets the range registered at addr. */
 int leakgraph_unregister_root(const void *addr) __attribute__((weak));
 
+/* ---- Collections: the live reference graph, like Python's gc module ---- */
+
+/* Stops every thread, scans and classifies the heap in the process (incrementally: only
+ * new blocks and what changed since the last collection are rescanned) and returns how
+ * many blocks are unreachable now (definitely or indirectly lost), like gc.collect(); or
+ * a negative errno value. Thread safety: any thread; collections are serialised. Not
+ * async-signal-safe. */
+long leakgraph_collect(void) __attribute__((weak));
+
+#define LEAKGRAPH_DEFINITE 1
+#define LEAKGRAPH_INDIRECT 2
+#define LEAKGRAPH_GARBAGE_FRAMES 16
+
+/* One unreachable block of the last collection. */
+struct leakgraph_garbage {
+    void *addr;
+    size_t size;
+    int kind;            /* LEAKGRAPH_DEFINITE or LEAKGRAPH_INDIRECT */
+    int fresh;           /* 1 when it was not unreachable at the collection before */
+    unsigned cycle;      /* 0, or the number of the cycle of unreachable blocks it sits in */
+    unsigned depth;      /* frames in stack */
+    void *stack[LEAKGRAPH_GARBAGE_FRAMES]; /* allocation stack, innermost caller first */
+    void *last_store;    /* code address of the last instrumented store that overwrote a
+                            reference to it, or NULL (see leakgraph cflags) */
+};
+
+/* Like gc.garbage: copies up to cap unreachable blocks of the last collection, in address
+ * order, into out and returns how many there are (which may exceed cap), or a negative
+ * errno value. Thread safety: any thread. Not async-signal-safe. */
+long leakgraph_garbage(struct leakgraph_garbage *out, size_t cap) __attribute__((weak));
+
+/* The store barrier for annotated code: LEAKGRAPH_STORE(node->next, other) stores other in
+ * node->next and tells the tracer which slot changed (and which reference it overwrote),
+ * so incremental collections rescan it. Without the tracer it is a plain store. */
+void leakgraph_note_store(void *slot, const void *value) __attribute__((weak));
+#define LEAKGRAPH_STORE(lhs, rhs)                                                         \
+    do {                                                                                  \
+        if (leakgraph_note_store)                                                         \
+            leakgraph_note_store((void *)&(lhs), (const void *)(rhs));                     \
+        (lhs) = (rhs);                                                                    \
+    } while (0)
+
 /* The tracer's version string, e.g. "0.1.0". */
 const char *leakgraph_version(void) __attribute__((weak));
 

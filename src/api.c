@@ -2,6 +2,8 @@
 #include "leakgraph.h"
 
 #include "annot.h"
+#include "collect.h"
+#include "livemark.h"
 #include "exitreport.h"
 #include "guard.h"
 #include "init.h"
@@ -10,8 +12,10 @@
 #include "sites.h"
 #include "snapshot.h"
 #include "trigger.h"
+#include "arena.h"
 
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 #define LG_EXPORT __attribute__((visibility("default")))
@@ -85,4 +89,53 @@ LG_EXPORT int leakgraph_register_root(const void *addr, size_t len)
 LG_EXPORT int leakgraph_unregister_root(const void *addr)
 {
     return annot_ready() ? lg_annot_unregister_root((uintptr_t)addr) : -ENOTSUP;
+}
+
+LG_EXPORT long leakgraph_collect(void)
+{
+    if (lg_state != LG_READY)
+        lg_init();
+    if (lg_state != LG_READY)
+        return -ENOTSUP;
+    return lg_collect_run(lg_sites_program_sp((uintptr_t)__builtin_frame_address(0)), false);
+}
+
+/* Copies in slices through a small buffer: the tracer allocates nothing here. */
+static void fill_entry(struct leakgraph_garbage *o, const struct lg_garbage *g)
+{
+    memset(o, 0, sizeof *o);
+    o->addr = (void *)(uintptr_t)g->addr;
+    o->size = g->size;
+    o->kind = g->kind == LG_LIVE_DEFINITE ? LEAKGRAPH_DEFINITE : LEAKGRAPH_INDIRECT;
+    o->cycle = g->cycle;
+    o->fresh = g->fresh;
+    o->last_store = (void *)g->last_store;
+    for (const struct lg_site *s = lg_sites_first(); s; s = s->all_next) {
+        if (s->id != g->site)
+            continue;
+        for (uint32_t i = 0; i < s->depth && i < LEAKGRAPH_GARBAGE_FRAMES; i++)
+            o->stack[o->depth++] = (void *)s->pc[i];
+        break;
+    }
+}
+
+LG_EXPORT long leakgraph_garbage(struct leakgraph_garbage *out, size_t cap)
+{
+    if (!annot_ready())
+        return -ENOTSUP;
+    if (cap && !out)
+        return -EINVAL;
+    lg_busy++;
+    size_t n = lg_collect_garbage(NULL, 0);
+    struct lg_garbage *all = n ? lg_map(n * sizeof *all) : NULL;
+    if (n && !all) {
+        lg_busy--;
+        return -ENOMEM;
+    }
+    n = lg_collect_garbage(all, n); /* the list may have changed in between: take the smaller */
+    for (size_t i = 0; i < n && i < cap; i++)
+        fill_entry(&out[i], &all[i]);
+    lg_unmap(all, n * sizeof *all);
+    lg_busy--;
+    return (long)n;
 }

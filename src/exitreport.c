@@ -2,6 +2,8 @@
  * after the program's atexit handlers and static destructors. */
 #include "exitreport.h"
 
+#include "collect.h"
+
 #include "arena.h"
 #include "guard.h"
 #include "init.h"
@@ -338,6 +340,7 @@ static int snapshot_and_report(struct lg_snapshot_req *req, bool crash)
 
 void lg_exitreport_run(uintptr_t caller_sp)
 {
+    lg_collect_at_exit();
     /* snapshot= alone (report=0) still keeps the snapshot, unanalysed. */
     if (lg_state != LG_READY || (!lg_opt.report && !lg_opt.snapshot[0]))
         return;

@@ -7,6 +7,7 @@
 #include "blocks.h"
 #include "childskip.h"
 #include "crash.h"
+#include "collect.h"
 #include "exitreport.h"
 #include "guard.h"
 #include "journal.h"
@@ -98,6 +99,7 @@ static void after_fork_child(void)
      * a report (_exit, a kill) must still be listed */
     if (lg_opt.started_file[0] && lg_state == LG_READY)
         lg_startfile_write(lg_opt.started_file);
+    lg_collect_atfork_child();
     lg_busy--;
 }
 
@@ -212,6 +214,7 @@ static void init_once(void)
         lg_journal_open(lg_opt.journal, (uint64_t)lg_opt.journal_size);
     lg_trigger_init();
     lg_crash_init();
+    lg_collect_init();
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
     __atomic_store_n(&lg_state, LG_READY, __ATOMIC_RELEASE);
 }

@@ -317,24 +317,26 @@ static uint8_t heuristic(const struct lg_scan *s, size_t j, uintptr_t a)
     return LG_HEUR_NONE;
 }
 
-static inline void consider(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off, uintptr_t slot)
+/* Emits the reference v makes, if any; returns the target's index, or -1. */
+static inline long consider(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off, uintptr_t slot)
 {
     long j = lg_scan_lookup(s, v);
     if (j < 0)
-        return;
+        return -1;
     const struct lg_block *b = &s->blocks[j];
     struct lg_snap_edge e = {.from = from, .to = (uint32_t)j, .from_off = off};
     uint64_t to_off = v - b->addr;
     if (to_off) {
         /* glibc's bins point at the next chunk's header: p + usable - 8 (FEASIBILITY §6) */
         if (to_off + 8 >= b->size && v == b->addr + malloc_usable_size((void *)b->addr) - 8)
-            return;
+            return -1;
         e.heur = heuristic(s, (size_t)j, v);
     }
     e.to_off = to_off > UINT32_MAX ? UINT32_MAX : (uint32_t)to_off;
     if (__builtin_expect(s->weak_any, 0) && slot && lg_annot_is_weak(slot, s->holder_seq))
         e.flags |= LG_EDGE_WEAK;
     s->emit(s->ctx, &e);
+    return j;
 }
 
 void lg_scan_range(struct lg_scan *s, uintptr_t lo, uintptr_t hi, uint32_t from, uint64_t base_off)
@@ -348,6 +350,11 @@ void lg_scan_range(struct lg_scan *s, uintptr_t lo, uintptr_t hi, uint32_t from,
         if (v >= s->lo && v < s->hi)
             consider(s, v, from, base_off + (p - lo), p);
     }
+}
+
+long lg_scan_slot(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off, uintptr_t slot)
+{
+    return v >= s->lo && v < s->hi ? consider(s, v, from, off, slot) : -1;
 }
 
 void lg_scan_word(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off)
@@ -368,17 +375,23 @@ static void scan_piece(void *p, uintptr_t lo, uintptr_t hi)
     lg_scan_range(c->s, lo, hi, c->from, lo - c->base);
 }
 
+bool lg_scan_is_partial(const struct lg_scan *s, size_t i) { return is_partial(s, i); }
+
+void lg_scan_block(struct lg_scan *s, size_t i)
+{
+    uintptr_t a = s->blocks[i].addr, b = a + s->blocks[i].size;
+    s->holder_seq = s->blocks[i].seq & LG_SEQ_MASK;
+    if (!is_partial(s, i)) {
+        lg_scan_range(s, a, b, (uint32_t)i, 0);
+    } else {
+        struct piece_ctx c = {s, (uint32_t)i, a};
+        lg_maps_clip(s->maps, a, b, 0, 0, scan_piece, &c);
+    }
+}
+
 void lg_scan_blocks(struct lg_scan *s)
 {
     s->weak_any = lg_annot_has_weak();
-    for (size_t i = 0; i < s->n; i++) {
-        uintptr_t a = s->blocks[i].addr, b = a + s->blocks[i].size;
-        s->holder_seq = s->blocks[i].seq & LG_SEQ_MASK;
-        if (!is_partial(s, i)) {
-            lg_scan_range(s, a, b, (uint32_t)i, 0);
-        } else {
-            struct piece_ctx c = {s, (uint32_t)i, a};
-            lg_maps_clip(s->maps, a, b, 0, 0, scan_piece, &c);
-        }
-    }
+    for (size_t i = 0; i < s->n; i++)
+        lg_scan_block(s, i);
 }

@@ -54,6 +54,13 @@ long lg_scan_lookup(const struct lg_scan *s, uintptr_t addr);
 void lg_scan_range(struct lg_scan *s, uintptr_t lo, uintptr_t hi, uint32_t from, uint64_t base_off);
 /* Scans one word held elsewhere (a saved register). */
 void lg_scan_word(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off);
+/* Scans a word read from slot (a block's word, for weak slots; 0 for none). Returns the
+ * index of the block it refers to, or -1 when it makes no reference. */
+long lg_scan_slot(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off, uintptr_t slot);
+/* Scans block i's contents, piece by piece when it is not wholly readable. */
+void lg_scan_block(struct lg_scan *s, size_t i);
+/* Whether block i is not wholly readable (scanned piece by piece). */
+bool lg_scan_is_partial(const struct lg_scan *s, size_t i);
 /* Scans every block's contents. */
 void lg_scan_blocks(struct lg_scan *s);
 

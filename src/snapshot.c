@@ -396,7 +396,7 @@ static int in_loader_lock(struct dl_phdr_info *info, size_t size, void *p)
 
 /* The snapshotting thread's registers: as now, plus the callee-saved ones the program's
  * frame had, which our frames (below the scanned part of the stack) may hold spilled. */
-static void save_own_registers(uintptr_t *regs)
+void lg_snapshot_save_registers(uintptr_t *regs)
 {
     ucontext_t uc;
     memset(regs, 0, LG_STW_NREGS * sizeof *regs);
@@ -483,7 +483,7 @@ int lg_snapshot_take(const struct lg_snapshot_req *req)
     }
     lg_lock(&snapshot_lock);
     snapshot_seq++;
-    save_own_registers(j.self_regs);
+    lg_snapshot_save_registers(j.self_regs);
     lg_modules_refresh();
     lg_writer_init(&j.w, req->fd, buf, WRITE_BUF);
     write_header(&j);

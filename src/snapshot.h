@@ -40,4 +40,9 @@ struct lg_snapshot_timing {
 };
 void lg_snapshot_last_timing(struct lg_snapshot_timing *t);
 
+/* The calling thread's registers now, with the callee-saved ones as the first program
+ * frame had them (our frames may hold them spilled below the scanned stack). regs has
+ * LG_STW_NREGS entries. */
+void lg_snapshot_save_registers(uintptr_t *regs);
+
 #endif

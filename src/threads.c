@@ -3,6 +3,7 @@
 
 #include "arena.h"
 #include "crash.h"
+#include "dirtyset.h"
 #include "guard.h"
 #include "lock.h"
 #include "maps.h"
@@ -116,6 +117,7 @@ static void on_thread_exit(void *p)
     t->exit_sp = (uintptr_t)__builtin_frame_address(0);
     lg_crash_thread_exit();
     lg_sites_thread_exit();
+    lg_dirtyset_thread_exit();
     __atomic_store_n(&t->flags, (t->flags & ~(uint32_t)LG_T_LIVE) | LG_T_EXITED, __ATOMIC_RELEASE);
 }
 

@@ -3,6 +3,7 @@
 
 #include "annot.h"
 #include "blocks.h"
+#include "collect.h"
 #include "guard.h"
 #include "init.h"
 #include "journal.h"
@@ -54,6 +55,8 @@ void *lg_track_alloc(void *p, size_t size)
         lg_journal_add(&b);
     LG_LEAVE();
     lg_trigger_on_alloc();
+    if (__builtin_expect(lg_collect_active, 0))
+        lg_collect_on_alloc(p);
     errno = saved_errno;
     return p;
 }

@@ -35,6 +35,7 @@ char *lgt_run_find_lib(const char *given);
 char *lgt_run_resolve(const char *prog, int *status);
 /* execv, and /bin/sh for a file without "#!" or ELF magic; returns only on failure. */
 void lgt_run_exec(const char *path, int argc, char **argv);
+int lgt_cmd_cflags(int argc, char **argv);
 /* Parses analyze's (and cycles') arguments into *a: -1 to go on, else an exit status. */
 int lgt_cmd_analyze_parse(int argc, char **argv, struct lgt_analyze_args *a, const char *cmd,
                           void (*help)(FILE *));

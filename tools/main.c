@@ -21,6 +21,7 @@ static const struct {
     {"growth", lgt_cmd_growth, "what grew between two snapshots, per allocation site"},
     {"top", lgt_cmd_top, "the most common allocation sites of a snapshot"},
     {"dot", lgt_cmd_dot, "a Graphviz picture of the references around blocks"},
+    {"cflags", lgt_cmd_cflags, "compile and link flags that instrument a program's stores"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -43,6 +44,7 @@ static void usage(FILE *out)
           "  leakgraph top SNAPSHOT [--by site|function|file|tag] [--limit N] [--json FILE]\n"
           "  leakgraph dot SNAPSHOT (--backrefs | --refs | --chain) (ADDRESS | --site PATTERN |\n"
           "                --tag NAME) [--max-depth N] [--too-many N] [-o FILE.dot|.svg|.png]\n"
+          "  leakgraph cflags [--compile | --link] clang|gcc\n"
           "  leakgraph --version\n\n"
           "Options of 'run' (also LEAKGRAPH_OPTIONS=name=value:name=value):\n", out);
     lgt_cli_print_options(out);

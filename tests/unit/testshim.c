@@ -14,3 +14,8 @@ void lg_disable(const char *why)
     lg_state = LG_DISABLED;
 }
 size_t lg_real_usable_size(void *p) { return malloc_usable_size(p); }
+
+/* storehooks.c is left out (it defines memcpy and friends): its two flags. */
+volatile int lg_storehooks_seen;
+volatile int lg_storehooks_libc;
+int lg_storehooks_last_store;

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Collections benchmark: `make bench-collect` or `bash bench/collect.sh`.
+# 1. bench/collectheap.c: a 1-million-block heap, 1 % of the blocks rewired between
+#    collections; the mean collection time with full rescans, with userfaultfd dirty
+#    pages, and with gcc's store hooks (the same program built with `leakgraph cflags gcc`).
+# 2. bench/storebench.c: a pointer-heavy loop (six pointer stores per operation), plain
+#    and instrumented (LEAKGRAPH_STORE, gcc hooks, clang hooks), under the tracer with
+#    the hooks armed; ratios to the plain build of the same compiler. Median of ROUNDS.
+# Knobs: ROUNDS=3  KBLOCKS=1000  NODES="10000 1000000"  MOPS=20
+set -u
+cd "$(dirname "$0")/.." || exit 1
+ROUNDS=${ROUNDS:-3}
+KBLOCKS=${KBLOCKS:-1000}
+NODES=${NODES:-10000 1000000}
+MOPS=${MOPS:-20}
+LIB=build/libleakgraph.so
+TOOL=build/leakgraph
+B=build/bench
+mkdir -p $B
+[ -x $TOOL ] && [ -f $LIB ] || { echo "collect.sh: build first (make)"; exit 2; }
+set -e
+gcc -O2 -g -Iinclude bench/collectheap.c -o $B/collectheap
+gcc -O2 -g $($TOOL cflags gcc) bench/collectheap.c -o $B/collectheap-gcc
+gcc -O2 -Iinclude bench/storebench.c -o $B/sb-gcc
+gcc -O2 -Iinclude -DUSE_MACRO bench/storebench.c -o $B/sb-gcc-macro
+gcc -O2 $($TOOL cflags gcc) bench/storebench.c -o $B/sb-gcc-hooks
+clang -O2 -Iinclude bench/storebench.c -o $B/sb-clang
+clang -O2 $($TOOL cflags clang) bench/storebench.c -o $B/sb-clang-hooks
+set +e
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+echo "== collections, ${KBLOCKS}k blocks, 1 % rewired between collections (mean of 5, median of $ROUNDS runs)"
+for cfg in "collectheap full" "collectheap auto" "collectheap-gcc hooks"; do
+    set -- $cfg
+    first=() later=()
+    for r in $(seq "$ROUNDS"); do
+        out=$(LEAKGRAPH_OPTIONS=report=0:collect_dirty=$2 LD_PRELOAD=$LIB $B/$1 "$KBLOCKS" 5 10 2>/dev/null)
+        first+=("$(echo "$out" | sed -n 's/.*first collection: \([0-9.]*\) ms.*/\1/p')")
+        later+=("$(echo "$out" | sed -n 's/^mean of the later collections: \([0-9.]*\) ms/\1/p')")
+    done
+    printf '%-22s first %8s ms   later %8s ms\n' "$1 $2" "$(printf '%s\n' "${first[@]}" | median)" \
+        "$(printf '%s\n' "${later[@]}" | median)"
+done
+
+echo "== store hooks: loop time, median of $ROUNDS (ratio to the plain build of the same compiler)"
+for n in $NODES; do
+    declare -A ms=()
+    # collect_last_store=0: the hooks log cards only (no read of the overwritten word)
+    VARIANTS="sb-gcc sb-gcc-macro sb-gcc-macro:0 sb-gcc-hooks sb-gcc-hooks:0 sb-clang sb-clang-hooks sb-clang-hooks:0"
+    for r in $(seq "$ROUNDS"); do # interleaved, so that a busy moment hits every variant
+        for v in $VARIANTS; do
+            ls=1
+            [[ $v == *:0 ]] && ls=0
+            ms[$v.$r]=$(LEAKGRAPH_OPTIONS=report=0:collect_last_store=$ls LD_PRELOAD=$LIB $B/${v%:0} "$n" "$MOPS" 2>/dev/null | sed -n 's/^loop \([0-9.]*\) ms.*/\1/p')
+        done
+    done
+    for v in $VARIANTS; do
+        ms[$v]=$(for r in $(seq "$ROUNDS"); do echo "${ms[$v.$r]}"; done | median)
+    done
+    for v in $VARIANTS; do
+        base=${ms[sb-gcc]}
+        [[ $v == sb-clang* ]] && base=${ms[sb-clang]}
+        printf '%8s nodes  %-18s %9s ms  %5.2fx\n' "$n" "$v" "${ms[$v]}" "$(echo "${ms[$v]} / $base" | bc -l)"
+    done
+done
+echo "== memcpy(64) through a pointer, 10M calls: native vs preloaded (interposed)"
+nat=$($B/sb-gcc 1000 0 | sed -n 's/.*memcpy(64) \([0-9.]*\) ms/\1/p')
+pre=$(LEAKGRAPH_OPTIONS=report=0 LD_PRELOAD=$LIB $B/sb-gcc 1000 0 2>/dev/null | sed -n 's/.*memcpy(64) \([0-9.]*\) ms/\1/p')
+echo "native $nat ms, preloaded $pre ms"

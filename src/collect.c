@@ -1,0 +1,499 @@
+/* A collection: the snapshot's stop and scan (snapshot.c), but the references go into
+ * tracer memory, the blocks' words are kept for the next time (livegraph.c), and the
+ * classification runs here (livemark.c). Dirty sources, best first: the kernel's
+ * write-protect tracking (dirty_uffd.c), the store hooks of an instrumented program
+ * (dirtyset.c), else full rescans. Hooks alone miss what uninstrumented code writes
+ * other than through the memcpy family; see the man page. */
+#include "collect.h"
+
+#include "annot.h"
+#include "arena.h"
+#include "blocks.h"
+#include "dirty_uffd.h"
+#include "dirtyset.h"
+#include "garbage.h"
+#include "guard.h"
+#include "init.h"
+#include "livegraph.h"
+#include "livemark.h"
+#include "lock.h"
+#include "log.h"
+#include "maps.h"
+#include "modules.h"
+#include "options.h"
+#include "regions.h"
+#include "roots.h"
+#include "scan.h"
+#include "sites.h"
+#include "snapshot.h"
+#include "storehooks.h"
+#include "stw.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <ucontext.h>
+
+enum mode { MODE_UNSET, MODE_FULL, MODE_HOOKS, MODE_UFFD };
+
+int lg_collect_active;
+/* One collection at a time; everything below is protected by collect_lock. */
+static lg_lock_t collect_lock = LG_LOCK_INIT;
+static enum mode mode;
+static uint32_t collections;
+/* The references of a collection, kept mapped from one to the next (grown when needed):
+ * mapping them anew each time cost more than filling them. */
+static struct lg_live_edge *edge_buf;
+static size_t edge_cap;
+static uint64_t verify_mismatches, verify_runs, verify_incremental;
+/* Allocations since start, for collect_every; atomic. */
+static uint64_t alloc_count;
+/* The collect_interval thread has been started (reset in a fork child); atomic. */
+static int thread_started;
+
+struct job {
+    uintptr_t caller_sp;
+    uintptr_t returning; /* a block being returned by malloc: only the caller's register has it */
+    uintptr_t self_regs[LG_STW_NREGS];
+    struct lg_live_edge *e;
+    size_t ne, cap;
+    bool from_root, oom;
+    long rc;
+    uint64_t stop_ns, work_ns;
+    uint64_t t_prepare, t_roots, t_dirty, t_blocks, t_classify; /* ns, for verbosity=2 */
+    struct lg_livegraph_stats st;
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- references into tracer memory ---- */
+
+static void emit(void *ctx, const struct lg_snap_edge *se)
+{
+    struct job *j = ctx;
+    if (se->flags & LG_EDGE_WEAK)
+        return;
+    if (j->ne == j->cap) {
+        size_t ncap = j->cap ? j->cap * 2 : 65536;
+        struct lg_live_edge *ne = lg_map_populated(ncap * sizeof *ne);
+        if (!ne) {
+            j->oom = true;
+            return;
+        }
+        if (j->ne)
+            memcpy(ne, j->e, j->ne * sizeof *ne);
+        lg_unmap(j->e, j->cap * sizeof *ne);
+        j->e = edge_buf = ne;
+        j->cap = edge_cap = ncap;
+    }
+    bool interior = se->to_off && se->heur == LG_HEUR_NONE;
+    j->e[j->ne++] = (struct lg_live_edge){j->from_root ? LG_LIVE_ROOT : se->from,
+                                          se->to | (interior ? LG_LIVE_INTERIOR : 0)};
+}
+
+static void scan_roots(struct job *j, struct lg_scan *sc, const struct lg_roots *r)
+{
+    j->from_root = true;
+    for (uint32_t i = 0; i < r->n; i++) {
+        const struct lg_snap_root *x = &r->root[i];
+        if (x->kind == LG_ROOT_REGISTERS) {
+            for (int k = 0; k < LG_STW_NREGS; k++)
+                lg_scan_word(sc, r->regs[i][k], x->id, (uint64_t)k * 8);
+        } else {
+            lg_scan_range(sc, x->addr, x->addr + x->len, x->id, 0);
+        }
+    }
+    j->from_root = false;
+}
+
+/* ---- dirty blocks ---- */
+
+struct dirty_ctx {
+    const struct lg_scan *sc;
+    uint64_t *bits;
+};
+
+/* Flags every block overlapping [lo, hi). Blocks do not overlap: only the one before
+ * the first block starting at lo or later can reach into the range. */
+static void mark_range(void *p, uintptr_t lo, uintptr_t hi)
+{
+    struct dirty_ctx *c = p;
+    const struct lg_block *b = c->sc->blocks;
+    size_t l = 0, h = c->sc->n;
+    while (l < h) {
+        size_t mid = l + (h - l) / 2;
+        if (b[mid].addr < lo)
+            l = mid + 1;
+        else
+            h = mid;
+    }
+    if (l > 0 && b[l - 1].addr + b[l - 1].size > lo)
+        l--;
+    for (; l < c->sc->n && b[l].addr < hi; l++)
+        c->bits[l / 64] |= 1ull << (l % 64);
+}
+
+/* The heap mappings: every writable mapping that holds part of a block, each once (the
+ * blocks and the mappings are both sorted). A block may span several mappings: the
+ * program can mprotect a page in its middle, which splits the heap's mapping. */
+static bool uffd_dirty(struct dirty_ctx *c, const struct lg_maps *maps)
+{
+    size_t next = 0; /* the first mapping not handled yet */
+    bool ok = true;
+    for (size_t i = 0; i < c->sc->n; i++) {
+        uintptr_t lo = c->sc->blocks[i].addr, hi = lo + (c->sc->blocks[i].size ? c->sc->blocks[i].size : 1);
+        const struct lg_map_ent *e = lg_maps_find(maps, lo);
+        if (!e)
+            continue;
+        for (size_t k = (size_t)(e - maps->ent); k < maps->n && maps->ent[k].lo < hi; k++) {
+            if (k < next)
+                continue;
+            next = k + 1;
+            if ((maps->ent[k].flags & LG_MAP_W) && !lg_dirty_uffd_scan(maps->ent[k].lo, maps->ent[k].hi, mark_range, c))
+                ok = false;
+        }
+    }
+    return ok;
+}
+
+/* A bitmap of the blocks to rescan, or NULL with *full set. */
+static uint64_t *dirty_blocks(const struct lg_scan *sc, const struct lg_maps *maps, bool *full)
+{
+    size_t words = (sc->n + 64) / 64;
+    *full = mode == MODE_FULL;
+    if (*full)
+        return NULL;
+    struct dirty_ctx c = {sc, lg_map(words * 8)};
+    if (!c.bits) {
+        *full = true;
+        return NULL;
+    }
+    if (mode == MODE_UFFD && !uffd_dirty(&c, maps))
+        lg_log(LG_LOG_INFO, "userfaultfd refused a heap mapping; its blocks were rescanned");
+    if (mode == MODE_HOOKS && !lg_dirtyset_each(mark_range, &c))
+        *full = true; /* a set overflowed: some writes went unrecorded */
+    return c.bits;
+}
+
+/* ---- classification, and the verification against a full rescan ---- */
+
+static bool ignored_flags(const struct lg_scan *sc, uint8_t **out)
+{
+    *out = NULL;
+    for (size_t i = 0; i < sc->n; i++) {
+        uint32_t tag, flags;
+        if (!(sc->blocks[i].seq & LG_SEQ_ANNOTATED) || !lg_annot_block(sc->blocks[i].addr, &tag, &flags) ||
+            !(flags & LG_BATTR_IGNORED))
+            continue;
+        if (!*out && !(*out = lg_map(sc->n)))
+            return false;
+        (*out)[i] = 1;
+    }
+    return true;
+}
+
+static const char *kind_name(uint8_t k)
+{
+    static const char *const names[] = {"unreached", "still reachable", "possibly lost", "definitely lost",
+                                        "indirectly lost", "ignored"};
+    return k <= LG_LIVE_IGNORED ? names[k] : "?";
+}
+
+/* Rescans every block at the same stop and compares the classification block by block. */
+static void verify(struct job *j, struct lg_scan *sc, size_t nroot_edges, const struct lg_livemark *inc,
+                   const uint8_t *ignored)
+{
+    j->ne = nroot_edges;
+    lg_scan_blocks(sc);
+    struct lg_livemark full;
+    if (j->oom || !lg_livemark_run(&full, sc->n, j->e, j->ne, ignored)) {
+        lg_log(LG_LOG_WARN, "collect_verify: out of tracer memory; not compared");
+        return;
+    }
+    verify_runs++;
+    verify_incremental += !j->st.full;
+    uint64_t bad = 0;
+    for (size_t i = 0; i < sc->n; i++) {
+        if (full.kind[i] == inc->kind[i] && !full.cycle[i] == !inc->cycle[i])
+            continue;
+        if (bad++ < 10)
+            lg_log(LG_LOG_ERROR, "collect_verify: MISMATCH at collection %u: block %p (%lu bytes): incremental "
+                   "says %s%s, a full rescan says %s%s", collections, (void *)sc->blocks[i].addr,
+                   (unsigned long)sc->blocks[i].size, kind_name(inc->kind[i]), inc->cycle[i] ? " (cyclic)" : "",
+                   kind_name(full.kind[i]), full.cycle[i] ? " (cyclic)" : "");
+    }
+    verify_mismatches += bad;
+    if (bad)
+        lg_log(LG_LOG_ERROR, "collect_verify: MISMATCH at collection %u: %lu of %lu blocks differ (%lu rescanned)",
+               collections, (unsigned long)bad, (unsigned long)sc->n, (unsigned long)j->st.rescanned);
+    lg_livemark_release(&full);
+}
+
+static void classify(struct job *j, struct lg_scan *sc, size_t nroot_edges)
+{
+    uint8_t *ignored;
+    struct lg_livemark m;
+    if (j->oom || !ignored_flags(sc, &ignored) || !lg_livemark_run(&m, sc->n, j->e, j->ne, ignored)) {
+        j->rc = -ENOMEM;
+        return;
+    }
+    if (!lg_garbage_update(sc, &m))
+        j->rc = -ENOMEM;
+    else
+        j->rc = (long)lg_garbage_count();
+    if (lg_opt.collect_verify)
+        verify(j, sc, nroot_edges, &m, ignored);
+    lg_livemark_release(&m);
+    lg_unmap(ignored, sc->n);
+}
+
+/* Everything between stopping and resuming the world. */
+static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t nrecs)
+{
+    struct lg_maps maps;
+    struct lg_scan sc;
+    struct lg_roots roots;
+    memset(&roots, 0, sizeof roots);
+    if (lg_maps_read(&maps) < 0) {
+        j->rc = -ENOMEM;
+        return;
+    }
+    uint64_t t0 = now_ns();
+    lg_dirtyset_drain(); /* the hooks' overwrites, before the garbage list names them */
+    bool ok = lg_scan_prepare(&sc, &maps);
+    struct lg_roots_input in = {&maps, recs, nrecs, j->caller_sp, j->self_regs, ok ? &sc : NULL};
+    if (ok && lg_roots_collect(&roots, &in)) {
+        uint64_t t1 = now_ns();
+        sc.emit = emit;
+        sc.ctx = j;
+        scan_roots(j, &sc, &roots);
+        j->from_root = true;
+        lg_scan_word(&sc, j->returning, 0, 0);
+        j->from_root = false;
+        size_t nroot_edges = j->ne;
+        bool full;
+        uint64_t t2 = now_ns();
+        uint64_t *dirty = dirty_blocks(&sc, &maps, &full);
+        uint64_t t3 = now_ns();
+        lg_livegraph_scan(&sc, dirty, full, &j->st);
+        lg_unmap(dirty, (sc.n + 64) / 64 * 8);
+        uint64_t t4 = now_ns();
+        classify(j, &sc, nroot_edges);
+        j->t_prepare = t1 - t0, j->t_roots = t2 - t1, j->t_dirty = t3 - t2, j->t_blocks = t4 - t3;
+        j->t_classify = now_ns() - t4;
+        uintptr_t lo, hi;
+        lg_livegraph_window(&lo, &hi);
+        /* armed in every mode: hooks that run also name the last overwrite */
+        lg_dirtyset_rotate(lo, hi);
+    } else {
+        j->rc = -ENOMEM;
+    }
+    lg_roots_release(&roots);
+    lg_scan_release(&sc);
+    lg_maps_free(&maps);
+}
+
+static int in_loader_lock(struct dl_phdr_info *info, size_t size, void *p)
+{
+    (void)info;
+    (void)size;
+    struct job *j = p;
+    int signo = lg_opt.stop_signal > 0 ? (int)lg_opt.stop_signal : SIGRTMIN + 3;
+    lg_regions_lock();
+    lg_blocks_lock_all();
+    lg_annot_lock();
+    uint64_t t0 = now_ns();
+    struct lg_stop_rec *recs;
+    uint32_t n = lg_stw_stop(signo, lg_opt.stop_timeout_ms, &recs);
+    uint64_t t1 = now_ns();
+    if (recs)
+        with_world_stopped(j, recs, n);
+    else
+        j->rc = lg_stw_error() == ENOMEM ? -ENOMEM : -EAGAIN;
+    j->stop_ns = t1 - t0;
+    j->work_ns = now_ns() - t1;
+    lg_stw_resume();
+    lg_annot_unlock();
+    lg_blocks_unlock_all();
+    lg_regions_unlock();
+    return 1;
+}
+
+/* ---- the dirty source, chosen at the first collection ---- */
+
+static void choose_mode(void)
+{
+    const char *want = lg_opt.collect_dirty, *why = "";
+    bool any = !strcmp(want, "auto");
+    if (!any && strcmp(want, "uffd") && strcmp(want, "hooks") && strcmp(want, "full")) {
+        lg_log(LG_LOG_WARN, "collect_dirty=%s is not one of auto, uffd, hooks, full; using auto", want);
+        any = true;
+    }
+    mode = MODE_FULL;
+    if ((any || !strcmp(want, "uffd")) && lg_dirty_uffd_probe(&why))
+        mode = MODE_UFFD;
+    else if (!strcmp(want, "hooks") || (any && lg_storehooks_seen))
+        mode = MODE_HOOKS;
+    if (mode != MODE_UFFD && (any || !strcmp(want, "uffd")))
+        lg_log(LG_LOG_WARN, "collections: no page-level dirty tracking (%s; soft-dirty is not used); %s", why,
+               mode == MODE_HOOKS ? "using the store hooks" : "every collection rescans the whole heap");
+    if (mode == MODE_HOOKS && !lg_storehooks_seen)
+        lg_log(LG_LOG_WARN, "collect_dirty=hooks, but no store hook has run: is the program built with "
+               "`leakgraph cflags`? Writes it makes are not seen");
+    lg_storehooks_libc = mode == MODE_HOOKS;
+    static const char *const names[] = {"", "full rescans", "store hooks (a hint: see the man page)",
+                                        "userfaultfd write-protect (WP_ASYNC + PAGEMAP_SCAN)"};
+    lg_log(LG_LOG_INFO, "collections: incremental with dirty tracking by %s%s", names[mode],
+           lg_storehooks_seen ? "; instrumented stores name the last overwrite" : "");
+}
+
+/* The calling thread's registers as its program frame has them: the callee-saved ones.
+ * The others are dead across the call into the tracer (the ABI says so) and hold
+ * whatever the tracer left in them, such as the reference a store hook just saw
+ * overwritten: scanning them would keep garbage alive. */
+static void keep_callee_saved(uintptr_t *regs)
+{
+    static const int keep[] = {REG_RBX, REG_RBP, REG_R12, REG_R13, REG_R14, REG_R15, REG_RSP};
+    uintptr_t all[LG_STW_NREGS];
+    lg_snapshot_save_registers(all);
+    memset(regs, 0, LG_STW_NREGS * sizeof *regs);
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        regs[keep[i]] = all[keep[i]];
+}
+
+static long run(uintptr_t caller_sp, uintptr_t returning, bool print);
+
+long lg_collect_run(uintptr_t caller_sp, bool print) { return run(caller_sp, 0, print); }
+
+static long run(uintptr_t caller_sp, uintptr_t returning, bool print)
+{
+    if (lg_state != LG_READY)
+        return -ENOTSUP;
+    struct job j;
+    memset(&j, 0, sizeof j);
+    j.caller_sp = caller_sp;
+    j.returning = returning;
+    j.e = edge_buf;
+    j.cap = edge_cap;
+    lg_busy++;
+    lg_lock(&collect_lock);
+    if (mode == MODE_UNSET)
+        choose_mode();
+    collections++;
+    keep_callee_saved(j.self_regs);
+    lg_modules_refresh();
+    lg_modules_lock();
+    dl_iterate_phdr(in_loader_lock, &j);
+    lg_modules_unlock();
+
+    lg_log(LG_LOG_INFO, "collection %u: %ld unreachable; %lu blocks rescanned, %lu replayed%s; paused %lu us "
+           "(stop %lu, copy and index %lu, roots %lu, dirty %lu, blocks %lu, classify %lu%s)", collections, j.rc,
+           (unsigned long)j.st.rescanned, (unsigned long)j.st.replayed, j.st.full ? " (full)" : "",
+           (unsigned long)((j.stop_ns + j.work_ns) / 1000), (unsigned long)(j.stop_ns / 1000),
+           (unsigned long)(j.t_prepare / 1000), (unsigned long)(j.t_roots / 1000), (unsigned long)(j.t_dirty / 1000),
+           (unsigned long)(j.t_blocks / 1000), (unsigned long)(j.t_classify / 1000),
+           lg_opt.collect_verify ? ", with the verification" : "");
+    if (print && j.rc >= 0)
+        lg_garbage_print(collections, lg_opt.collect_limit);
+    lg_unlock(&collect_lock);
+    lg_busy--;
+    return j.rc;
+}
+
+size_t lg_collect_garbage(struct lg_garbage *out, size_t cap)
+{
+    lg_lock(&collect_lock);
+    size_t n = lg_garbage_copy(out, cap);
+    lg_unlock(&collect_lock);
+    return n;
+}
+
+/* ---- triggers ---- */
+
+static void *interval_thread(void *arg)
+{
+    (void)arg;
+    lg_busy++; /* nothing this thread does is the program's */
+    for (;;) {
+        struct timespec ts = {.tv_sec = lg_opt.collect_interval};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+        lg_collect_run((uintptr_t)__builtin_frame_address(0), true);
+    }
+    return NULL;
+}
+
+static void start_thread(void)
+{
+    int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *) =
+        (int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))dlsym(RTLD_NEXT, "pthread_create");
+    pthread_t t;
+    sigset_t all, old;
+    sigfillset(&all);
+    sigdelset(&all, lg_opt.stop_signal > 0 ? (int)lg_opt.stop_signal : SIGRTMIN + 3);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* the program's signals go to its own threads */
+    if (!real || real(&t, NULL, interval_thread, NULL) != 0)
+        lg_log(LG_LOG_WARN, "cannot start the collect_interval thread; no timed collections");
+    else
+        pthread_detach(t);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void lg_collect_init(void)
+{
+    if (lg_opt.collect_every < 0 || lg_opt.collect_interval < 0) {
+        lg_log(LG_LOG_WARN, "collect_every and collect_interval must not be negative; ignored");
+        lg_opt.collect_every = lg_opt.collect_interval < 0 ? 0 : lg_opt.collect_every;
+        lg_opt.collect_every = lg_opt.collect_every < 0 ? 0 : lg_opt.collect_every;
+        lg_opt.collect_interval = lg_opt.collect_interval < 0 ? 0 : lg_opt.collect_interval;
+    }
+    lg_collect_active = lg_opt.collect_every > 0 || lg_opt.collect_interval > 0;
+    lg_storehooks_last_store = lg_opt.collect_last_store != 0;
+}
+
+void lg_collect_on_alloc(void *p)
+{
+    if (lg_opt.collect_interval > 0 && !__atomic_load_n(&thread_started, __ATOMIC_RELAXED) &&
+        !__atomic_exchange_n(&thread_started, 1, __ATOMIC_ACQ_REL)) {
+        lg_busy++;
+        start_thread();
+        lg_busy--;
+    }
+    if (lg_opt.collect_every > 0 &&
+        __atomic_add_fetch(&alloc_count, 1, __ATOMIC_RELAXED) % (uint64_t)lg_opt.collect_every == 0) {
+        int saved = errno;
+        run(lg_sites_program_sp((uintptr_t)__builtin_frame_address(0)), (uintptr_t)p, true);
+        errno = saved;
+    }
+}
+
+void lg_collect_at_exit(void)
+{
+    if (lg_state != LG_READY || !lg_opt.collect_verify)
+        return;
+    lg_collect_run(lg_sites_program_sp((uintptr_t)__builtin_frame_address(0)), false);
+    lg_log(verify_mismatches ? LG_LOG_ERROR : LG_LOG_WARN,
+           "collect_verify: %lu collections (%lu incremental) compared block by block with a full "
+           "rescan: %lu mismatches", (unsigned long)verify_runs, (unsigned long)verify_incremental,
+           (unsigned long)verify_mismatches);
+}
+
+void lg_collect_atfork_child(void)
+{
+    lg_lock_reset(&collect_lock);
+    thread_started = 0;
+    if (mode == MODE_UFFD)
+        mode = MODE_UNSET; /* probe again: the parent's userfaultfd is not ours */
+    lg_dirty_uffd_atfork_child();
+    lg_livegraph_reset();
+    lg_dirtyset_reset();
+}

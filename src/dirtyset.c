@@ -1,0 +1,266 @@
+/* Lock-free open-addressing card sets and an append-only range list, both per
+ * generation, mapped at the first collection. The hooks only compare-and-swap: a thread
+ * stopped in the middle leaves the set consistent. */
+#include "dirtyset.h"
+
+#include "arena.h"
+#include "lock.h"
+
+#include <string.h>
+
+#define CARD_SLOTS (1u << 18) /* per generation: 2 MiB; overflow at half full */
+#define RANGE_SLOTS 4096
+#define OVERWRITE_SLOTS (1u << 16)
+
+struct range {
+    uintptr_t lo, hi;
+};
+
+/* One generation: cards (key card + 1, 0 empty), ranges, and whether anything was lost. */
+struct gen {
+    uint64_t *card;
+    uint32_t ncards;
+    struct range *range;
+    uint32_t nranges;
+    volatile int overflow;
+};
+
+struct overwrite {
+    uintptr_t value, pc;
+};
+
+volatile int lg_dirtyset_armed;
+uintptr_t lg_dirtyset_lo, lg_dirtyset_hi;
+/* The two generations and which one the hooks write; switched with the world stopped. */
+static struct gen gens[2];
+static volatile int cur;
+/* Last overwrite of a reference per value; racy, lossy by design. */
+static struct overwrite *overwrites;
+
+static inline uint64_t mix(uint64_t x)
+{
+    x *= 0x9E3779B97F4A7C15ull;
+    return x ^ (x >> 29);
+}
+
+__thread struct lg_tlog *lg_dirtyset_log __attribute__((tls_model("initial-exec")));
+__thread uint64_t lg_dirtyset_last __attribute__((tls_model("initial-exec")));
+volatile uint64_t lg_dirtyset_epoch;
+/* Every log ever made (pushed with compare-and-swap, never removed), and the logs of
+ * exited threads ready for reuse (free_lock, taken with try-lock only: a hook may run
+ * in a signal handler that interrupted the holder). */
+static struct lg_tlog *all_logs;
+static struct lg_tlog *free_logs;
+static lg_lock_t free_lock = LG_LOCK_INIT;
+
+/* Inserts a card into the current generation's table. AS-safe, lock-free. */
+static void insert_card(uint64_t card)
+{
+    struct gen *g = &gens[cur];
+    uint64_t key = card + 1;
+    if (__builtin_expect(!g->card, 0))
+        return;
+    for (uint64_t i = mix(key) & (CARD_SLOTS - 1);; i = (i + 1) & (CARD_SLOTS - 1)) {
+        uint64_t k = __atomic_load_n(&g->card[i], __ATOMIC_RELAXED);
+        if (k == key)
+            return;
+        if (k)
+            continue;
+        if (__atomic_add_fetch(&g->ncards, 1, __ATOMIC_RELAXED) > CARD_SLOTS / 2) {
+            g->overflow = 1;
+            return;
+        }
+        uint64_t zero = 0;
+        if (__atomic_compare_exchange_n(&g->card[i], &zero, key, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+            return;
+        __atomic_sub_fetch(&g->ncards, 1, __ATOMIC_RELAXED);
+        if (zero == key)
+            return;
+    }
+}
+
+static struct lg_tlog *new_log(void)
+{
+    struct lg_tlog *l = NULL;
+    if (__atomic_load_n(&free_logs, __ATOMIC_ACQUIRE) && lg_lock_try(&free_lock)) {
+        if ((l = free_logs))
+            free_logs = l->next_free;
+        lg_unlock(&free_lock);
+    }
+    if (l) {
+        l->n = 0;
+        l->overflow = 0;
+        __atomic_store_n(&l->orphan, 0, __ATOMIC_RELEASE);
+        return l;
+    }
+    if (!(l = lg_map(sizeof *l)))
+        return NULL;
+    struct lg_tlog *head = __atomic_load_n(&all_logs, __ATOMIC_RELAXED);
+    do
+        l->next_all = head;
+    while (!__atomic_compare_exchange_n(&all_logs, &head, l, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+    return l;
+}
+
+struct lg_tlog *lg_dirtyset_new_log_async(void)
+{
+    if (!lg_dirtyset_log)
+        lg_dirtyset_log = new_log();
+    return lg_dirtyset_log;
+}
+
+void lg_dirtyset_card_slow_async(uint64_t card)
+{
+    struct lg_tlog *l = lg_dirtyset_log;
+    if (!l && (l = lg_dirtyset_new_log_async())) {
+        l->card[0] = card;
+        __atomic_store_n(&l->n, 1, __ATOMIC_RELEASE);
+        return;
+    }
+    if (l)
+        l->overflow = 1;
+    else
+        insert_card(card); /* no memory for a log: straight into the table */
+}
+
+void lg_dirtyset_thread_exit(void)
+{
+    struct lg_tlog *l = lg_dirtyset_log;
+    lg_dirtyset_log = NULL;
+    if (l)
+        __atomic_store_n(&l->orphan, 1, __ATOMIC_RELEASE);
+}
+
+void lg_dirtyset_drain(void)
+{
+    if (!gens[cur].card)
+        return;
+    for (struct lg_tlog *l = __atomic_load_n(&all_logs, __ATOMIC_ACQUIRE); l; l = l->next_all) {
+        uint32_t n = l->n < LG_TLOG_CARDS ? l->n : LG_TLOG_CARDS;
+        for (uint32_t i = 0; i < n; i++) {
+            if (!(l->card[i] & LG_TLOG_OVERWRITE))
+                insert_card(l->card[i]);
+            else if (i + 1 < n) /* stopped between the two words: the pair is incomplete */
+                lg_dirtyset_note_overwrite_async(l->card[i] & ~LG_TLOG_OVERWRITE, l->card[i + 1]), i++;
+        }
+        if (l->overflow)
+            gens[cur].overflow = 1;
+        l->n = 0;
+        l->overflow = 0;
+        if (l->orphan == 1 && lg_lock_try(&free_lock)) {
+            l->orphan = 2; /* on the free list */
+            l->next_free = free_logs;
+            free_logs = l;
+            lg_unlock(&free_lock);
+        }
+    }
+}
+
+void lg_dirtyset_range_async(uintptr_t lo, uintptr_t hi)
+{
+    struct gen *g = &gens[cur];
+    if (!g->range || hi <= lo)
+        return;
+    if (((hi - 1) >> LG_CARD_SHIFT) - (lo >> LG_CARD_SHIFT) < 4) {
+        for (uintptr_t c = lo >> LG_CARD_SHIFT; c <= (hi - 1) >> LG_CARD_SHIFT; c++)
+            lg_dirtyset_card_async(c << LG_CARD_SHIFT);
+        return;
+    }
+    uint32_t i = __atomic_fetch_add(&g->nranges, 1, __ATOMIC_RELAXED);
+    if (i >= RANGE_SLOTS) {
+        g->overflow = 1;
+        return;
+    }
+    g->range[i].lo = lo;
+    __atomic_store_n(&g->range[i].hi, hi, __ATOMIC_RELEASE);
+}
+
+static bool each_gen(const struct gen *g, void (*fn)(void *, uintptr_t, uintptr_t), void *ctx)
+{
+    if (!g->card)
+        return true;
+    for (uint32_t i = 0; i < CARD_SLOTS; i++)
+        if (g->card[i]) {
+            uintptr_t lo = (uintptr_t)(g->card[i] - 1) << LG_CARD_SHIFT;
+            fn(ctx, lo, lo + (1u << LG_CARD_SHIFT));
+        }
+    uint32_t n = g->nranges < RANGE_SLOTS ? g->nranges : RANGE_SLOTS;
+    for (uint32_t i = 0; i < n; i++) {
+        uintptr_t hi = __atomic_load_n(&g->range[i].hi, __ATOMIC_ACQUIRE);
+        if (!hi) /* stopped between claiming the slot and filling it: unknown */
+            return false;
+        fn(ctx, g->range[i].lo, hi);
+    }
+    return !g->overflow;
+}
+
+bool lg_dirtyset_each(void (*fn)(void *ctx, uintptr_t lo, uintptr_t hi), void *ctx)
+{
+    lg_dirtyset_drain();
+    bool a = each_gen(&gens[0], fn, ctx);
+    return each_gen(&gens[1], fn, ctx) && a;
+}
+
+static bool map_gen(struct gen *g)
+{
+    if (!g->card) {
+        g->card = lg_map((size_t)CARD_SLOTS * sizeof *g->card);
+        g->range = lg_map(RANGE_SLOTS * sizeof *g->range);
+    }
+    return g->card && g->range;
+}
+
+static void clear_gen(struct gen *g)
+{
+    if (g->ncards)
+        memset(g->card, 0, (size_t)CARD_SLOTS * sizeof *g->card);
+    if (g->nranges)
+        memset(g->range, 0, RANGE_SLOTS * sizeof *g->range);
+    g->ncards = g->nranges = 0;
+    g->overflow = 0;
+}
+
+bool lg_dirtyset_rotate(uintptr_t lo, uintptr_t hi)
+{
+    if (!overwrites)
+        overwrites = lg_map(OVERWRITE_SLOTS * sizeof *overwrites);
+    if (!map_gen(&gens[0]) || !map_gen(&gens[1]) || !overwrites) {
+        lg_dirtyset_armed = 0;
+        return false;
+    }
+    lg_dirtyset_drain();
+    int next = !cur;
+    clear_gen(&gens[next]); /* the generation before last: rescanned twice already */
+    lg_dirtyset_lo = lo;
+    lg_dirtyset_hi = hi;
+    lg_dirtyset_epoch = (lg_dirtyset_epoch + 1) & 63; /* older filter entries stop matching */
+    __atomic_store_n(&cur, next, __ATOMIC_RELEASE);
+    lg_dirtyset_armed = 1;
+    return true;
+}
+
+void lg_dirtyset_reset(void)
+{
+    lg_dirtyset_armed = 0;
+    for (int i = 0; i < 2; i++)
+        if (gens[i].card)
+            clear_gen(&gens[i]);
+}
+
+void lg_dirtyset_note_overwrite_async(uintptr_t old_value, uintptr_t pc)
+{
+    struct overwrite *o = overwrites;
+    if (!o)
+        return;
+    struct overwrite *e = &o[mix(old_value) & (OVERWRITE_SLOTS - 1)];
+    e->pc = pc;
+    e->value = old_value;
+}
+
+uintptr_t lg_dirtyset_last_overwrite(uintptr_t addr)
+{
+    if (!overwrites)
+        return 0;
+    const struct overwrite *e = &overwrites[mix(addr) & (OVERWRITE_SLOTS - 1)];
+    return e->value == addr ? e->pc : 0;
+}

@@ -1,0 +1,102 @@
+/* Where the program wrote since the last collection, as reported by store hooks and the
+ * interposed memcpy family: 64-byte cards and byte ranges in lock-free sets, a hint for
+ * the incremental collection (never the truth: see collect.c). Two generations are
+ * kept, because a compiler hook runs before its store: a collection that stops a thread
+ * between the two must rescan that card at the next collection too. */
+#ifndef LG_DIRTYSET_H
+#define LG_DIRTYSET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define LG_CARD_SHIFT 6
+
+/* Nonzero once a collection has armed the sets: hooks record nothing before. Written
+ * with the world stopped, read by the hooks. */
+extern volatile int lg_dirtyset_armed;
+/* Heap addresses worth recording, [lo, hi): the blocks' span at the last collection. */
+extern uintptr_t lg_dirtyset_lo, lg_dirtyset_hi;
+
+/* A thread's log of written cards: the hooks only append (FEASIBILITY §4 measured an
+ * append as the cheapest hook); a collection drains every log into the shared tables,
+ * with the world stopped. In tracer memory, registered for good; a thread that exits
+ * gives its log back for reuse. A full log means writes went unrecorded: the next
+ * collection rescans everything. */
+#define LG_TLOG_CARDS 262144
+struct lg_tlog {
+    struct lg_tlog *next_all, *next_free;
+    volatile uint32_t n;
+    volatile int overflow, orphan;
+    uint64_t card[LG_TLOG_CARDS];
+};
+/* The calling thread's log (NULL before its first hooked store) and its last card,
+ * tagged with the generation (lg_dirtyset_epoch in the top bits). Initial-exec TLS. */
+extern __thread struct lg_tlog *lg_dirtyset_log __attribute__((tls_model("initial-exec")));
+extern __thread uint64_t lg_dirtyset_last __attribute__((tls_model("initial-exec")));
+/* The generation, 0-63, bumped by every rotation. */
+extern volatile uint64_t lg_dirtyset_epoch;
+
+/* Gives the calling thread its log; NULL when out of memory. AS-safe, lock-free. */
+struct lg_tlog *lg_dirtyset_new_log_async(void);
+
+/* Appends a card when the log is missing or full. AS-safe, lock-free. */
+void lg_dirtyset_card_slow_async(uint64_t card);
+
+/* Records the card of addr. AS-safe, lock-free; never blocks. */
+static inline void lg_dirtyset_card_async(uintptr_t addr)
+{
+    uint64_t card = addr >> LG_CARD_SHIFT, tag = card | lg_dirtyset_epoch << 58;
+    if (tag == lg_dirtyset_last)
+        return;
+    lg_dirtyset_last = tag;
+    struct lg_tlog *l = lg_dirtyset_log;
+    uint32_t n;
+    if (__builtin_expect(!l || (n = l->n) >= LG_TLOG_CARDS, 0)) {
+        lg_dirtyset_card_slow_async(card);
+        return;
+    }
+    l->card[n] = card;
+    __atomic_store_n(&l->n, n + 1, __ATOMIC_RELEASE); /* a stopped writer leaves n consistent */
+}
+
+/* Logs that an aligned word holding old_value (a heap address) is about to be overwritten
+ * by the store at pc: two entries, the first flagged, resolved at the next drain (the
+ * last one of a value wins). AS-safe, lock-free. */
+#define LG_TLOG_OVERWRITE (1ull << 63)
+static inline void lg_dirtyset_note_overwrite_fast(uintptr_t old_value, uintptr_t pc)
+{
+    struct lg_tlog *l = lg_dirtyset_log;
+    uint32_t n;
+    if (__builtin_expect(!l, 0) && !(l = lg_dirtyset_new_log_async()))
+        return;
+    if (__builtin_expect((n = l->n) + 2 > LG_TLOG_CARDS, 0))
+        return; /* a hint only: lost when the log is full */
+    l->card[n] = old_value | LG_TLOG_OVERWRITE;
+    l->card[n + 1] = pc;
+    __atomic_store_n(&l->n, n + 2, __ATOMIC_RELEASE);
+}
+
+/* The calling thread is exiting: its log goes back for reuse after the next drain. */
+void lg_dirtyset_thread_exit(void);
+/* Records [lo, hi). AS-safe, lock-free. */
+void lg_dirtyset_range_async(uintptr_t lo, uintptr_t hi);
+
+/* Moves every thread's log into the current generation and the overwrite table. World
+ * stopped. */
+void lg_dirtyset_drain(void);
+
+/* Calls fn for every range recorded in this generation and the previous one; false when
+ * a set overflowed (some writes were not recorded: rescan everything). World stopped. */
+bool lg_dirtyset_each(void (*fn)(void *ctx, uintptr_t lo, uintptr_t hi), void *ctx);
+/* Starts a new generation and arms the hooks for [lo, hi). World stopped. False when
+ * out of tracer memory (the hooks stay disarmed). */
+bool lg_dirtyset_rotate(uintptr_t lo, uintptr_t hi);
+/* Forgets everything (fork child). */
+void lg_dirtyset_reset(void);
+
+/* The last recorded overwrite of a reference to a block at addr: the code address of
+ * the store, or 0. Lossy (a direct-mapped table). AS-safe. */
+void lg_dirtyset_note_overwrite_async(uintptr_t old_value, uintptr_t pc);
+uintptr_t lg_dirtyset_last_overwrite(uintptr_t addr);
+
+#endif

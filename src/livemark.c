@@ -1,0 +1,301 @@
+/* Mark (phase 1 definite references, ignored blocks, phase 2 any reference), clique
+ * pass and iterative Tarjan over compressed rows: explicit stacks only, no recursion. */
+#include "livemark.h"
+
+#include "arena.h"
+
+#include <string.h>
+
+struct graph {
+    size_t n;
+    uint64_t *first; /* [n + 2]: row n is the roots */
+    uint32_t *adj;   /* targets, LG_LIVE_INTERIOR kept */
+    struct lg_live_edge *interior; /* the interior edges, where phase 2 starts */
+    size_t ninterior;
+};
+
+struct stack {
+    uint32_t *v;
+    size_t n, cap;
+};
+
+static bool push(struct stack *s, uint32_t x)
+{
+    if (s->n == s->cap) {
+        size_t ncap = s->cap ? s->cap * 2 : 4096;
+        uint32_t *nv = lg_map(ncap * sizeof *nv);
+        if (!nv)
+            return false;
+        if (s->n)
+            memcpy(nv, s->v, s->n * sizeof *nv);
+        lg_unmap(s->v, s->cap * sizeof *nv);
+        s->v = nv;
+        s->cap = ncap;
+    }
+    s->v[s->n++] = x;
+    return true;
+}
+
+static void stack_free(struct stack *s) { lg_unmap(s->v, s->cap * sizeof *s->v); }
+
+/* Working arrays kept from one run to the next: mapping and unmapping some hundred MB at
+ * every collection cost more than the mark itself (page faults and zeroing, measured on
+ * a million-block heap). Used under the collection lock only. */
+struct buf {
+    void *p;
+    size_t bytes;
+};
+static struct buf b_first, b_adj, b_fill, b_interior, b_index, b_low, b_comp, b_pos;
+
+static void *reuse(struct buf *b, size_t bytes)
+{
+    if (b->bytes < bytes) {
+        lg_unmap(b->p, b->bytes);
+        bytes += bytes / 4;
+        b->p = lg_map_populated(bytes);
+        b->bytes = b->p ? bytes : 0;
+    }
+    return b->p;
+}
+
+static size_t row(const struct graph *g, uint32_t from) { return from == LG_LIVE_ROOT ? g->n : from; }
+
+static bool build(struct graph *g, size_t n, const struct lg_live_edge *e, size_t ne)
+{
+    g->n = n;
+    g->first = reuse(&b_first, (n + 2) * sizeof *g->first);
+    g->adj = reuse(&b_adj, (ne ? ne : 1) * sizeof *g->adj);
+    uint64_t *fill = reuse(&b_fill, (n + 2) * sizeof *fill);
+    if (!g->first || !g->adj || !fill)
+        return false;
+    memset(g->first, 0, (n + 2) * sizeof *g->first);
+    for (size_t i = 0; i < ne; i++) {
+        g->first[row(g, e[i].from) + 1]++;
+        g->ninterior += (e[i].to & LG_LIVE_INTERIOR) != 0;
+    }
+    g->interior = reuse(&b_interior, (g->ninterior + 1) * sizeof *g->interior);
+    if (!g->interior)
+        return false;
+    for (size_t i = 0, k = 0; i < ne; i++)
+        if (e[i].to & LG_LIVE_INTERIOR)
+            g->interior[k++] = e[i];
+    for (size_t r = 0; r <= n; r++)
+        g->first[r + 1] += g->first[r];
+    memcpy(fill, g->first, (n + 2) * sizeof *fill);
+    for (size_t i = 0; i < ne; i++)
+        g->adj[fill[row(g, e[i].from)]++] = e[i].to;
+    return true;
+}
+
+/* ---- mark ---- */
+
+static bool visit(uint32_t t, bool definite_only, uint8_t kind, uint8_t *kinds, struct stack *st)
+{
+    uint32_t to = t & ~LG_LIVE_INTERIOR;
+    if (kinds[to] != LG_LIVE_UNREACHED || (definite_only && (t & LG_LIVE_INTERIOR)))
+        return true;
+    kinds[to] = kind;
+    return push(st, to);
+}
+
+static bool visit_row(const struct graph *g, size_t r, bool def, uint8_t kind, uint8_t *kinds, struct stack *st)
+{
+    for (uint64_t k = g->first[r]; k < g->first[r + 1]; k++)
+        if (!visit(g->adj[k], def, kind, kinds, st))
+            return false;
+    return true;
+}
+
+static bool drain(const struct graph *g, bool def, uint8_t kind, uint8_t *kinds, struct stack *st)
+{
+    while (st->n)
+        if (!visit_row(g, st->v[--st->n], def, kind, kinds, st))
+            return false;
+    return true;
+}
+
+static bool mark(const struct graph *g, const uint8_t *ignored, uint8_t *kinds, struct stack *st)
+{
+    size_t n = g->n;
+    if (!visit_row(g, n, true, LG_LIVE_REACHABLE, kinds, st) || !drain(g, true, LG_LIVE_REACHABLE, kinds, st))
+        return false;
+    for (size_t b = 0; ignored && b < n; b++)
+        if (ignored[b] && kinds[b] == LG_LIVE_UNREACHED && (kinds[b] = LG_LIVE_IGNORED, !push(st, (uint32_t)b)))
+            return false;
+    if (!drain(g, false, LG_LIVE_IGNORED, kinds, st))
+        return false;
+    /* Phase 2 starts at the interior references from a root or a reachable block: the
+     * others lead to reachable blocks (phase 1 followed them). */
+    for (size_t k = 0; k < g->ninterior; k++) {
+        uint32_t from = g->interior[k].from;
+        if ((from == LG_LIVE_ROOT || kinds[from] == LG_LIVE_REACHABLE) &&
+            !visit(g->interior[k].to, false, LG_LIVE_POSSIBLE, kinds, st))
+            return false;
+    }
+    return drain(g, false, LG_LIVE_POSSIBLE, kinds, st);
+}
+
+/* ---- Valgrind's clique pass: leaders in address order absorb what they reach ---- */
+
+static bool clique_pass(const struct graph *g, uint8_t *kinds, struct stack *st)
+{
+    for (size_t v = 0; v < g->n; v++) {
+        if (kinds[v] != LG_LIVE_UNREACHED)
+            continue;
+        if (!push(st, (uint32_t)v))
+            return false;
+        while (st->n) {
+            uint32_t b = st->v[--st->n];
+            for (uint64_t k = g->first[b]; k < g->first[b + 1]; k++) {
+                uint32_t w = g->adj[k] & ~LG_LIVE_INTERIOR;
+                if (kinds[w] != LG_LIVE_UNREACHED || w == v)
+                    continue;
+                kinds[w] = LG_LIVE_INDIRECT;
+                if (!push(st, w))
+                    return false;
+            }
+        }
+    }
+    for (size_t v = 0; v < g->n; v++)
+        if (kinds[v] == LG_LIVE_UNREACHED)
+            kinds[v] = LG_LIVE_DEFINITE;
+    return true;
+}
+
+/* ---- cycles: iterative Tarjan over the lost blocks ---- */
+
+#define UNSEEN UINT32_MAX
+
+struct tarjan {
+    const struct graph *g;
+    const uint8_t *kinds;
+    uint32_t *index, *low, *comp;
+    uint64_t *pos; /* next edge of each open node */
+    struct stack comp_stack, frames;
+    uint32_t counter, ncomps;
+};
+
+static bool lost(uint8_t k) { return k == LG_LIVE_DEFINITE || k == LG_LIVE_INDIRECT; }
+
+static bool open_node(struct tarjan *t, uint32_t v)
+{
+    t->index[v] = t->low[v] = t->counter++;
+    t->pos[v] = t->g->first[v];
+    return push(&t->comp_stack, v) && push(&t->frames, v);
+}
+
+static void close_node(struct tarjan *t, uint32_t v)
+{
+    if (t->low[v] == t->index[v]) {
+        uint32_t w;
+        do {
+            w = t->comp_stack.v[--t->comp_stack.n];
+            t->comp[w] = t->ncomps; /* also takes w off the component stack */
+        } while (w != v);
+        t->ncomps++;
+    }
+    if (t->frames.n) {
+        uint32_t parent = t->frames.v[t->frames.n - 1];
+        if (t->low[v] < t->low[parent])
+            t->low[parent] = t->low[v];
+    }
+}
+
+static bool step(struct tarjan *t)
+{
+    uint32_t v = t->frames.v[t->frames.n - 1];
+    if (t->pos[v] == t->g->first[v + 1]) {
+        t->frames.n--;
+        close_node(t, v);
+        return true;
+    }
+    uint32_t w = t->g->adj[t->pos[v]++] & ~LG_LIVE_INTERIOR;
+    if (!lost(t->kinds[w]))
+        return true;
+    if (t->index[w] == UNSEEN)
+        return open_node(t, w);
+    if (t->comp[w] == UNSEEN && t->index[w] < t->low[v]) /* still on the component stack */
+        t->low[v] = t->index[w];
+    return true;
+}
+
+static bool tarjan(struct tarjan *t, size_t n)
+{
+    for (size_t v = 0; v < n; v++)
+        t->index[v] = t->comp[v] = UNSEEN;
+    for (size_t v = 0; v < n; v++) {
+        if (!lost(t->kinds[v]) || t->index[v] != UNSEEN)
+            continue;
+        if (!open_node(t, (uint32_t)v))
+            return false;
+        while (t->frames.n)
+            if (!step(t))
+                return false;
+    }
+    return true;
+}
+
+/* A component is a cycle with two members or more, or one that points at itself. */
+static bool number_cycles(const struct graph *g, struct lg_livemark *m, const uint32_t *comp, uint32_t ncomps)
+{
+    uint32_t *size = lg_map((ncomps + 1) * sizeof *size);
+    if (!size)
+        return false;
+    for (size_t v = 0; v < g->n; v++)
+        if (comp[v] != UNSEEN)
+            size[comp[v]]++;
+    for (size_t v = 0; v < g->n; v++)
+        for (uint64_t k = g->first[v]; comp[v] != UNSEEN && k < g->first[v + 1]; k++)
+            if ((g->adj[k] & ~LG_LIVE_INTERIOR) == v)
+                size[comp[v]] |= 0x80000000u;
+    /* numbers in order of each cycle's lowest member: the order of the report */
+    for (size_t c = 0; c < ncomps; c++)
+        size[c] = ((size[c] & 0x7fffffffu) + (size[c] >> 31) >= 2) ? 0 : UNSEEN;
+    for (size_t v = 0; v < g->n; v++) {
+        if (comp[v] == UNSEEN || size[comp[v]] == UNSEEN)
+            continue;
+        if (!size[comp[v]])
+            size[comp[v]] = ++m->ncycles;
+        m->cycle[v] = size[comp[v]];
+    }
+    lg_unmap(size, (ncomps + 1) * sizeof *size);
+    return true;
+}
+
+static bool cycles(const struct graph *g, struct lg_livemark *m)
+{
+    size_t n = g->n;
+    struct tarjan t = {.g = g, .kinds = m->kind};
+    t.index = reuse(&b_index, (n + 1) * sizeof *t.index);
+    t.low = reuse(&b_low, (n + 1) * sizeof *t.low);
+    t.comp = reuse(&b_comp, (n + 1) * sizeof *t.comp);
+    t.pos = reuse(&b_pos, (n + 1) * sizeof *t.pos);
+    bool ok = t.index && t.low && t.comp && t.pos && tarjan(&t, n) && number_cycles(g, m, t.comp, t.ncomps);
+    stack_free(&t.comp_stack);
+    stack_free(&t.frames);
+    return ok;
+}
+
+bool lg_livemark_run(struct lg_livemark *m, size_t n, const struct lg_live_edge *e, size_t ne,
+                     const uint8_t *ignored)
+{
+    struct graph g = {0};
+    struct stack st = {0};
+    memset(m, 0, sizeof *m);
+    m->n = n;
+    m->kind = lg_map(n + 1);
+    m->cycle = lg_map((n + 1) * sizeof *m->cycle);
+    bool ok = m->kind && m->cycle && build(&g, n, e, ne) && mark(&g, ignored, m->kind, &st) &&
+              clique_pass(&g, m->kind, &st) && cycles(&g, m);
+    stack_free(&st);
+    if (!ok)
+        lg_livemark_release(m);
+    return ok;
+}
+
+void lg_livemark_release(struct lg_livemark *m)
+{
+    lg_unmap(m->kind, m->n + 1);
+    lg_unmap(m->cycle, (m->n + 1) * sizeof *m->cycle);
+    memset(m, 0, sizeof *m);
+}

@@ -1,0 +1,150 @@
+/* Store hooks: called before (compilers, the macro) or after (memcpy family) a write to
+ * memory. Each is a few instructions when disarmed; armed, it records the written card
+ * and, for an aligned word that held a heap address, who overwrote that reference.
+ * Safe before the tracer is ready, from threads it never saw and on any address: it
+ * only compares against [lg_dirtyset_lo, lg_dirtyset_hi) and does lock-free inserts. */
+#include "storehooks.h"
+
+#include "dirtyset.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define LG_EXPORT __attribute__((visibility("default")))
+
+/* Which hooks ran (enum bits); set by the hooks themselves, relaxed atomics. */
+volatile int lg_storehooks_seen;
+/* The memcpy family records writes: set by collect.c with the world stopped. */
+volatile int lg_storehooks_libc;
+/* collect_last_store: written once by lg_collect_init, read-only afterwards. */
+int lg_storehooks_last_store;
+
+static inline __attribute__((always_inline)) void on_store(uintptr_t a, size_t len, uintptr_t pc, int kind)
+{
+    if (__builtin_expect(!lg_dirtyset_armed, 1)) {
+        if (!(lg_storehooks_seen & kind))
+            __atomic_or_fetch(&lg_storehooks_seen, kind, __ATOMIC_RELAXED);
+        return;
+    }
+    uintptr_t lo = lg_dirtyset_lo, span = lg_dirtyset_hi - lo;
+    if (a - lo >= span)
+        return; /* a global, a stack: roots are rescanned anyway */
+    if (lg_storehooks_last_store && len == 8 && !(a & 7)) {
+        uintptr_t old = *(const volatile uintptr_t *)a;
+        if (old - lo < span)
+            lg_dirtyset_note_overwrite_fast(old, pc);
+    }
+    if (((a + len - 1) ^ a) >> LG_CARD_SHIFT)
+        lg_dirtyset_range_async(a, a + len);
+    else
+        lg_dirtyset_card_async(a);
+}
+
+#define PC ((uintptr_t)__builtin_return_address(0))
+
+/* ---- clang -fsanitize-coverage=func,trace-stores: the address, before the store ---- */
+LG_EXPORT void __sanitizer_cov_store1(void *a) { on_store((uintptr_t)a, 1, PC, LG_HOOK_CLANG); }
+LG_EXPORT void __sanitizer_cov_store2(void *a) { on_store((uintptr_t)a, 2, PC, LG_HOOK_CLANG); }
+LG_EXPORT void __sanitizer_cov_store4(void *a) { on_store((uintptr_t)a, 4, PC, LG_HOOK_CLANG); }
+LG_EXPORT void __sanitizer_cov_store8(void *a) { on_store((uintptr_t)a, 8, PC, LG_HOOK_CLANG); }
+LG_EXPORT void __sanitizer_cov_store16(void *a) { on_store((uintptr_t)a, 16, PC, LG_HOOK_CLANG); }
+
+/* ---- gcc -fsanitize=kernel-address, outline calls: the address, before the store ---- */
+LG_EXPORT void __asan_store1_noabort(void *a) { on_store((uintptr_t)a, 1, PC, LG_HOOK_GCC); }
+LG_EXPORT void __asan_store2_noabort(void *a) { on_store((uintptr_t)a, 2, PC, LG_HOOK_GCC); }
+LG_EXPORT void __asan_store4_noabort(void *a) { on_store((uintptr_t)a, 4, PC, LG_HOOK_GCC); }
+LG_EXPORT void __asan_store8_noabort(void *a) { on_store((uintptr_t)a, 8, PC, LG_HOOK_GCC); }
+LG_EXPORT void __asan_store16_noabort(void *a) { on_store((uintptr_t)a, 16, PC, LG_HOOK_GCC); }
+LG_EXPORT void __asan_storeN_noabort(void *a, size_t n)
+{
+    if (n)
+        on_store((uintptr_t)a, n, PC, LG_HOOK_GCC);
+}
+/* Reads are not instrumented with `leakgraph cflags gcc`; these keep a build that
+ * instruments them loadable. */
+LG_EXPORT void __asan_load1_noabort(void *a) { (void)a; }
+LG_EXPORT void __asan_load2_noabort(void *a) { (void)a; }
+LG_EXPORT void __asan_load4_noabort(void *a) { (void)a; }
+LG_EXPORT void __asan_load8_noabort(void *a) { (void)a; }
+LG_EXPORT void __asan_load16_noabort(void *a) { (void)a; }
+LG_EXPORT void __asan_loadN_noabort(void *a, size_t n) { (void)a, (void)n; }
+/* gcc calls this from a constructor when globals are instrumented (asan-globals=1). */
+LG_EXPORT void __asan_handle_no_return(void) {}
+
+/* ---- LEAKGRAPH_STORE(lhs, rhs) (include/leakgraph.h): before the store ---- */
+LG_EXPORT void leakgraph_note_store(void *slot, const void *value)
+{
+    uintptr_t a = (uintptr_t)slot;
+    if (!(a & 7) && lg_dirtyset_armed && a - lg_dirtyset_lo < lg_dirtyset_hi - lg_dirtyset_lo &&
+        *(void *const volatile *)slot == value)
+        return; /* storing what is there changes no reference */
+    on_store(a, 8, PC, LG_HOOK_MACRO);
+}
+
+/* ---- the memcpy family: what compilers turn struct copies into, and libc's writes ----
+ * The real functions are glibc's checking entry points, reached through the PLT (they
+ * are IFUNCs that select the same implementations as memcpy). The length limit is
+ * volatile so that the compiler cannot fold the call back into memcpy: that would
+ * call this file again. */
+extern void *__memcpy_chk(void *, const void *, size_t, size_t);
+extern void *__memmove_chk(void *, const void *, size_t, size_t);
+extern void *__memset_chk(void *, int, size_t, size_t);
+extern void *__mempcpy_chk(void *, const void *, size_t, size_t);
+extern char *__strcpy_chk(char *, const char *, size_t);
+extern char *__stpcpy_chk(char *, const char *, size_t);
+extern char *__strncpy_chk(char *, const char *, size_t, size_t);
+extern char *__strcat_chk(char *, const char *, size_t);
+/* (size_t)-1: no object size limit. volatile: see above. */
+static volatile size_t no_limit = (size_t)-1;
+
+static inline void wrote(const void *d, size_t n)
+{
+    if (__builtin_expect(lg_storehooks_libc, 0) && n)
+        lg_dirtyset_range_async((uintptr_t)d, (uintptr_t)d + n);
+}
+
+LG_EXPORT void *memcpy(void *d, const void *s, size_t n)
+{
+    wrote(d, n);
+    return __memcpy_chk(d, s, n, no_limit);
+}
+LG_EXPORT void *memmove(void *d, const void *s, size_t n)
+{
+    wrote(d, n);
+    return __memmove_chk(d, s, n, no_limit);
+}
+LG_EXPORT void *memset(void *d, int c, size_t n)
+{
+    wrote(d, n);
+    return __memset_chk(d, c, n, no_limit);
+}
+LG_EXPORT void *mempcpy(void *d, const void *s, size_t n)
+{
+    wrote(d, n);
+    return __mempcpy_chk(d, s, n, no_limit);
+}
+LG_EXPORT char *strcpy(char *d, const char *s)
+{
+    char *r = __strcpy_chk(d, s, no_limit);
+    wrote(d, strlen(d) + 1);
+    return r;
+}
+LG_EXPORT char *stpcpy(char *d, const char *s)
+{
+    char *r = __stpcpy_chk(d, s, no_limit);
+    wrote(d, (size_t)(r - d) + 1);
+    return r;
+}
+LG_EXPORT char *strncpy(char *d, const char *s, size_t n)
+{
+    wrote(d, n);
+    return __strncpy_chk(d, s, n, no_limit);
+}
+LG_EXPORT char *strcat(char *d, const char *s)
+{
+    size_t before = strlen(d);
+    char *r = __strcat_chk(d, s, no_limit);
+    wrote(d + before, strlen(d + before) + 1);
+    return r;
+}

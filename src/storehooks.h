@@ -1,0 +1,18 @@
+/* The store hooks instrumented programs call: clang's -fsanitize-coverage=trace-stores,
+ * gcc's outline KASAN calls, the LEAKGRAPH_STORE macro, and the interposed memcpy
+ * family. They feed dirtyset.c; the exported names are in exports.map. */
+#ifndef LG_STOREHOOKS_H
+#define LG_STOREHOOKS_H
+
+#include <stdbool.h>
+
+/* Which kind of hook the program has called, 0 for none yet (enum lg_hook_kind bits). */
+enum { LG_HOOK_MACRO = 1, LG_HOOK_CLANG = 2, LG_HOOK_GCC = 4, LG_HOOK_MEMCPY = 8 };
+extern volatile int lg_storehooks_seen;
+/* Set by collect.c when hooks are the dirty source: the memcpy family records too. */
+extern volatile int lg_storehooks_libc;
+/* The collect_last_store option: hooks note which store overwrote a reference. Set once
+ * by lg_collect_init. */
+extern int lg_storehooks_last_store;
+
+#endif

@@ -1,0 +1,208 @@
+# In-process collections: leakgraph_collect/leakgraph_garbage step by step in every dirty
+# mode (userfaultfd, store hooks from gcc and clang builds, full rescans, userfaultfd
+# refused by seccomp), the background triggers and their printout, the last overwriting
+# store, and collect_verify over the accuracy corpus and a randomized mutator: each
+# collection is compared block by block with a full rescan at the same stop.
+
+# What tests/progs/collect_api.c prints: the garbage after each step (see its comments).
+COLLECT_API_EXPECTED='start: collect=0 garbage=0
+single: collect=1 garbage=1
+  definite size=32 cycle=0 fresh=1 stack=yes
+ring kept: collect=1 garbage=1
+  definite size=32 cycle=0 fresh=0 stack=yes
+ring dropped: collect=4 garbage=4
+  definite size=32 cycle=0 fresh=0 stack=yes
+  definite size=32 cycle=1 fresh=1 stack=yes
+  indirect size=32 cycle=1 fresh=1 stack=yes
+  indirect size=32 cycle=1 fresh=1 stack=yes
+memcpy: collect=6 garbage=6
+  definite size=32 cycle=0 fresh=0 stack=yes
+  definite size=32 cycle=1 fresh=0 stack=yes
+  indirect size=32 cycle=1 fresh=0 stack=yes
+  indirect size=32 cycle=1 fresh=0 stack=yes
+  definite size=32 cycle=0 fresh=1 stack=yes
+  definite size=32 cycle=0 fresh=1 stack=yes
+freed: collect=6 garbage=6
+  definite size=32 cycle=0 fresh=0 stack=yes
+  definite size=32 cycle=1 fresh=0 stack=yes
+  indirect size=32 cycle=1 fresh=0 stack=yes
+  indirect size=32 cycle=1 fresh=0 stack=yes
+  definite size=32 cycle=0 fresh=0 stack=yes
+  definite size=32 cycle=0 fresh=0 stack=yes'
+
+# verified_ok FILE MIN: every collect_verify summary in FILE says 0 mismatches, there is
+# one, no MISMATCH line, and at least MIN collections were incremental in all.
+verified_ok() {
+    local f=$1 min=$2 lines inc
+    lines=$(grep -E '^leakgraph: collect_verify: [0-9]+ collections \([0-9]+ incremental\)' "$f")
+    [ -n "$lines" ] || { echo "no collect_verify summary: $(lg_tail "$f")"; return 1; }
+    grep -m3 'MISMATCH' "$f" && return 1
+    echo "$lines" | grep -qv ': 0 mismatches$' && { echo "$lines" | head -3; return 1; }
+    inc=$(echo "$lines" | sed -E 's/.*\(([0-9]+) incremental\).*/\1/' | paste -sd+ | bc)
+    [ "$inc" -ge "$min" ] || { echo "only $inc incremental collections compared (want $min): $lines"; return 1; }
+}
+
+# collect_api_run TAG MIN PROG ENV [ARGS...]: collect_api's output must be the expected one
+# (or, with EXPECTED set, that text), verified with MIN incremental collections at least.
+collect_api_run() {
+    local tag=$1 min=$2 prog=$3 envv=$4 d=$WORK/collect_api
+    shift 4
+    mkdir -p "$d"
+    lg_exec "$d" "$tag" 60 env "$envv" LD_PRELOAD="$LG_LIB" "$prog" "$@"
+    [ "$(cat "$d/$tag.rc")" = 0 ] || { echo "$tag: exit $(cat "$d/$tag.rc"): $(lg_tail "$d/$tag.err")"; return 1; }
+    [ "$(cat "$d/$tag.out")" = "${EXPECTED:-$COLLECT_API_EXPECTED}" ] ||
+        { echo "$tag: output differs: $(diff <(echo "${EXPECTED:-$COLLECT_API_EXPECTED}") "$d/$tag.out" | head -6 | tr '\n' '|')"; return 1; }
+    verified_ok "$d/$tag.err" "$min"
+}
+
+t_collect_api_uffd() {
+    collect_api_run uffd 6 "$LG_PROGS/collect_api" LEAKGRAPH_OPTIONS=report=0:collect_verify=1:verbosity=2:collect_dirty=uffd || return 1
+    grep -q 'incremental with dirty tracking by userfaultfd write-protect' "$WORK/collect_api/uffd.err" ||
+        { echo "verbosity=2 does not say userfaultfd is in use: $(lg_tail "$WORK/collect_api/uffd.err")"; return 1; }
+}
+t_collect_api_full() { collect_api_run full 0 "$LG_PROGS/collect_api" LEAKGRAPH_OPTIONS=report=0:collect_verify=1:collect_dirty=full; }
+t_collect_api_gcc_hooks() { collect_api_run gcc 6 "$LG_PROGS/collect_api-gcc" LEAKGRAPH_OPTIONS=report=0:collect_verify=1:collect_dirty=hooks; }
+# clang -O1 leaves other stale copies on the stack than gcc: the hooks must give what full
+# rescans of the same binary give.
+t_collect_api_clang_hooks() {
+    local d=$WORK/collect_api
+    mkdir -p "$d"
+    lg_exec "$d" clang-full 60 env LEAKGRAPH_OPTIONS=report=0:collect_dirty=full LD_PRELOAD="$LG_LIB" "$LG_PROGS/collect_api-clang"
+    grep -q '^ring dropped: collect=4 garbage=4$' "$d/clang-full.out" || { echo "clang build, full rescans: $(cat "$d/clang-full.out" | tr '\n' '|')"; return 1; }
+    EXPECTED=$(cat "$d/clang-full.out") collect_api_run clang 6 "$LG_PROGS/collect_api-clang" LEAKGRAPH_OPTIONS=report=0:collect_verify=1:collect_dirty=hooks
+}
+t_collect_api_native() { # the API without the tracer: weak symbols, nothing happens
+    local d=$WORK/collect_api
+    mkdir -p "$d"
+    lg_exec "$d" native 60 "$LG_PROGS/collect_api-gcc"
+    [ "$(cat "$d/native.out")" = "no tracer" ] && [ "$(cat "$d/native.rc")" = 0 ] ||
+        { echo "without the tracer: $(cat "$d/native.out") rc $(cat "$d/native.rc")"; return 1; }
+}
+# userfaultfd refused by seccomp: one line, the program goes on, the answers are the same.
+t_collect_uffd_refused() {
+    local d=$WORK/collect_api n
+    collect_api_run refused 0 "$LG_PROGS/no_uffd" LEAKGRAPH_OPTIONS=report=0:collect_verify=1 "$LG_PROGS/collect_api" || return 1
+    n=$(grep -c 'no page-level dirty tracking (userfaultfd not permitted' "$d/refused.err")
+    [ "$n" = 1 ] || { echo "$n fallback lines: $(lg_tail "$d/refused.err")"; return 1; }
+}
+queue collect_api_uffd t_collect_api_uffd
+queue collect_api_full t_collect_api_full
+queue collect_api_gcc_hooks t_collect_api_gcc_hooks
+queue collect_api_clang_hooks t_collect_api_clang_hooks
+queue collect_api_native t_collect_api_native
+queue collect_uffd_refused t_collect_uffd_refused
+
+# collect_every: the allocation after the ring is dropped runs a collection that prints it
+# as a cycle, with the store that overwrote its last reference (the LEAKGRAPH_STORE macro
+# in overwrite_slot; gcc's hook for the same store in the gcc build).
+t_collect_every() {
+    local d=$WORK/collect_every p
+    mkdir -p "$d"
+    for p in collect_api collect_api-gcc; do
+        lg_exec "$d" "$p" 60 env LEAKGRAPH_OPTIONS=report=0:collect_every=1 LD_PRELOAD="$LG_LIB" "$LG_PROGS/$p" noapi
+        [ "$(cat "$d/$p.rc")" = 0 ] || { echo "$p: exit $(cat "$d/$p.rc")"; return 1; }
+        grep -qE '^leakgraph: collection [0-9]+: [0-9]+ blocks \([0-9]+ bytes\) unreachable, [0-9]+ of them new:$' "$d/$p.err" ||
+            { echo "$p: no collection header: $(lg_tail "$d/$p.err")"; return 1; }
+        grep -qE '^leakgraph:   cycle of 3 blocks, 96 bytes, at( 0x[0-9a-f]+){3}; first allocated at make\+0x[0-9a-f]+ \('"$p"'\) <- drop_ring' "$d/$p.err" ||
+            { echo "$p: the ring is not printed as a cycle of 3 from make <- drop_ring: $(grep cycle "$d/$p.err" | head -2)"; return 1; }
+        grep -A1 'cycle of 3 blocks' "$d/$p.err" | grep -qE '^leakgraph:     last reference overwritten by the store at overwrite_slot\+0x[0-9a-f]+ \('"$p"'\)$' ||
+            { echo "$p: no last store in overwrite_slot: $(grep -A1 'cycle of 3' "$d/$p.err" | head -2)"; return 1; }
+        grep -qE '^leakgraph:   definitely lost: 32 bytes at 0x[0-9a-f]+, allocated at make\+0x[0-9a-f]+ \('"$p"'\) <- main' "$d/$p.err" ||
+            { echo "$p: the single block is not printed: $(lg_tail "$d/$p.err")"; return 1; }
+    done
+}
+queue collect_every t_collect_every
+
+# collect_interval: a background thread collects while the program sleeps.
+t_collect_interval() {
+    local d=$WORK/collect_interval
+    mkdir -p "$d"
+    lg_exec "$d" run 60 "$LG_TOOL" run --collect-interval=1 --report=0 -- "$LG_PROGS/collect_api" sleep
+    [ "$(cat "$d/run.rc")" = 0 ] || { echo "exit $(cat "$d/run.rc"): $(lg_tail "$d/run.err")"; return 1; }
+    grep -q 'cycle of 3 blocks, 96 bytes' "$d/run.err" ||
+        { echo "no timed collection printed the ring: $(lg_tail "$d/run.err")"; return 1; }
+}
+queue collect_interval t_collect_interval
+
+# The randomized mutator: every collection equal to a full rescan at the same stop.
+# Hooks mode: gcc's hooks see atomics; clang's do not (documented), so its run has none.
+mutator_run() {
+    local tag=$1 prog=$2 opts=$3 d=$WORK/collect_mutator
+    shift 3
+    mkdir -p "$d"
+    lg_exec "$d" "$tag" 120 env LEAKGRAPH_OPTIONS="report=0:collect_verify=1:$opts" LD_PRELOAD="$LG_LIB" "$prog" "$@"
+    [ "$(cat "$d/$tag.rc")" = 0 ] && [ "$(tail -1 "$d/$tag.out")" = done ] ||
+        { echo "$tag: exit $(cat "$d/$tag.rc"): $(lg_tail "$d/$tag.err")"; return 1; }
+    verified_ok "$d/$tag.err" 30
+}
+t_collect_mutator_uffd() { mutator_run uffd "$LG_PROGS/collect_mutator" collect_dirty=uffd 40 7 1; }
+t_collect_mutator_gcc() { mutator_run gcc "$LG_PROGS/collect_mutator-gcc" collect_dirty=hooks 40 8 1; }
+t_collect_mutator_clang() { mutator_run clang "$LG_PROGS/collect_mutator-clang" collect_dirty=hooks 40 9 0; }
+t_collect_mutator_refused() { mutator_run refused "$LG_PROGS/no_uffd" collect_dirty=auto "$LG_PROGS/collect_mutator-gcc" 40 10 1; }
+queue collect_mutator_uffd t_collect_mutator_uffd
+queue collect_mutator_gcc t_collect_mutator_gcc
+queue collect_mutator_clang t_collect_mutator_clang
+queue collect_mutator_refused t_collect_mutator_refused
+
+# Hooks called before the tracer is ready, from other threads, on addresses outside blocks.
+t_collect_hooks_bad() {
+    local d=$WORK/collect_hooks_bad m
+    mkdir -p "$d"
+    for m in uffd hooks; do
+        lg_exec "$d" $m 60 env LEAKGRAPH_OPTIONS=report=0:collect_verify=1:collect_dirty=$m LD_PRELOAD="$LG_LIB" "$LG_PROGS/hooks_bad"
+        [ "$(cat "$d/$m.rc")" = 0 ] && [ "$(cat "$d/$m.out")" = ok ] || { echo "$m: exit $(cat "$d/$m.rc"): $(lg_tail "$d/$m.err")"; return 1; }
+        verified_ok "$d/$m.err" 1 || return 1
+    done
+}
+queue collect_hooks_bad t_collect_hooks_bad
+
+# Bad option values: one warning each, the program unharmed.
+t_collect_bad_options() {
+    local d=$WORK/collect_bad_options
+    mkdir -p "$d"
+    lg_exec "$d" run 60 env LEAKGRAPH_OPTIONS=report=0:collect_dirty=sometimes:collect_every=-3 LD_PRELOAD="$LG_LIB" "$LG_PROGS/collect_api"
+    [ "$(cat "$d/run.out")" = "$COLLECT_API_EXPECTED" ] || { echo "output changed: $(lg_tail "$d/run.err")"; return 1; }
+    grep -q 'collect_dirty=sometimes is not one of auto, uffd, hooks, full; using auto' "$d/run.err" ||
+        { echo "no warning for collect_dirty: $(lg_tail "$d/run.err")"; return 1; }
+    grep -q 'collect_every and collect_interval must not be negative' "$d/run.err" ||
+        { echo "no warning for collect_every=-3: $(lg_tail "$d/run.err")"; return 1; }
+    lg_exec "$d" cf 10 "$LG_TOOL" cflags
+    [ "$(cat "$d/cf.rc")" = 2 ] && grep -q 'name the compiler: clang or gcc' "$d/cf.err" || { echo "cflags without a compiler: rc $(cat "$d/cf.rc")"; return 1; }
+    lg_exec "$d" cf2 10 "$LG_TOOL" cflags gcc --bogus
+    [ "$(cat "$d/cf2.rc")" = 2 ] || { echo "cflags --bogus: rc $(cat "$d/cf2.rc")"; return 1; }
+}
+queue collect_bad_options t_collect_bad_options
+
+# `leakgraph cflags` builds a program whose hooks reach the tracer, with either compiler.
+t_collect_cflags() {
+    local d=$WORK/collect_cflags cc
+    mkdir -p "$d"
+    for cc in gcc clang; do
+        # shellcheck disable=SC2046
+        $cc -O1 $("$LG_TOOL" cflags $cc) -o "$d/api-$cc" "$LG_SRC_PROGS/collect_api.c" 2>"$d/cc-$cc.err" ||
+            { echo "$cc with leakgraph cflags: $(head -3 "$d/cc-$cc.err")"; return 1; }
+        nm -u "$d/api-$cc" | grep -qE '__(sanitizer_cov|asan)_store8' || { echo "$cc: no store hook called"; return 1; }
+        lg_exec "$d" $cc 60 "$d/api-$cc"
+        [ "$(cat "$d/$cc.out")" = "no tracer" ] || { echo "$cc build without the tracer: $(cat "$d/$cc.out")"; return 1; }
+    done
+}
+queue collect_cflags t_collect_cflags
+
+# collect_verify over the accuracy corpus: collections every few allocations and at exit.
+t_collect_verify_victim() {
+    local name=$1 src=$2 d=$WORK/collect_verify/$1 pd every=3
+    mkdir -p "$d"
+    # victims with 10^5 allocations and more: every 3 would be quadratic
+    case $name in many_small | errno_kept | fork_threads | triggers | frees_all) every=2003 ;; esac
+    pd=$(prog_dir "$name" "$src" "$WORK") || { echo "cannot stage $name"; return 1; }
+    (cd "$d" && LG_PROGS=$pd lg_exec "$d" native 60 "$pd/$name")
+    (cd "$d" && LG_PROGS=$pd lg_exec "$d" traced 120 env LEAKGRAPH_OPTIONS="report=0:collect_every=$every:collect_verify=1:collect_limit=1" \
+        LD_PRELOAD="$LG_LIB" "$pd/$name")
+    lg_same_as_native "$d" || return 1
+    verified_ok "$d/traced.err" 0
+}
+for src in "${VICTIMS[@]}"; do
+    name=$(basename "$src")
+    name=${name%.*}
+    queue "collect_verify:$name" t_collect_verify_victim "$name" "$src"
+done
