@@ -352,7 +352,7 @@ static void choose_mode(void)
     lg_storehooks_libc = mode == MODE_HOOKS;
     static const char *const names[] = {"", "full rescans", "store hooks (a hint: see the man page)",
                                         "userfaultfd write-protect (WP_ASYNC + PAGEMAP_SCAN)"};
-    lg_log(LG_LOG_INFO, "collections: incremental with dirty tracking by %s%s", names[mode],
+    lg_log(lg_opt.explain_config ? LG_LOG_ERROR : LG_LOG_INFO, "collections: incremental with dirty tracking by %s%s", names[mode],
            lg_storehooks_seen ? "; instrumented stores name the last overwrite" : "");
 }
 

@@ -160,6 +160,8 @@ bool lg_dirty_uffd_scan(uintptr_t lo, uintptr_t hi, void (*fn)(void *, uintptr_t
     return protect(lo, hi);
 }
 
+void lg_dirty_uffd_close(void) { lg_dirty_uffd_atfork_child(); }
+
 void lg_dirty_uffd_atfork_child(void)
 {
     /* the child's mappings are not registered with the parent's userfaultfd */

@@ -19,5 +19,7 @@ bool lg_dirty_uffd_scan(uintptr_t lo, uintptr_t hi, void (*fn)(void *, uintptr_t
 
 /* Forgets registrations that [lo, hi) no longer covers... and everything in a fork child. */
 void lg_dirty_uffd_atfork_child(void);
+/* Closes what a probe opened (explain_config when no collection is due). */
+void lg_dirty_uffd_close(void);
 
 #endif

@@ -8,6 +8,7 @@
 #include "childskip.h"
 #include "crash.h"
 #include "collect.h"
+#include "explainconfig.h"
 #include "exitreport.h"
 #include "guard.h"
 #include "journal.h"
@@ -215,6 +216,7 @@ static void init_once(void)
     lg_trigger_init();
     lg_crash_init();
     lg_collect_init();
+    lg_explain_config();
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
     __atomic_store_n(&lg_state, LG_READY, __ATOMIC_RELEASE);
 }
