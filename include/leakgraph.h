@@ -90,12 +90,60 @@ long leakgraph_garbage(struct leakgraph_garbage *out, size_t cap) __attribute__(
 
 /* The store barrier for annotated code: LEAKGRAPH_STORE(node->next, other) stores other in
  * node->next and tells the tracer which slot changed (and which reference it overwrote),
- * so incremental collections rescan it. Without the tracer it is a plain store. */
+ * so incremental collections rescan it. Without the tracer it is a plain store.
+ * The common case is inline and calls nothing: the tracer publishes the window of the
+ * heap it watches and a table with one byte per 64-byte card, and the macro marks the
+ * slot's card itself. It calls leakgraph_note_store only for a slot outside the table
+ * (still inside the heap), and, with collect_last_store=1, when the store overwrites a
+ * heap reference with another value. */
+struct leakgraph_store_overwrite_ {
+    volatile unsigned long value, pc; /* the last store that overwrote a reference to value */
+};
+struct leakgraph_store_window {
+    unsigned long card_base, card_span;  /* slots in [card_base, card_base + card_span)... */
+    volatile unsigned char *cards;       /* ...have their card, (slot - card_base) >> 6, set to 1 */
+    unsigned long heap_lo, heap_span;    /* the heap: [heap_lo, heap_lo + heap_span) */
+    int last_store;                      /* collect_last_store */
+    int overwrite_shift;                 /* 64 - log2 of the overwrite table's entries */
+    struct leakgraph_store_overwrite_ *overwrites; /* by (value * LEAKGRAPH_OVERWRITE_MUL) >> shift */
+};
+#define LEAKGRAPH_OVERWRITE_MUL 0x9E3779B97F4A7C15ull
+extern struct leakgraph_store_window leakgraph_store_window __attribute__((weak));
 void leakgraph_note_store(void *slot, const void *value) __attribute__((weak));
+static inline void leakgraph_store_barrier_(void *slot, const void *value)
+{
+    struct leakgraph_store_window *w = &leakgraph_store_window;
+    unsigned long a = (unsigned long)slot, d;
+    if (!w)
+        return; /* no tracer */
+    d = a - w->card_base;
+    if (d < w->card_span) {
+        if (!w->cards[d >> 6])
+            w->cards[d >> 6] = 1;
+        if (w->last_store && !(a & 7)) {
+            unsigned long old = *(const volatile unsigned long *)slot;
+            if (old != (unsigned long)value && old - w->heap_lo < w->heap_span) {
+#if defined(__x86_64__)
+                struct leakgraph_store_overwrite_ *e =
+                    w->overwrites + (unsigned long)((old * LEAKGRAPH_OVERWRITE_MUL) >> w->overwrite_shift);
+                unsigned long pc;
+                __asm__ __volatile__("lea 0(%%rip), %0" : "=r"(pc)); /* this store's code address */
+                e->value = 0;
+                e->pc = pc;
+                e->value = old;
+#else
+                leakgraph_note_store(slot, value);
+#endif
+            }
+        }
+        __asm__ __volatile__("" ::: "memory"); /* the card is marked before the store */
+    } else if (a - w->heap_lo < w->heap_span) {
+        leakgraph_note_store(slot, value);
+    }
+}
 #define LEAKGRAPH_STORE(lhs, rhs)                                                         \
     do {                                                                                  \
-        if (leakgraph_note_store)                                                         \
-            leakgraph_note_store((void *)&(lhs), (const void *)(rhs));                     \
+        leakgraph_store_barrier_((void *)&(lhs), (const void *)(rhs));                     \
         (lhs) = (rhs);                                                                    \
     } while (0)
 

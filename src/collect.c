@@ -293,7 +293,7 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
         uintptr_t lo, hi;
         lg_livegraph_window(&lo, &hi);
         /* armed in every mode: hooks that run also name the last overwrite */
-        lg_dirtyset_rotate(lo, hi);
+        lg_dirtyset_rotate(lo, hi, sc.lo, sc.hi);
     } else {
         j->rc = -ENOMEM;
     }

@@ -5,6 +5,7 @@
 
 #include "arena.h"
 #include "lock.h"
+#include "storehooks.h"
 
 #include <string.h>
 
@@ -25,17 +26,26 @@ struct gen {
     volatile int overflow;
 };
 
-struct overwrite {
-    uintptr_t value, pc;
-};
 
 volatile int lg_dirtyset_armed;
+/* Exported for LEAKGRAPH_STORE. Disarmed, heap_span covers everything, so that the
+ * macro's first store reaches leakgraph_note_store and is seen (storehooks.c closes it). */
+__attribute__((visibility("default"))) struct leakgraph_store_window leakgraph_store_window = {.heap_span = ~0ul};
+extern struct leakgraph_store_window lg_win __attribute__((alias("leakgraph_store_window"), visibility("hidden")));
+/* The table's cards that may be set: every card_span it has had, the largest. */
+static uintptr_t table_hwm;
 uintptr_t lg_dirtyset_lo, lg_dirtyset_hi;
 /* The two generations and which one the hooks write; switched with the world stopped. */
 static struct gen gens[2];
 static volatile int cur;
-/* Last overwrite of a reference per value; racy, lossy by design. */
+/* Last overwrite of a reference per value; racy, lossy by design. Written directly by
+ * the hooks and LEAKGRAPH_STORE (the header has the same hash). */
+#define OVERWRITE_SHIFT 48
+struct overwrite {
+    volatile uintptr_t value, pc;
+};
 static struct overwrite *overwrites;
+static inline uint64_t ow_slot(uint64_t v) { return (v * LEAKGRAPH_OVERWRITE_MUL) >> OVERWRITE_SHIFT; }
 
 static inline uint64_t mix(uint64_t x)
 {
@@ -131,10 +141,33 @@ void lg_dirtyset_thread_exit(void)
         __atomic_store_n(&l->orphan, 1, __ATOMIC_RELEASE);
 }
 
+/* Moves the set cards of the table into the current generation and clears them. A
+ * thread stopped between a hook's test and its mark sets its card after this drain: it
+ * is harvested at the next one, before its store could be missed (the store comes
+ * after the mark). World stopped. */
+static void drain_table(void)
+{
+    volatile unsigned char *t = lg_win.cards;
+    if (!t)
+        return;
+    uint64_t base = lg_win.card_base >> LG_CARD_SHIFT;
+    const volatile uint64_t *w = (const volatile uint64_t *)t;
+    for (uintptr_t i = 0; i < table_hwm / 8; i++) {
+        if (!w[i])
+            continue;
+        for (uintptr_t k = i * 8; k < i * 8 + 8; k++)
+            if (t[k]) {
+                t[k] = 0;
+                insert_card(base + k);
+            }
+    }
+}
+
 void lg_dirtyset_drain(void)
 {
     if (!gens[cur].card)
         return;
+    drain_table();
     for (struct lg_tlog *l = __atomic_load_n(&all_logs, __ATOMIC_ACQUIRE); l; l = l->next_all) {
         uint32_t n = l->n < LG_TLOG_CARDS ? l->n : LG_TLOG_CARDS;
         for (uint32_t i = 0; i < n; i++) {
@@ -220,7 +253,38 @@ static void clear_gen(struct gen *g)
     g->overflow = 0;
 }
 
-bool lg_dirtyset_rotate(uintptr_t lo, uintptr_t hi)
+/* The table's window for the heap [lo, hi), mapping the table at the first call after
+ * a hook ran (a program without hooks never pays for it). World stopped. */
+#define TABLE_MARGIN (64ul << 20)
+static void set_window(uintptr_t lo, uintptr_t hi, uintptr_t blo, uintptr_t bhi)
+{
+    if (!lg_win.cards && (lg_storehooks_seen || lg_storehooks_libc) && bhi > blo) {
+        volatile unsigned char *t = lg_map(LG_CARD_TABLE_BYTES);
+        if (t) {
+            uintptr_t base = blo - lo > TABLE_MARGIN ? blo - TABLE_MARGIN : lo;
+            lg_win.card_base = base & ~(uintptr_t)((1u << LG_CARD_SHIFT) - 1);
+            lg_win.cards = t;
+        }
+    }
+    if (lg_win.cards) {
+        uintptr_t base = lg_win.card_base, span = 0, cover = LG_CARD_TABLE_BYTES << LG_CARD_SHIFT;
+        uintptr_t top = bhi + TABLE_MARGIN < hi ? bhi + TABLE_MARGIN : hi;
+        if (top > base)
+            span = top - base < cover ? top - base : cover;
+        span &= ~(uintptr_t)((1u << LG_CARD_SHIFT) - 1);
+        lg_win.card_span = span;
+        uintptr_t cards = ((span >> LG_CARD_SHIFT) + 7) & ~(uintptr_t)7;
+        if (cards > table_hwm)
+            table_hwm = cards < LG_CARD_TABLE_BYTES ? cards : LG_CARD_TABLE_BYTES;
+    }
+    lg_win.heap_lo = lo;
+    lg_win.heap_span = hi - lo;
+    lg_win.last_store = lg_storehooks_last_store;
+    lg_win.overwrites = (struct leakgraph_store_overwrite_ *)overwrites;
+    lg_win.overwrite_shift = OVERWRITE_SHIFT;
+}
+
+bool lg_dirtyset_rotate(uintptr_t lo, uintptr_t hi, uintptr_t blo, uintptr_t bhi)
 {
     if (!overwrites)
         overwrites = lg_map(OVERWRITE_SLOTS * sizeof *overwrites);
@@ -233,6 +297,7 @@ bool lg_dirtyset_rotate(uintptr_t lo, uintptr_t hi)
     clear_gen(&gens[next]); /* the generation before last: rescanned twice already */
     lg_dirtyset_lo = lo;
     lg_dirtyset_hi = hi;
+    set_window(lo, hi, blo, bhi);
     lg_dirtyset_epoch = (lg_dirtyset_epoch + 1) & 63; /* older filter entries stop matching */
     __atomic_store_n(&cur, next, __ATOMIC_RELEASE);
     lg_dirtyset_armed = 1;
@@ -242,6 +307,11 @@ bool lg_dirtyset_rotate(uintptr_t lo, uintptr_t hi)
 void lg_dirtyset_reset(void)
 {
     lg_dirtyset_armed = 0;
+    lg_win.card_span = 0;
+    lg_win.heap_lo = 0;
+    lg_win.heap_span = (lg_storehooks_seen & LG_HOOK_MACRO) ? 0 : ~0ul;
+    if (lg_win.cards)
+        memset((void *)lg_win.cards, 0, table_hwm);
     for (int i = 0; i < 2; i++)
         if (gens[i].card)
             clear_gen(&gens[i]);
@@ -252,7 +322,8 @@ void lg_dirtyset_note_overwrite_async(uintptr_t old_value, uintptr_t pc)
     struct overwrite *o = overwrites;
     if (!o)
         return;
-    struct overwrite *e = &o[mix(old_value) & (OVERWRITE_SLOTS - 1)];
+    struct overwrite *e = &o[ow_slot(old_value)];
+    e->value = 0; /* a reader stopped in between sees no entry, never a wrong pair */
     e->pc = pc;
     e->value = old_value;
 }
@@ -261,6 +332,6 @@ uintptr_t lg_dirtyset_last_overwrite(uintptr_t addr)
 {
     if (!overwrites)
         return 0;
-    const struct overwrite *e = &overwrites[mix(addr) & (OVERWRITE_SLOTS - 1)];
+    const struct overwrite *e = &overwrites[ow_slot(addr)];
     return e->value == addr ? e->pc : 0;
 }

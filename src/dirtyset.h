@@ -9,7 +9,21 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "leakgraph.h"
+
 #define LG_CARD_SHIFT 6
+
+/* The card table (exported as leakgraph_store_window, which LEAKGRAPH_STORE reads
+ * inline): one byte per card of [card_base, card_base + card_span), set by the hooks
+ * themselves, harvested into the current generation by the drain. Mapped once, at the
+ * first collection after a hook ran; card_base is fixed then (64 MiB below the lowest
+ * block), card_span follows the highest block (plus 64 MiB; at most
+ * LG_CARD_TABLE_BYTES cards). Every drain reads the table up to the largest card_span
+ * it has had: a card set is always harvested. Heap slots outside the table take the
+ * per-thread logs below, as every slot does before the table exists. */
+#define LG_CARD_TABLE_BYTES (16ul << 20) /* 1 GiB of heap */
+/* The same object, through a hidden alias: the hooks reach it without the GOT. */
+extern struct leakgraph_store_window lg_win __attribute__((visibility("hidden")));
 
 /* Nonzero once a collection has armed the sets: hooks record nothing before. Written
  * with the world stopped, read by the hooks. */
@@ -42,9 +56,22 @@ struct lg_tlog *lg_dirtyset_new_log_async(void);
 /* Appends a card when the log is missing or full. AS-safe, lock-free. */
 void lg_dirtyset_card_slow_async(uint64_t card);
 
+/* Sets the card of addr in the table when it is there: true, else false. AS-safe. */
+static inline bool lg_dirtyset_table_mark(uintptr_t addr)
+{
+    uintptr_t d = addr - lg_win.card_base;
+    if (d >= lg_win.card_span)
+        return false;
+    if (!lg_win.cards[d >> LG_CARD_SHIFT])
+        lg_win.cards[d >> LG_CARD_SHIFT] = 1;
+    return true;
+}
+
 /* Records the card of addr. AS-safe, lock-free; never blocks. */
 static inline void lg_dirtyset_card_async(uintptr_t addr)
 {
+    if (lg_dirtyset_table_mark(addr))
+        return;
     uint64_t card = addr >> LG_CARD_SHIFT, tag = card | lg_dirtyset_epoch << 58;
     if (tag == lg_dirtyset_last)
         return;
@@ -88,9 +115,10 @@ void lg_dirtyset_drain(void);
 /* Calls fn for every range recorded in this generation and the previous one; false when
  * a set overflowed (some writes were not recorded: rescan everything). World stopped. */
 bool lg_dirtyset_each(void (*fn)(void *ctx, uintptr_t lo, uintptr_t hi), void *ctx);
-/* Starts a new generation and arms the hooks for [lo, hi). World stopped. False when
+/* Starts a new generation and arms the hooks for [lo, hi), the blocks being in
+ * [blo, bhi) now (the card table covers those and a margin). World stopped. False when
  * out of tracer memory (the hooks stay disarmed). */
-bool lg_dirtyset_rotate(uintptr_t lo, uintptr_t hi);
+bool lg_dirtyset_rotate(uintptr_t lo, uintptr_t hi, uintptr_t blo, uintptr_t bhi);
 /* Forgets everything (fork child). */
 void lg_dirtyset_reset(void);
 

@@ -20,9 +20,11 @@ volatile int lg_storehooks_libc;
 /* collect_last_store: written once by lg_collect_init, read-only afterwards. */
 int lg_storehooks_last_store;
 
-static inline __attribute__((always_inline)) void on_store(uintptr_t a, size_t len, uintptr_t pc, int kind)
+/* Everything but a slot inside the card table: before the table exists, a slot outside
+ * it, a store that crosses cards. */
+static __attribute__((noinline)) void on_store_slow(uintptr_t a, size_t len, uintptr_t pc, int kind)
 {
-    if (__builtin_expect(!lg_dirtyset_armed, 1)) {
+    if (__builtin_expect(!lg_dirtyset_armed, 0)) {
         if (!(lg_storehooks_seen & kind))
             __atomic_or_fetch(&lg_storehooks_seen, kind, __ATOMIC_RELAXED);
         return;
@@ -41,22 +43,50 @@ static inline __attribute__((always_inline)) void on_store(uintptr_t a, size_t l
         lg_dirtyset_card_async(a);
 }
 
+
+/* The common case inline in every hook, a leaf: the slot's card is in the table
+ * (dirtyset.h), the store stays inside it; with collect_last_store, the overwritten
+ * word is read and only a heap reference calls further. */
+static inline __attribute__((always_inline)) void on_store(uintptr_t a, size_t len, uintptr_t pc, int kind)
+{
+    uintptr_t d = a - lg_win.card_base;
+    if (__builtin_expect(d < lg_win.card_span && (d & ((1u << LG_CARD_SHIFT) - 1)) + len <= (1u << LG_CARD_SHIFT), 1)) {
+        volatile unsigned char *c = lg_win.cards + (d >> LG_CARD_SHIFT);
+        if (!*c)
+            *c = 1;
+        if (!lg_win.last_store || len != 8 || (a & 7))
+            return;
+        uintptr_t old = *(const volatile uintptr_t *)a;
+        if (old - lg_win.heap_lo < lg_win.heap_span)
+            lg_dirtyset_note_overwrite_async(old, pc); /* straight into the table */
+        return;
+    }
+    on_store_slow(a, len, pc, kind);
+}
+
+/* The hooks need no frame of their own: nothing unwinds through them. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define LG_HOOK LG_EXPORT __attribute__((optimize("omit-frame-pointer")))
+#else
+#define LG_HOOK LG_EXPORT
+#endif
+
 #define PC ((uintptr_t)__builtin_return_address(0))
 
 /* ---- clang -fsanitize-coverage=func,trace-stores: the address, before the store ---- */
-LG_EXPORT void __sanitizer_cov_store1(void *a) { on_store((uintptr_t)a, 1, PC, LG_HOOK_CLANG); }
-LG_EXPORT void __sanitizer_cov_store2(void *a) { on_store((uintptr_t)a, 2, PC, LG_HOOK_CLANG); }
-LG_EXPORT void __sanitizer_cov_store4(void *a) { on_store((uintptr_t)a, 4, PC, LG_HOOK_CLANG); }
-LG_EXPORT void __sanitizer_cov_store8(void *a) { on_store((uintptr_t)a, 8, PC, LG_HOOK_CLANG); }
-LG_EXPORT void __sanitizer_cov_store16(void *a) { on_store((uintptr_t)a, 16, PC, LG_HOOK_CLANG); }
+LG_HOOK void __sanitizer_cov_store1(void *a) { on_store((uintptr_t)a, 1, PC, LG_HOOK_CLANG); }
+LG_HOOK void __sanitizer_cov_store2(void *a) { on_store((uintptr_t)a, 2, PC, LG_HOOK_CLANG); }
+LG_HOOK void __sanitizer_cov_store4(void *a) { on_store((uintptr_t)a, 4, PC, LG_HOOK_CLANG); }
+LG_HOOK void __sanitizer_cov_store8(void *a) { on_store((uintptr_t)a, 8, PC, LG_HOOK_CLANG); }
+LG_HOOK void __sanitizer_cov_store16(void *a) { on_store((uintptr_t)a, 16, PC, LG_HOOK_CLANG); }
 
 /* ---- gcc -fsanitize=kernel-address, outline calls: the address, before the store ---- */
-LG_EXPORT void __asan_store1_noabort(void *a) { on_store((uintptr_t)a, 1, PC, LG_HOOK_GCC); }
-LG_EXPORT void __asan_store2_noabort(void *a) { on_store((uintptr_t)a, 2, PC, LG_HOOK_GCC); }
-LG_EXPORT void __asan_store4_noabort(void *a) { on_store((uintptr_t)a, 4, PC, LG_HOOK_GCC); }
-LG_EXPORT void __asan_store8_noabort(void *a) { on_store((uintptr_t)a, 8, PC, LG_HOOK_GCC); }
-LG_EXPORT void __asan_store16_noabort(void *a) { on_store((uintptr_t)a, 16, PC, LG_HOOK_GCC); }
-LG_EXPORT void __asan_storeN_noabort(void *a, size_t n)
+LG_HOOK void __asan_store1_noabort(void *a) { on_store((uintptr_t)a, 1, PC, LG_HOOK_GCC); }
+LG_HOOK void __asan_store2_noabort(void *a) { on_store((uintptr_t)a, 2, PC, LG_HOOK_GCC); }
+LG_HOOK void __asan_store4_noabort(void *a) { on_store((uintptr_t)a, 4, PC, LG_HOOK_GCC); }
+LG_HOOK void __asan_store8_noabort(void *a) { on_store((uintptr_t)a, 8, PC, LG_HOOK_GCC); }
+LG_HOOK void __asan_store16_noabort(void *a) { on_store((uintptr_t)a, 16, PC, LG_HOOK_GCC); }
+LG_HOOK void __asan_storeN_noabort(void *a, size_t n)
 {
     if (n)
         on_store((uintptr_t)a, n, PC, LG_HOOK_GCC);
@@ -76,7 +106,14 @@ LG_EXPORT void __asan_handle_no_return(void) {}
 LG_EXPORT void leakgraph_note_store(void *slot, const void *value)
 {
     uintptr_t a = (uintptr_t)slot;
-    if (!(a & 7) && lg_dirtyset_armed && a - lg_dirtyset_lo < lg_dirtyset_hi - lg_dirtyset_lo &&
+    if (__builtin_expect(!lg_dirtyset_armed, 0)) {
+        /* seen: the macro's calls before the first collection stop here */
+        __atomic_or_fetch(&lg_storehooks_seen, LG_HOOK_MACRO, __ATOMIC_RELAXED);
+        unsigned long all = ~0ul;
+        __atomic_compare_exchange_n(&lg_win.heap_span, &all, 0, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+        return;
+    }
+    if (!(a & 7) && a - lg_dirtyset_lo < lg_dirtyset_hi - lg_dirtyset_lo &&
         *(void *const volatile *)slot == value)
         return; /* storing what is there changes no reference */
     on_store(a, 8, PC, LG_HOOK_MACRO);

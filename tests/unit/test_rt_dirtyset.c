@@ -30,7 +30,7 @@ static bool covered(const struct seen *s, uintptr_t a)
 Test(dirtyset, cards_ranges_and_two_generations)
 {
     lg_dirtyset_reset();
-    cr_assert(lg_dirtyset_rotate(0x100000, 0x200000));
+    cr_assert(lg_dirtyset_rotate(0x100000, 0x200000, 0x100000, 0x200000));
     lg_dirtyset_card_async(0x100048);
     lg_dirtyset_card_async(0x100050); /* same card */
     lg_dirtyset_range_async(0x150000, 0x151000);
@@ -41,11 +41,11 @@ Test(dirtyset, cards_ranges_and_two_generations)
     cr_assert(covered(&s, 0x100040) && covered(&s, 0x10007f) && !covered(&s, 0x100080));
     cr_assert(covered(&s, 0x150000) && covered(&s, 0x150fff));
     cr_assert(covered(&s, 0x160030) && covered(&s, 0x16009f));
-    cr_assert(lg_dirtyset_rotate(0x100000, 0x200000));
+    cr_assert(lg_dirtyset_rotate(0x100000, 0x200000, 0x100000, 0x200000));
     s.n = 0;
     cr_assert(lg_dirtyset_each(collect, &s));
     cr_assert_eq(s.n, 5, "the previous generation is still rescanned (a hook runs before its store)");
-    cr_assert(lg_dirtyset_rotate(0x100000, 0x200000));
+    cr_assert(lg_dirtyset_rotate(0x100000, 0x200000, 0x100000, 0x200000));
     s.n = 0;
     cr_assert(lg_dirtyset_each(collect, &s));
     cr_assert_eq(s.n, 0);
@@ -54,7 +54,7 @@ Test(dirtyset, cards_ranges_and_two_generations)
 Test(dirtyset, overflow_means_rescan_everything)
 {
     lg_dirtyset_reset();
-    cr_assert(lg_dirtyset_rotate(0x100000, 0x200000));
+    cr_assert(lg_dirtyset_rotate(0x100000, 0x200000, 0x100000, 0x200000));
     for (uintptr_t a = 0; a < (1u << 18); a++)
         lg_dirtyset_card_async(0x10000000 + a * 64);
     struct seen s = {0};
@@ -67,10 +67,44 @@ Test(dirtyset, overflow_means_rescan_everything)
 Test(dirtyset, last_overwrite)
 {
     lg_dirtyset_reset();
-    cr_assert(lg_dirtyset_rotate(0x100000, 0x200000));
+    cr_assert(lg_dirtyset_rotate(0x100000, 0x200000, 0x100000, 0x200000));
     lg_dirtyset_note_overwrite_async(0x123450, 0x401000);
     cr_assert_eq(lg_dirtyset_last_overwrite(0x123450), 0x401000);
     cr_assert_eq(lg_dirtyset_last_overwrite(0x123460), 0);
     lg_dirtyset_note_overwrite_async(0x123450, 0x402000);
     cr_assert_eq(lg_dirtyset_last_overwrite(0x123450), 0x402000, "the last store wins");
+}
+
+/* Once a hook has run, the first rotation maps the card table: marks in it reach the
+ * sets at the next drain, twice (two generations), and a card set after a drain (a
+ * thread stopped between a hook's test and its mark) is harvested at the next one. */
+Test(dirtyset, card_table)
+{
+    extern volatile int lg_storehooks_seen;
+    static char heap[1 << 20] __attribute__((aligned(64)));
+    uintptr_t lo = (uintptr_t)heap, hi = lo + sizeof heap;
+    lg_dirtyset_reset();
+    lg_storehooks_seen = 1;
+    cr_assert(lg_dirtyset_rotate(lo - 4096, hi + 4096, lo, hi));
+    cr_assert_not_null(leakgraph_store_window.cards);
+    cr_assert_leq(leakgraph_store_window.card_base, lo);
+    cr_assert_geq(leakgraph_store_window.card_base + leakgraph_store_window.card_span, hi);
+    cr_assert_eq(leakgraph_store_window.heap_lo, lo - 4096);
+    lg_dirtyset_card_async(lo + 0x48);
+    lg_dirtyset_card_async(lo + 0x50); /* same card */
+    lg_dirtyset_card_async(lo + 0x1000);
+    struct seen s = {0};
+    cr_assert(lg_dirtyset_each(collect, &s));
+    cr_assert_eq(s.n, 2, "two cards from the table, got %d", s.n);
+    cr_assert(covered(&s, lo + 0x40) && covered(&s, lo + 0x1000) && !covered(&s, lo + 0x80));
+    cr_assert(lg_dirtyset_rotate(lo - 4096, hi + 4096, lo, hi));
+    leakgraph_store_window.cards[(lo + 0x2000 - leakgraph_store_window.card_base) >> 6] = 1; /* a late mark */
+    s.n = 0;
+    cr_assert(lg_dirtyset_each(collect, &s));
+    cr_assert_eq(s.n, 3, "the previous generation and the late mark, got %d", s.n);
+    cr_assert(covered(&s, lo + 0x2000));
+    cr_assert(lg_dirtyset_rotate(lo - 4096, hi + 4096, lo, hi));
+    s.n = 0;
+    cr_assert(lg_dirtyset_each(collect, &s));
+    cr_assert_eq(s.n, 1, "the late mark's second generation only, got %d", s.n);
 }
