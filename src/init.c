@@ -15,6 +15,7 @@
 #include "log.h"
 #include "modules.h"
 #include "options.h"
+#include "storehooks.h"
 #include "regions.h"
 #include "sites.h"
 #include "startfile.h"
@@ -228,6 +229,7 @@ void lg_init(void)
                                      __ATOMIC_ACQUIRE))
         return; /* done, in progress in another thread, or disabled: pass through */
     lg_busy++;
+    lg_storehooks_init(); /* also when tracing is off: the interposed memcpy stays */
     if (getauxval(AT_SECURE)) {
         /* setuid/setgid: never write files that reveal this process's memory. */
         __atomic_store_n(&lg_state, LG_DISABLED, __ATOMIC_RELEASE);

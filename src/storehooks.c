@@ -7,6 +7,7 @@
 
 #include "dirtyset.h"
 
+#include <dlfcn.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -120,10 +121,11 @@ LG_EXPORT void leakgraph_note_store(void *slot, const void *value)
 }
 
 /* ---- the memcpy family: what compilers turn struct copies into, and libc's writes ----
- * The real functions are glibc's checking entry points, reached through the PLT (they
- * are IFUNCs that select the same implementations as memcpy). The length limit is
- * volatile so that the compiler cannot fold the call back into memcpy: that would
- * call this file again. */
+ * The real functions: glibc's own, as dlsym(RTLD_NEXT) resolves them at start-up (the
+ * IFUNC-selected implementation, reached with one indirect jump). Before that, and for
+ * the string functions, glibc's checking entry points, reached through the PLT (IFUNCs
+ * that select the same implementations). The length limit is volatile so that the
+ * compiler cannot fold the call back into memcpy: that would call this file again. */
 extern void *__memcpy_chk(void *, const void *, size_t, size_t);
 extern void *__memmove_chk(void *, const void *, size_t, size_t);
 extern void *__memset_chk(void *, int, size_t, size_t);
@@ -135,31 +137,76 @@ extern char *__strcat_chk(char *, const char *, size_t);
 /* (size_t)-1: no object size limit. volatile: see above. */
 static volatile size_t no_limit = (size_t)-1;
 
+typedef void *copy_fn(void *, const void *, size_t);
+typedef void *set_fn(void *, int, size_t);
+/* Written once by lg_storehooks_init, before the program's threads exist. */
+static copy_fn *real_memcpy, *real_memmove, *real_mempcpy;
+static set_fn *real_memset;
+
+void lg_storehooks_init(void)
+{
+    real_memcpy = (copy_fn *)dlsym(RTLD_NEXT, "memcpy");
+    real_memmove = (copy_fn *)dlsym(RTLD_NEXT, "memmove");
+    real_mempcpy = (copy_fn *)dlsym(RTLD_NEXT, "mempcpy");
+    real_memset = (set_fn *)dlsym(RTLD_NEXT, "memset");
+}
+
 static inline void wrote(const void *d, size_t n)
 {
     if (__builtin_expect(lg_storehooks_libc, 0) && n)
         lg_dirtyset_range_async((uintptr_t)d, (uintptr_t)d + n);
 }
 
-LG_EXPORT void *memcpy(void *d, const void *s, size_t n)
+/* Collecting with store hooks: record, then copy. Out of line, so that the common case
+ * is a test and a tail jump. */
+static __attribute__((noinline)) void *memcpy_noted(void *d, const void *s, size_t n)
 {
     wrote(d, n);
     return __memcpy_chk(d, s, n, no_limit);
 }
-LG_EXPORT void *memmove(void *d, const void *s, size_t n)
+static __attribute__((noinline)) void *memmove_noted(void *d, const void *s, size_t n)
 {
     wrote(d, n);
     return __memmove_chk(d, s, n, no_limit);
 }
-LG_EXPORT void *memset(void *d, int c, size_t n)
+static __attribute__((noinline)) void *memset_noted(void *d, int c, size_t n)
 {
     wrote(d, n);
     return __memset_chk(d, c, n, no_limit);
 }
-LG_EXPORT void *mempcpy(void *d, const void *s, size_t n)
+static __attribute__((noinline)) void *mempcpy_noted(void *d, const void *s, size_t n)
 {
     wrote(d, n);
     return __mempcpy_chk(d, s, n, no_limit);
+}
+
+LG_EXPORT void *memcpy(void *d, const void *s, size_t n)
+{
+    copy_fn *f = real_memcpy;
+    if (__builtin_expect(lg_storehooks_libc || !f, 0))
+        return memcpy_noted(d, s, n);
+    return f(d, s, n);
+}
+LG_EXPORT void *memmove(void *d, const void *s, size_t n)
+{
+    copy_fn *f = real_memmove;
+    if (__builtin_expect(lg_storehooks_libc || !f, 0))
+        return memmove_noted(d, s, n);
+    return f(d, s, n);
+}
+LG_EXPORT void *memset(void *d, int c, size_t n)
+{
+    set_fn *f = real_memset;
+    if (__builtin_expect(lg_storehooks_libc || !f, 0))
+        return memset_noted(d, c, n);
+    return f(d, c, n);
+}
+LG_EXPORT void *mempcpy(void *d, const void *s, size_t n)
+{
+    copy_fn *f = real_mempcpy;
+    if (__builtin_expect(lg_storehooks_libc || !f, 0))
+        return mempcpy_noted(d, s, n);
+    return f(d, s, n);
 }
 LG_EXPORT char *strcpy(char *d, const char *s)
 {

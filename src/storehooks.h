@@ -15,4 +15,8 @@ extern volatile int lg_storehooks_libc;
  * by lg_collect_init. */
 extern int lg_storehooks_last_store;
 
+/* Resolves glibc's memcpy, memmove, memset and mempcpy for the interposed ones (which
+ * use the checking entry points until then). Called once at start-up. */
+void lg_storehooks_init(void);
+
 #endif
