@@ -25,11 +25,10 @@ int lg_storehooks_last_store;
  * it, a store that crosses cards. */
 static __attribute__((noinline)) void on_store_slow(uintptr_t a, size_t len, uintptr_t pc, int kind)
 {
-    if (__builtin_expect(!lg_dirtyset_armed, 0)) {
-        if (!(lg_storehooks_seen & kind))
-            __atomic_or_fetch(&lg_storehooks_seen, kind, __ATOMIC_RELAXED);
+    if (!(lg_storehooks_seen & kind)) /* the next collection maps the card table */
+        __atomic_or_fetch(&lg_storehooks_seen, kind, __ATOMIC_RELAXED);
+    if (__builtin_expect(!lg_dirtyset_armed, 0))
         return;
-    }
     uintptr_t lo = lg_dirtyset_lo, span = lg_dirtyset_hi - lo;
     if (a - lo >= span)
         return; /* a global, a stack: roots are rescanned anyway */
