@@ -18,6 +18,7 @@
 #define T_SLOW (UINT32_MAX - 1) /* an interior pointer: looked up again */
 #define NOT_OLD UINT32_MAX
 #define RESCAN_MARK (1ull << 63) /* in first[]: a block never replayed (partly unreadable) */
+#define REPLAY_AHEAD 16          /* words prefetched ahead in replay() */
 
 struct word {
     uint64_t value;
@@ -177,6 +178,11 @@ static bool replay(struct pass *p, size_t i, size_t j)
             return false;
     }
     for (uint64_t w = lo; w < hi; w++) {
+        /* new_of[] of the word a few ahead (in this block or the next ones: the pool is
+         * in block order): that load missed the cache on nearly every word, and was most
+         * of the time of a collection with few blocks dirty */
+        if (w + REPLAY_AHEAD < last.npool && last.pool[w + REPLAY_AHEAD].target < last.n)
+            __builtin_prefetch(&p->new_of[last.pool[w + REPLAY_AHEAD].target]);
         uint32_t t = replay_word(p, i, &last.pool[w]);
         if (k) {
             k->pool[k->npool] = last.pool[w];
