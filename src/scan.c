@@ -107,12 +107,14 @@ static bool build_index(struct lg_scan *s)
 {
     if (!build_dense(s))
         return false;
+    /* only the blocks outside the dense array go into the hash table: sized for all of
+     * them, its mapping (tens of MB on a million blocks, populated) cost more than the rest */
     uint64_t entries = 0;
     for (size_t i = 0; i < s->n; i++) {
         const struct lg_block *b = &s->blocks[i];
-        if (b->size > LARGE_BLOCK)
-            continue;
         uint64_t end = b->addr + (b->size ? b->size - 1 : 0);
+        if (b->size > LARGE_BLOCK || (s->dense && in_dense(s, b->addr) && in_dense(s, end)))
+            continue;
         entries += (end >> GRANULE_SHIFT) - (b->addr >> GRANULE_SHIFT) + 1;
     }
     uint64_t slots = 1024;
