@@ -95,6 +95,26 @@ static bool pool_reserve(struct kept *k, size_t more)
     return true;
 }
 
+/* The matching's arrays, kept mapped from one collection to the next (grown when
+ * needed): mapping and populating 12 MB per collection of a million blocks cost more
+ * than filling them. Protected by the collection lock. */
+struct buf {
+    void *p;
+    size_t bytes;
+};
+static struct buf b_old_of, b_new_of, b_fresh;
+
+static void *reuse(struct buf *b, size_t bytes)
+{
+    if (b->bytes < bytes) {
+        lg_unmap(b->p, b->bytes);
+        bytes += bytes / 4;
+        b->p = lg_map_populated(bytes);
+        b->bytes = b->p ? bytes : 0;
+    }
+    return b->p;
+}
+
 /* ---- one word ---- */
 
 /* Whether v falls in a block born since the last collection. */
@@ -222,9 +242,9 @@ static bool new_window(const struct lg_scan *sc)
 static bool match(struct pass *p)
 {
     const struct lg_scan *sc = p->sc;
-    p->old_of = lg_map_populated((sc->n + 1) * sizeof *p->old_of);
-    p->new_of = lg_map_populated((last.n + 1) * sizeof *p->new_of);
-    p->fresh = lg_map((sc->n + 1) * sizeof *p->fresh);
+    p->old_of = reuse(&b_old_of, (sc->n + 1) * sizeof *p->old_of);
+    p->new_of = reuse(&b_new_of, (last.n + 1) * sizeof *p->new_of);
+    p->fresh = reuse(&b_fresh, (sc->n + 1) * sizeof *p->fresh);
     if (!p->old_of || !p->new_of || !p->fresh)
         return false;
     memset(p->new_of, 0xff, (last.n + 1) * sizeof *p->new_of);
@@ -244,13 +264,6 @@ static bool match(struct pass *p)
         }
     }
     return true;
-}
-
-static void pass_free(struct pass *p)
-{
-    lg_unmap(p->old_of, (p->sc->n + 1) * sizeof *p->old_of);
-    lg_unmap(p->new_of, (last.n + 1) * sizeof *p->new_of);
-    lg_unmap(p->fresh, (p->sc->n + 1) * sizeof *p->fresh);
 }
 
 void lg_livegraph_scan(struct lg_scan *sc, const uint64_t *dirty, bool full, struct lg_livegraph_stats *st)
@@ -284,7 +297,6 @@ void lg_livegraph_scan(struct lg_scan *sc, const uint64_t *dirty, bool full, str
                 lg_scan_block(sc, i);
         }
     }
-    pass_free(&p);
     kept_free(&spare);
     spare = last;
     valid = p.k != NULL;

@@ -62,38 +62,36 @@ static void *reuse(struct buf *b, size_t bytes)
 static size_t row(const struct graph *g, uint32_t from) { return from == LG_LIVE_ROOT ? g->n : from; }
 
 /* A collection emits its edges grouped by source, roots first and then the blocks in
- * address order: the rows can then be filled in one pass, without the counting sort. */
-static bool in_row_order(const struct lg_live_edge *e, size_t ne)
+ * address order: the rows can then be filled in one pass, without the counting sort.
+ * Says whether they are, and counts the interior edges (one pass over tens of MB). */
+static bool survey(const struct lg_live_edge *e, size_t ne, size_t *ninterior)
 {
     uint64_t prev = 0; /* roots sort as 0, block b as b + 1 */
+    bool ordered = true;
+    *ninterior = 0;
     for (size_t i = 0; i < ne; i++) {
         uint64_t key = e[i].from == LG_LIVE_ROOT ? 0 : (uint64_t)e[i].from + 1;
-        if (key < prev)
-            return false;
+        ordered &= key >= prev;
         prev = key;
+        *ninterior += (e[i].to & LG_LIVE_INTERIOR) != 0;
     }
-    return true;
+    return ordered;
 }
 
-static bool keep_interior(struct graph *g, const struct lg_live_edge *e, size_t ne)
+static void keep_interior(struct graph *g, const struct lg_live_edge *e, size_t ne)
 {
-    g->ninterior = 0;
-    for (size_t i = 0; i < ne; i++)
-        g->ninterior += (e[i].to & LG_LIVE_INTERIOR) != 0;
-    g->interior = reuse(&b_interior, (g->ninterior + 1) * sizeof *g->interior);
-    if (!g->interior)
-        return false;
     for (size_t i = 0, k = 0; i < ne; i++)
         if (e[i].to & LG_LIVE_INTERIOR)
             g->interior[k++] = e[i];
-    return true;
 }
 
 /* Rows from edges in row order: the roots' row is the edges' head, the blocks' follow. */
 static void build_ordered(struct graph *g, const struct lg_live_edge *e, size_t ne)
 {
-    size_t i = 0;
+    size_t i = 0, k = 0;
     while (i < ne && e[i].from == LG_LIVE_ROOT) {
+        if (e[i].to & LG_LIVE_INTERIOR)
+            g->interior[k++] = e[i];
         g->adj[i] = e[i].to;
         i++;
     }
@@ -101,8 +99,11 @@ static void build_ordered(struct graph *g, const struct lg_live_edge *e, size_t 
     g->root_end = i;
     for (size_t r = 0; r < g->n; r++) {
         g->first[r] = i;
-        for (; i < ne && e[i].from == r; i++)
+        for (; i < ne && e[i].from == r; i++) {
+            if (e[i].to & LG_LIVE_INTERIOR)
+                g->interior[k++] = e[i];
             g->adj[i] = e[i].to;
+        }
     }
     g->first[g->n] = g->first[g->n + 1] = ne;
 }
@@ -131,10 +132,14 @@ static bool build(struct graph *g, size_t n, const struct lg_live_edge *e, size_
     g->n = n;
     g->first = reuse(&b_first, (n + 2) * sizeof *g->first);
     g->adj = reuse(&b_adj, (ne ? ne : 1) * sizeof *g->adj);
-    if (!g->first || !g->adj || !keep_interior(g, e, ne))
+    bool ordered = survey(e, ne, &g->ninterior);
+    g->interior = reuse(&b_interior, (g->ninterior + 1) * sizeof *g->interior);
+    if (!g->first || !g->adj || !g->interior)
         return false;
-    if (!in_row_order(e, ne))
+    if (!ordered) {
+        keep_interior(g, e, ne);
         return build_sorted(g, e, ne);
+    }
     build_ordered(g, e, ne);
     return true;
 }
