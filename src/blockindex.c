@@ -8,7 +8,6 @@
 
 #include "arena.h"
 #include "blocks.h"
-#include "log.h"
 #include "scan.h"
 
 #include <string.h>
