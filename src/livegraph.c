@@ -98,22 +98,7 @@ static bool pool_reserve(struct kept *k, size_t more)
 /* The matching's arrays, kept mapped from one collection to the next (grown when
  * needed): mapping and populating 12 MB per collection of a million blocks cost more
  * than filling them. Protected by the collection lock. */
-struct buf {
-    void *p;
-    size_t bytes;
-};
-static struct buf b_old_of, b_new_of, b_fresh;
-
-static void *reuse(struct buf *b, size_t bytes)
-{
-    if (b->bytes < bytes) {
-        lg_unmap(b->p, b->bytes);
-        bytes += bytes / 4;
-        b->p = lg_map_populated(bytes);
-        b->bytes = b->p ? bytes : 0;
-    }
-    return b->p;
-}
+static struct lg_buf b_old_of, b_new_of, b_fresh;
 
 /* ---- one word ---- */
 
@@ -242,9 +227,9 @@ static bool new_window(const struct lg_scan *sc)
 static bool match(struct pass *p)
 {
     const struct lg_scan *sc = p->sc;
-    p->old_of = reuse(&b_old_of, (sc->n + 1) * sizeof *p->old_of);
-    p->new_of = reuse(&b_new_of, (last.n + 1) * sizeof *p->new_of);
-    p->fresh = reuse(&b_fresh, (sc->n + 1) * sizeof *p->fresh);
+    p->old_of = lg_buf_reserve(&b_old_of, (sc->n + 1) * sizeof *p->old_of);
+    p->new_of = lg_buf_reserve(&b_new_of, (last.n + 1) * sizeof *p->new_of);
+    p->fresh = lg_buf_reserve(&b_fresh, (sc->n + 1) * sizeof *p->fresh);
     if (!p->old_of || !p->new_of || !p->fresh)
         return false;
     memset(p->new_of, 0xff, (last.n + 1) * sizeof *p->new_of);

@@ -42,22 +42,7 @@ static void stack_free(struct stack *s) { lg_unmap(s->v, s->cap * sizeof *s->v);
 /* Working arrays kept from one run to the next: mapping and unmapping some hundred MB at
  * every collection cost more than the mark itself (page faults and zeroing, measured on
  * a million-block heap). Used under the collection lock only. */
-struct buf {
-    void *p;
-    size_t bytes;
-};
-static struct buf b_first, b_adj, b_fill, b_interior, b_queue, b_index, b_low, b_comp, b_pos;
-
-static void *reuse(struct buf *b, size_t bytes)
-{
-    if (b->bytes < bytes) {
-        lg_unmap(b->p, b->bytes);
-        bytes += bytes / 4;
-        b->p = lg_map_populated(bytes);
-        b->bytes = b->p ? bytes : 0;
-    }
-    return b->p;
-}
+static struct lg_buf b_first, b_adj, b_fill, b_interior, b_queue, b_index, b_low, b_comp, b_pos;
 
 static size_t row(const struct graph *g, uint32_t from) { return from == LG_LIVE_ROOT ? g->n : from; }
 
@@ -111,7 +96,7 @@ static void build_ordered(struct graph *g, const struct lg_live_edge *e, size_t 
 static bool build_sorted(struct graph *g, const struct lg_live_edge *e, size_t ne)
 {
     size_t n = g->n;
-    uint64_t *fill = reuse(&b_fill, (n + 2) * sizeof *fill);
+    uint64_t *fill = lg_buf_reserve(&b_fill, (n + 2) * sizeof *fill);
     if (!fill)
         return false;
     memset(g->first, 0, (n + 2) * sizeof *g->first);
@@ -130,10 +115,10 @@ static bool build_sorted(struct graph *g, const struct lg_live_edge *e, size_t n
 static bool build(struct graph *g, size_t n, const struct lg_live_edge *e, size_t ne)
 {
     g->n = n;
-    g->first = reuse(&b_first, (n + 2) * sizeof *g->first);
-    g->adj = reuse(&b_adj, (ne ? ne : 1) * sizeof *g->adj);
+    g->first = lg_buf_reserve(&b_first, (n + 2) * sizeof *g->first);
+    g->adj = lg_buf_reserve(&b_adj, (ne ? ne : 1) * sizeof *g->adj);
     bool ordered = survey(e, ne, &g->ninterior);
-    g->interior = reuse(&b_interior, (g->ninterior + 1) * sizeof *g->interior);
+    g->interior = lg_buf_reserve(&b_interior, (g->ninterior + 1) * sizeof *g->interior);
     if (!g->first || !g->adj || !g->interior)
         return false;
     if (!ordered) {
@@ -183,7 +168,7 @@ static void drain(const struct graph *g, bool def, uint8_t kind, uint8_t *kinds,
 static bool mark(const struct graph *g, const uint8_t *ignored, uint8_t *kinds)
 {
     size_t n = g->n;
-    struct queue q = {reuse(&b_queue, (n + 1) * sizeof *q.v), 0, 0};
+    struct queue q = {lg_buf_reserve(&b_queue, (n + 1) * sizeof *q.v), 0, 0};
     if (!q.v)
         return false;
     for (uint64_t k = g->root_first; k < g->root_end; k++)
@@ -338,10 +323,10 @@ static bool cycles(const struct graph *g, struct lg_livemark *m)
 {
     size_t n = g->n;
     struct tarjan t = {.g = g, .kinds = m->kind};
-    t.index = reuse(&b_index, (n + 1) * sizeof *t.index);
-    t.low = reuse(&b_low, (n + 1) * sizeof *t.low);
-    t.comp = reuse(&b_comp, (n + 1) * sizeof *t.comp);
-    t.pos = reuse(&b_pos, (n + 1) * sizeof *t.pos);
+    t.index = lg_buf_reserve(&b_index, (n + 1) * sizeof *t.index);
+    t.low = lg_buf_reserve(&b_low, (n + 1) * sizeof *t.low);
+    t.comp = lg_buf_reserve(&b_comp, (n + 1) * sizeof *t.comp);
+    t.pos = lg_buf_reserve(&b_pos, (n + 1) * sizeof *t.pos);
     bool ok = t.index && t.low && t.comp && t.pos && tarjan(&t, n) && number_cycles(g, m, t.comp, t.ncomps);
     stack_free(&t.comp_stack);
     stack_free(&t.frames);
