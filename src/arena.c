@@ -41,6 +41,17 @@ void lg_unmap(void *p, size_t len)
     __atomic_sub_fetch(&mapped_bytes, len, __ATOMIC_RELAXED);
 }
 
+void *lg_buf_reserve(struct lg_buf *b, size_t bytes)
+{
+    if (b->bytes < bytes) {
+        lg_unmap(b->p, b->bytes);
+        bytes += bytes / 4;
+        b->p = lg_map_populated(bytes);
+        b->bytes = b->p ? bytes : 0;
+    }
+    return b->p;
+}
+
 void *lg_arena_alloc(size_t len)
 {
     len = (len + 15) & ~(size_t)15;

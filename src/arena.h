@@ -16,6 +16,16 @@ void lg_unmap(void *p, size_t len);
  * faults on the VMs we measured. */
 void *lg_map_populated(size_t len);
 
+/* A mapping kept from one use to the next and grown (by a quarter more) when too small:
+ * collections reuse their working arrays, since mapping and populating them anew cost
+ * more than filling them. Not thread-safe: its owner serialises. */
+struct lg_buf {
+    void *p;
+    size_t bytes;
+};
+/* b's memory, at least bytes long (contents not kept when it grows); NULL on failure. */
+void *lg_buf_reserve(struct lg_buf *b, size_t bytes);
+
 /* Bump allocation for small objects that live until exit (sites, modules). Takes the
  * arena lock. NULL when the kernel refuses memory. */
 void *lg_arena_alloc(size_t len);

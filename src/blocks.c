@@ -19,10 +19,49 @@ struct shard {
     uint64_t n;
     uint64_t bytes;
     uint64_t allocs, frees, total_bytes;
+    /* The change log: the addresses of the records inserted, removed or flagged since the
+     * last collection took it (lg_blocks_log_*); lost when it would outgrow the shard. */
+    uint64_t *log;
+    uint64_t nlog, log_cap;
+    bool log_lost;
 } __attribute__((aligned(64)));
 
 /* The shards; each protected by its own lock. */
 static struct shard shards[NSHARDS];
+
+/* Set once a collection keeps a sorted copy of the table (blockindex.c): from then on
+ * every change to a record is logged. Written with every shard lock held, read under
+ * one. */
+static bool logging;
+
+static bool log_grow(struct shard *s)
+{
+    uint64_t ncap = s->log_cap ? s->log_cap * 2 : 512;
+    /* a log longer than the shard is worth less than copying the table again */
+    if (ncap > 512 && ncap > 2 * s->n + 1024)
+        return false;
+    uint64_t *nl = lg_map(ncap * sizeof *nl);
+    if (!nl)
+        return false;
+    if (s->nlog)
+        memcpy(nl, s->log, s->nlog * sizeof *nl);
+    lg_unmap(s->log, s->log_cap * sizeof *nl);
+    s->log = nl;
+    s->log_cap = ncap;
+    return true;
+}
+
+/* Under the shard's lock. */
+static inline void log_change(struct shard *s, uint64_t addr)
+{
+    if (!logging || s->log_lost)
+        return;
+    if (s->nlog == s->log_cap && !log_grow(s)) {
+        s->log_lost = true;
+        return;
+    }
+    s->log[s->nlog++] = addr;
+}
 
 /* The shard comes from the 64 MiB region of the address: glibc gives each thread its
  * own arena, and a non-main arena's heaps are 64 MiB-aligned, so one thread's
@@ -87,6 +126,7 @@ bool lg_blocks_insert(const struct lg_block *b)
     else
         s->n++;
     s->slots[i] = *b;
+    log_change(s, b->addr);
     s->bytes += b->size;
     s->allocs++;
     s->total_bytes += b->size;
@@ -134,6 +174,7 @@ bool lg_blocks_remove(uint64_t addr, struct lg_block *out)
     s->n--;
     s->bytes -= s->slots[i].size;
     s->frees++;
+    log_change(s, addr);
     delete_slot(s, i);
     lg_unlock(&s->lock);
     return true;
@@ -149,8 +190,10 @@ bool lg_blocks_lookup(uint64_t addr, bool mark, struct lg_block *out)
         while (s->slots[i].addr && s->slots[i].addr != addr)
             i = (i + 1) & s->mask;
         if (s->slots[i].addr) {
-            if (mark)
+            if (mark && !(s->slots[i].seq & LG_SEQ_ANNOTATED)) {
                 s->slots[i].seq |= LG_SEQ_ANNOTATED;
+                log_change(s, addr);
+            }
             *out = s->slots[i];
             found = true;
         }
@@ -224,4 +267,53 @@ void lg_blocks_stats(struct lg_blocks_stats *st, bool locked)
         if (!locked)
             lg_unlock(&s->lock);
     }
+}
+
+/* ---- the change log, for the collections' sorted copy (blockindex.c) ---- */
+
+void lg_blocks_log_start_locked(void)
+{
+    for (int k = 0; k < NSHARDS; k++)
+        shards[k].nlog = 0, shards[k].log_lost = false;
+    logging = true;
+}
+
+void lg_blocks_log_stop_locked(void) { logging = false; }
+
+size_t lg_blocks_log_count_locked(bool *lost)
+{
+    size_t n = 0;
+    *lost = !logging;
+    for (int k = 0; k < NSHARDS; k++) {
+        n += shards[k].nlog;
+        *lost |= shards[k].log_lost;
+    }
+    return n;
+}
+
+void lg_blocks_log_take_locked(uint64_t *out)
+{
+    size_t n = 0;
+    for (int k = 0; k < NSHARDS; k++) {
+        struct shard *s = &shards[k];
+        if (s->nlog)
+            memcpy(out + n, s->log, s->nlog * sizeof *out);
+        n += s->nlog;
+        s->nlog = 0;
+        s->log_lost = false;
+    }
+}
+
+bool lg_blocks_find_locked(uint64_t addr, struct lg_block *out)
+{
+    struct shard *s = shard_of(addr);
+    if (!s->mask || !addr)
+        return false;
+    uint64_t i = hash_addr(addr) & s->mask;
+    while (s->slots[i].addr && s->slots[i].addr != addr)
+        i = (i + 1) & s->mask;
+    if (!s->slots[i].addr)
+        return false;
+    *out = s->slots[i];
+    return true;
 }

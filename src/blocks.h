@@ -61,4 +61,17 @@ size_t lg_blocks_copy_locked(struct lg_block *out, size_t cap);
 /* Sums the shards' counters; takes each shard lock in turn (or none when locked). */
 void lg_blocks_stats(struct lg_blocks_stats *st, bool locked);
 
+/* The change log, for the sorted copy of the table the collections keep (blockindex.c).
+ * All with every shard lock held. Start: from now on every insert, remove and annotation
+ * flag logs the block's address (the logs start empty). Stop: no more logging. Count: how
+ * many addresses are logged; *lost when a log overflowed (it never outgrows its shard)
+ * or logging is off: then the log is worthless. Take: copies them to out (count long,
+ * in no order, repeats possible) and empties the logs. */
+void lg_blocks_log_start_locked(void);
+void lg_blocks_log_stop_locked(void);
+size_t lg_blocks_log_count_locked(bool *lost);
+void lg_blocks_log_take_locked(uint64_t *out);
+/* Every shard lock held: the record of the live block at addr, if any. */
+bool lg_blocks_find_locked(uint64_t addr, struct lg_block *out);
+
 #endif

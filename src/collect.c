@@ -8,6 +8,7 @@
 
 #include "annot.h"
 #include "arena.h"
+#include "blockindex.h"
 #include "blocks.h"
 #include "dirty_uffd.h"
 #include "dirtyset.h"
@@ -222,6 +223,11 @@ static void verify(struct job *j, struct lg_scan *sc, size_t nroot_edges, const 
     verify_runs++;
     verify_incremental += !j->st.full;
     uint64_t bad = 0;
+    if (!lg_blockindex_check()) {
+        lg_log(LG_LOG_ERROR, "collect_verify: MISMATCH at collection %u: the kept sorted copy of the block "
+               "table differs from a fresh copy", collections);
+        bad++;
+    }
     for (size_t i = 0; i < sc->n; i++) {
         if (full.kind[i] == inc->kind[i] && !full.cycle[i] == !inc->cycle[i])
             continue;
@@ -269,7 +275,11 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
     }
     uint64_t t0 = now_ns();
     lg_dirtyset_drain(); /* the hooks' overwrites, before the garbage list names them */
-    bool ok = lg_scan_prepare(&sc, &maps);
+    struct lg_block *blocks;
+    size_t nblocks;
+    bool merged;
+    memset(&sc, 0, sizeof sc);
+    bool ok = lg_blockindex_get(&blocks, &nblocks, &merged) && lg_scan_prepare_sorted(&sc, &maps, blocks, nblocks);
     struct lg_roots_input in = {&maps, recs, nrecs, j->caller_sp, j->self_regs, ok ? &sc : NULL};
     if (ok && lg_roots_collect(&roots, &in)) {
         uint64_t t1 = now_ns();
@@ -495,5 +505,6 @@ void lg_collect_atfork_child(void)
         mode = MODE_UNSET; /* probe again: the parent's userfaultfd is not ours */
     lg_dirty_uffd_atfork_child();
     lg_livegraph_reset();
+    lg_blockindex_reset();
     lg_dirtyset_reset();
 }

@@ -107,12 +107,14 @@ static bool build_index(struct lg_scan *s)
 {
     if (!build_dense(s))
         return false;
+    /* only the blocks outside the dense array go into the hash table: sized for all of
+     * them, its mapping (tens of MB on a million blocks, populated) cost more than the rest */
     uint64_t entries = 0;
     for (size_t i = 0; i < s->n; i++) {
         const struct lg_block *b = &s->blocks[i];
-        if (b->size > LARGE_BLOCK)
-            continue;
         uint64_t end = b->addr + (b->size ? b->size - 1 : 0);
+        if (b->size > LARGE_BLOCK || (s->dense && in_dense(s, b->addr) && in_dense(s, end)))
+            continue;
         entries += (end >> GRANULE_SHIFT) - (b->addr >> GRANULE_SHIFT) + 1;
     }
     uint64_t slots = 1024;
@@ -172,6 +174,8 @@ static bool find_partial(struct lg_scan *s)
     return true;
 }
 
+static bool index_sorted(struct lg_scan *s);
+
 bool lg_scan_prepare(struct lg_scan *s, const struct lg_maps *maps)
 {
     size_t slack = 1024;
@@ -191,7 +195,24 @@ bool lg_scan_prepare(struct lg_scan *s, const struct lg_maps *maps)
         lg_unmap(s->blocks, s->cap * sizeof *s->blocks);
         slack *= 4;
     }
-    if (!lg_scan_sort(s->blocks, s->n) || !find_partial(s))
+    return lg_scan_sort(s->blocks, s->n) && index_sorted(s);
+}
+
+bool lg_scan_prepare_sorted(struct lg_scan *s, const struct lg_maps *maps, struct lg_block *blocks, size_t n)
+{
+    memset(s, 0, sizeof *s);
+    s->maps = maps;
+    s->weak_any = lg_annot_has_weak();
+    s->blocks = blocks;
+    s->n = s->cap = n;
+    s->borrowed = true;
+    return index_sorted(s);
+}
+
+/* The rest of the preparation, once the blocks are sorted. */
+static bool index_sorted(struct lg_scan *s)
+{
+    if (!find_partial(s))
         return false;
     if (s->n) {
         s->lo = s->blocks[0].addr;
@@ -206,7 +227,8 @@ bool lg_scan_prepare(struct lg_scan *s, const struct lg_maps *maps)
 
 void lg_scan_release(struct lg_scan *s)
 {
-    lg_unmap(s->blocks, s->cap * sizeof *s->blocks);
+    if (!s->borrowed)
+        lg_unmap(s->blocks, s->cap * sizeof *s->blocks);
     lg_unmap(s->gkey, (s->gmask + 1) * sizeof *s->gkey);
     lg_unmap(s->gval, (s->gmask + 1) * sizeof *s->gval);
     lg_unmap(s->large, (s->n + 1) * sizeof *s->large);

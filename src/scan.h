@@ -15,6 +15,7 @@
 struct lg_scan {
     struct lg_block *blocks; /* sorted by addr */
     size_t n, cap;
+    bool borrowed; /* blocks belong to the caller of lg_scan_prepare_sorted */
     const struct lg_maps *maps;
     /* granule index: open addressing, key = granule + 1 (0 = empty) */
     uint64_t *gkey;
@@ -45,6 +46,9 @@ struct lg_scan {
 /* Copies the live blocks (shard locks held), sorts them and builds the index.
  * False when out of tracer memory. */
 bool lg_scan_prepare(struct lg_scan *s, const struct lg_maps *maps);
+/* The same over blocks already sorted by address, which stay the caller's (the
+ * collections keep theirs from one to the next: blockindex.c). */
+bool lg_scan_prepare_sorted(struct lg_scan *s, const struct lg_maps *maps, struct lg_block *blocks, size_t n);
 void lg_scan_release(struct lg_scan *s);
 
 /* Index of the block containing addr (start or interior), or -1. */

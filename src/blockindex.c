@@ -1,0 +1,167 @@
+/* The collections' sorted copy of the block table, kept from one collection to the next
+ * and brought up to date from the table's change log (blocks.c): the addresses inserted,
+ * removed or flagged since. Copying and sorting a million records took a third of an
+ * incremental collection; merging the changes into the last copy is one sequential pass.
+ * When a log overflowed (a shard changed more than it holds) the table is copied and
+ * sorted again. Used with every shard lock held and the world stopped. */
+#include "blockindex.h"
+
+#include "arena.h"
+#include "blocks.h"
+#include "scan.h"
+
+#include <string.h>
+
+struct copy {
+    struct lg_block *b;
+    size_t n, cap;
+};
+
+/* The current copy, valid when valid is set, and the buffer the next one is merged
+ * into; protected by the collection lock (collect.c). */
+static struct copy cur, alt;
+static bool valid;
+/* The change log's addresses and records, kept mapped (grown when needed): mapping them
+ * at every collection cost more than using them on small heaps. Same lock. */
+static struct copy scratch;
+static uint64_t *scratch_addr;
+static size_t scratch_addr_cap;
+
+static bool reserve(struct copy *c, size_t n)
+{
+    if (c->cap >= n)
+        return true;
+    lg_unmap(c->b, c->cap * sizeof *c->b);
+    c->cap = n + n / 8 + 1024;
+    c->b = lg_map_populated(c->cap * sizeof *c->b);
+    if (!c->b)
+        c->cap = 0;
+    return c->b != NULL;
+}
+
+static bool reserve_addr(size_t n)
+{
+    if (scratch_addr_cap >= n)
+        return true;
+    lg_unmap(scratch_addr, scratch_addr_cap * sizeof *scratch_addr);
+    scratch_addr_cap = n + n / 8 + 1024;
+    scratch_addr = lg_map(scratch_addr_cap * sizeof *scratch_addr);
+    if (!scratch_addr)
+        scratch_addr_cap = 0;
+    return scratch_addr != NULL;
+}
+
+/* Copies the table and sorts it into alt; starts the log. */
+static bool full_copy(void)
+{
+    struct lg_blocks_stats st;
+    lg_blocks_stats(&st, true);
+    if (!reserve(&alt, st.live_blocks))
+        return false;
+    alt.n = lg_blocks_copy_locked(alt.b, alt.cap);
+    if (alt.n > alt.cap || !lg_scan_sort(alt.b, alt.n))
+        return false;
+    lg_blocks_log_start_locked();
+    return true;
+}
+
+/* Sorts a few records in place; lg_scan_sort maps a quarter MB of counters, which cost
+ * more than the rest of a collection of a small heap (collect_every on small victims). */
+static bool sort_records(struct lg_block *b, size_t n)
+{
+    if (n > 64)
+        return lg_scan_sort(b, n);
+    for (size_t i = 1; i < n; i++) {
+        struct lg_block x = b[i];
+        size_t k = i;
+        for (; k > 0 && b[k - 1].addr > x.addr; k--)
+            b[k] = b[k - 1];
+        b[k] = x;
+    }
+    return true;
+}
+
+/* The logged addresses as records in scratch, sorted and without repeats: the live ones
+ * carry the table's record, the gone ones size UINT64_MAX. False when the log is
+ * worthless (overflowed) or out of memory. */
+static bool changes(size_t *n)
+{
+    bool lost;
+    size_t nlog = lg_blocks_log_count_locked(&lost);
+    *n = 0;
+    if (lost || !reserve(&scratch, nlog) || !reserve_addr(nlog))
+        return false;
+    struct lg_block *ch = scratch.b;
+    lg_blocks_log_take_locked(scratch_addr);
+    for (size_t i = 0; i < nlog; i++)
+        ch[i].addr = scratch_addr[i];
+    if (!sort_records(ch, nlog))
+        return false;
+    for (size_t i = 0; i < nlog; i++) {
+        if (*n && ch[*n - 1].addr == ch[i].addr)
+            continue;
+        uint64_t a = ch[i].addr;
+        if (!lg_blocks_find_locked(a, &ch[*n]))
+            ch[*n] = (struct lg_block){.addr = a, .size = UINT64_MAX};
+        (*n)++;
+    }
+    return true;
+}
+
+/* alt = cur without the changed addresses, merged with the changed records still live. */
+static bool merge(const struct lg_block *ch, size_t nch)
+{
+    if (!reserve(&alt, cur.n + nch))
+        return false;
+    size_t i = 0, k = 0, n = 0;
+    while (i < cur.n || k < nch) {
+        if (k == nch || (i < cur.n && cur.b[i].addr < ch[k].addr)) {
+            alt.b[n++] = cur.b[i++];
+            continue;
+        }
+        if (i < cur.n && cur.b[i].addr == ch[k].addr)
+            i++; /* replaced, or gone */
+        if (ch[k].size != UINT64_MAX)
+            alt.b[n++] = ch[k];
+        k++;
+    }
+    alt.n = n;
+    return true;
+}
+
+static bool update(void)
+{
+    size_t nch;
+    return changes(&nch) && merge(scratch.b, nch);
+}
+
+bool lg_blockindex_get(struct lg_block **blocks, size_t *n, bool *incremental)
+{
+    *incremental = valid && update();
+    if (!*incremental && !full_copy()) {
+        valid = false;
+        lg_blocks_log_stop_locked();
+        return false;
+    }
+    struct copy t = cur;
+    cur = alt;
+    alt = t;
+    valid = true;
+    *blocks = cur.b;
+    *n = cur.n;
+    return true;
+}
+
+bool lg_blockindex_check(void)
+{
+    struct lg_blocks_stats st;
+    lg_blocks_stats(&st, true);
+    if (!valid || !reserve(&scratch, st.live_blocks))
+        return true; /* nothing to compare */
+    scratch.n = lg_blocks_copy_locked(scratch.b, scratch.cap);
+    if (!sort_records(scratch.b, scratch.n))
+        return true;
+    return scratch.n == cur.n && !memcmp(scratch.b, cur.b, cur.n * sizeof *cur.b);
+}
+
+void lg_blockindex_reset(void) { valid = false; }
