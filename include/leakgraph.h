@@ -110,7 +110,7 @@ struct leakgraph_store_window {
 #define LEAKGRAPH_OVERWRITE_MUL 0x9E3779B97F4A7C15ull
 extern struct leakgraph_store_window leakgraph_store_window __attribute__((weak));
 void leakgraph_note_store(void *slot, const void *value) __attribute__((weak));
-static inline void leakgraph_store_barrier_(void *slot, const void *value)
+static inline __attribute__((always_inline)) void leakgraph_store_barrier_(void *slot, const void *value)
 {
     struct leakgraph_store_window *w = &leakgraph_store_window;
     unsigned long a = (unsigned long)slot, d;
