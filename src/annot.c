@@ -251,15 +251,20 @@ static void forget_slots(uintptr_t addr, size_t size)
     __atomic_store_n(&nweak, wslot_n, __ATOMIC_RELEASE);
 }
 
-void lg_annot_forget(uintptr_t addr, size_t size)
+void lg_annot_forget_locked(uintptr_t addr, size_t size)
 {
-    lg_lock(&annot_lock);
     struct battr *e = battr_find(battrs, battr_mask, addr);
     if (e) {
         battr_delete(battrs, battr_mask, e);
         battr_n--;
     }
     forget_slots(addr, size);
+}
+
+void lg_annot_forget(uintptr_t addr, size_t size)
+{
+    lg_lock(&annot_lock);
+    lg_annot_forget_locked(addr, size);
     lg_unlock(&annot_lock);
 }
 

@@ -23,6 +23,8 @@ int lg_annot_unregister_root(uintptr_t addr);
 /* The block [addr, addr + size) was freed and had LG_SEQ_ANNOTATED: its annotations
  * and the weak slots inside it go. */
 void lg_annot_forget(uintptr_t addr, size_t size);
+/* The same with the annotation lock held (lg_annot_lock): the stops that drain batched frees. */
+void lg_annot_forget_locked(uintptr_t addr, size_t size);
 /* realloc moved an annotated block: its tag and flags follow it (weak slots do not). */
 void lg_annot_move(uintptr_t from, size_t from_size, uintptr_t to);
 

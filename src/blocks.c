@@ -107,6 +107,15 @@ static bool grow(struct shard *s)
     return true;
 }
 
+void lg_blocks_prefetch(uint64_t addr)
+{
+    struct shard *s = shard_of(addr);
+    struct lg_block *slots = __atomic_load_n(&s->slots, __ATOMIC_RELAXED);
+    uint64_t mask = __atomic_load_n(&s->mask, __ATOMIC_RELAXED);
+    if (slots)
+        __builtin_prefetch(&slots[hash_addr(addr) & mask], 1);
+}
+
 bool lg_blocks_insert(const struct lg_block *b)
 {
     uint64_t h = hash_addr(b->addr);
@@ -153,31 +162,90 @@ static void delete_slot(struct shard *s, uint64_t i)
     s->slots[i].addr = 0;
 }
 
-bool lg_blocks_remove(uint64_t addr, struct lg_block *out)
+/* Removes one address with its shard's lock held: the shared part of the single and the
+ * batched removal. */
+static bool remove_locked(struct shard *s, uint64_t addr, struct lg_block *out)
 {
-    uint64_t h = hash_addr(addr);
-    struct shard *s = shard_of(addr);
-    lg_lock(&s->lock);
-    if (!s->mask) {
-        lg_unlock(&s->lock);
+    if (!s->mask)
         return false;
-    }
-    uint64_t i = h & s->mask;
+    uint64_t i = hash_addr(addr) & s->mask;
     while (s->slots[i].addr && s->slots[i].addr != addr)
         i = (i + 1) & s->mask;
-    if (!s->slots[i].addr) {
-        lg_unlock(&s->lock);
+    if (!s->slots[i].addr)
         return false;
-    }
-    if (out)
-        *out = s->slots[i];
+    *out = s->slots[i];
     s->n--;
     s->bytes -= s->slots[i].size;
     s->frees++;
     log_change(s, addr);
     delete_slot(s, i);
-    lg_unlock(&s->lock);
     return true;
+}
+
+bool lg_blocks_remove(uint64_t addr, struct lg_block *out)
+{
+    struct shard *s = shard_of(addr);
+    struct lg_block b;
+    lg_lock(&s->lock);
+    bool found = remove_locked(s, addr, out ? out : &b);
+    lg_unlock(&s->lock);
+    return found;
+}
+
+/* The slots are prefetched first, so the batch's cache misses overlap, and a run of
+ * addresses in one shard (the usual case: a thread's blocks share its arena's shards)
+ * takes its lock once. The slot pointer and mask are read without the lock only for
+ * the prefetch, which never faults. */
+size_t lg_blocks_remove_batch(uint64_t *addr, size_t n, struct lg_block *annotated)
+{
+    size_t nannot = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t a = addr[k] & ~(uint64_t)LG_BLOCKS_GONE;
+        struct shard *s = shard_of(a);
+        struct lg_block *slots = __atomic_load_n(&s->slots, __ATOMIC_RELAXED);
+        uint64_t mask = __atomic_load_n(&s->mask, __ATOMIC_RELAXED);
+        if (slots) { /* the home slot, and the next line, where deletion looks next */
+            uint64_t i = hash_addr(a) & mask;
+            __builtin_prefetch(&slots[i], 1);
+            __builtin_prefetch(&slots[(i + 2) & mask], 1);
+        }
+    }
+    struct shard *held = NULL;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t a = addr[k] & ~(uint64_t)LG_BLOCKS_GONE;
+        struct shard *s = shard_of(a);
+        if (s != held) {
+            if (held)
+                lg_unlock(&held->lock);
+            lg_lock(&s->lock);
+            held = s;
+        }
+        /* read again under the lock: lg_blocks_drain_batch may have taken it meanwhile */
+        if (__atomic_load_n(&addr[k], __ATOMIC_RELAXED) & LG_BLOCKS_GONE)
+            continue;
+        struct lg_block b;
+        if (remove_locked(s, a, &b) && (b.seq & LG_SEQ_ANNOTATED))
+            annotated[nannot++] = b;
+        __atomic_store_n(&addr[k], a | LG_BLOCKS_GONE, __ATOMIC_RELAXED);
+    }
+    if (held)
+        lg_unlock(&held->lock);
+    return nannot;
+}
+
+size_t lg_blocks_drain_batch_locked(uint64_t *addr, size_t n, struct lg_block *annotated)
+{
+    size_t nannot = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t a = __atomic_load_n(&addr[k], __ATOMIC_RELAXED);
+        if (a & LG_BLOCKS_GONE)
+            continue;
+        struct lg_block b;
+        if (remove_locked(shard_of(a), a, &b) && (b.seq & LG_SEQ_ANNOTATED))
+            annotated[nannot++] = b;
+        __atomic_store_n(&addr[k], a | LG_BLOCKS_GONE, __ATOMIC_RELAXED);
+    }
+    return nannot;
 }
 
 bool lg_blocks_lookup(uint64_t addr, bool mark, struct lg_block *out)

@@ -36,8 +36,22 @@ bool lg_blocks_init(void);
 /* Records a new block. False when the table cannot grow (out of metadata memory). */
 bool lg_blocks_insert(const struct lg_block *b);
 
+/* Starts loading addr's slot into the cache, so that the insert after the stack capture
+ * finds it there. Reads the shard without its lock: a hint only, never faults. */
+void lg_blocks_prefetch(uint64_t addr);
+
 /* Forgets addr; copies its record to *out when out is not NULL. False if unknown. */
 bool lg_blocks_remove(uint64_t addr, struct lg_block *out);
+
+/* Batched frees (freebatch.c). Entries are block addresses; bit 0 (LG_BLOCKS_GONE) set
+ * on an entry means it is out of the table already. Removes every entry without the bit,
+ * sets the bit on each (under the shard's lock, so a drain never races it), copies the
+ * records of annotated blocks to annotated (room for n) and returns how many. */
+#define LG_BLOCKS_GONE 1u
+size_t lg_blocks_remove_batch(uint64_t *addr, size_t n, struct lg_block *annotated);
+/* The same with every shard lock already held: for the stops that drain every thread's
+ * batch. AS-safe. */
+size_t lg_blocks_drain_batch_locked(uint64_t *addr, size_t n, struct lg_block *annotated);
 
 /* Looks up the live block starting at addr; with mark, flags it LG_SEQ_ANNOTATED.
  * Copies its record to *out. False if addr starts no live block. */

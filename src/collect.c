@@ -5,6 +5,7 @@
  * (dirtyset.c), else full rescans. Hooks alone miss what uninstrumented code writes
  * other than through the memcpy family; see the man page. */
 #include "collect.h"
+#include "freebatch.h"
 
 #include "annot.h"
 #include "arena.h"
@@ -321,6 +322,7 @@ static int in_loader_lock(struct dl_phdr_info *info, size_t size, void *p)
     lg_regions_lock();
     lg_blocks_lock_all();
     lg_annot_lock();
+    lg_freebatch_drain_locked(true);
     uint64_t t0 = now_ns();
     struct lg_stop_rec *recs;
     uint32_t n = lg_stw_stop(signo, lg_opt.stop_timeout_ms, &recs);

@@ -1,6 +1,7 @@
 /* The ordered start-up (lazily from the first entry point, or our constructor), the
  * fork handlers and the destructor that produces the exit report. */
 #include "init.h"
+#include "freebatch.h"
 
 #include "annot.h"
 #include "arena.h"
@@ -92,6 +93,7 @@ static void after_fork_child(void)
     lg_modules_atfork_child();
     lg_sites_atfork_child();
     lg_annot_atfork_child();
+    lg_freebatch_atfork_child(); /* the table and annotations first: it drains into them */
     lg_arena_atfork_child();
     lg_threads_atfork_child();
     lg_exitreport_atfork_child();
@@ -162,6 +164,7 @@ static bool init_tables(void)
 {
     uintptr_t lo = 0, hi = 0;
     lg_modules_self_range((const void *)lg_init, &lo, &hi);
+    lg_freebatch_init(lg_opt.free_batch);
     return lg_threads_init() && lg_blocks_init() &&
            lg_sites_init(lo, hi, (int)lg_opt.stack_depth, lg_opt.fast_unwind);
 }

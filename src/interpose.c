@@ -10,6 +10,7 @@
 #include "annot.h"
 #include "blocks.h"
 #include "crash.h"
+#include "freebatch.h"
 #include "threads.h"
 #include "track.h"
 #include "trigger.h"
@@ -47,8 +48,8 @@ LG_EXPORT void *malloc(size_t n)
 
 LG_EXPORT void free(void *p)
 {
-    lg_track_free(p);
-    __libc_free(p);
+    if (p)
+        lg_freebatch_free(p);
 }
 
 LG_EXPORT void *calloc(size_t n, size_t m)

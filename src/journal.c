@@ -11,6 +11,7 @@
  *  - sites and modules are appended as records whose commit word is stored last, so a
  *    record torn by SIGKILL ends the list instead of being read. */
 #include "journal.h"
+#include "freebatch.h"
 
 #include "arena.h"
 #include "blocks.h"
@@ -443,6 +444,7 @@ static void child_start(const struct lg_block *b)
          * when the other threads' frees and allocations reach the journal again. No
          * other lock is taken in here (before_fork takes the module lock first). */
         lg_blocks_lock_all();
+        lg_freebatch_drain_locked(false); /* freed already, and out of the journal */
         size_t n = lg_blocks_copy_locked(buf, cap);
         for (size_t k = 0; k < n && k < cap; k++)
             add_slot(&buf[k]);

@@ -1,6 +1,7 @@
 /* show_growth: per-site live counts from a copy of the block table, objgraph's peak
  * rule, text rows on stderr and JSON lines in growth_json. */
 #include "showgrowth.h"
+#include "freebatch.h"
 
 #include "arena.h"
 #include "blocks.h"
@@ -75,6 +76,7 @@ static struct lg_block *copy_blocks(size_t *n, size_t *cap)
         if (!b)
             return NULL;
         lg_blocks_lock_all();
+        lg_freebatch_drain_locked(false); /* freed blocks waiting in a batch are not growth */
         *n = lg_blocks_copy_locked(b, *cap);
         lg_blocks_unlock_all();
         if (*n <= *cap)

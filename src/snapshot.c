@@ -2,6 +2,7 @@
  * dl_iterate_phdr callback, so the loader lock is held and no stopped thread can be
  * holding it (the libunwind/dlclose deadlock of FEASIBILITY §3). */
 #include "snapshot.h"
+#include "freebatch.h"
 
 #include "annot.h"
 #include "arena.h"
@@ -368,10 +369,14 @@ static int in_loader_lock(struct dl_phdr_info *info, size_t size, void *p)
         j->unlocked |= !lg_blocks_lock_all_within(CRASH_LOCK_MS, hold.blocks);
         hold.annot = lg_annot_lock_within(CRASH_LOCK_MS);
         j->unlocked |= !hold.regions || !hold.annot;
+        /* a batch may be drained only with every shard lock; without, its blocks show live */
+        if (!j->unlocked)
+            lg_freebatch_drain_locked(true);
     } else {
         lg_regions_lock();
         lg_blocks_lock_all();
         lg_annot_lock(); /* before the stop: a stopped thread must not be holding it */
+        lg_freebatch_drain_locked(true);
     }
     uint64_t t0 = now_ns(CLOCK_MONOTONIC);
     struct lg_stop_rec *recs;

@@ -1,4 +1,5 @@
 /* Thread registry and the pthread_create trampoline. */
+#include "freebatch.h"
 #include "threads.h"
 
 #include "arena.h"
@@ -116,6 +117,7 @@ static void on_thread_exit(void *p)
      * what lies below is dead, and glibc hands the cached stack to the next thread. */
     t->exit_sp = (uintptr_t)__builtin_frame_address(0);
     lg_crash_thread_exit();
+    lg_freebatch_thread_exit();
     lg_sites_thread_exit();
     lg_dirtyset_thread_exit();
     __atomic_store_n(&t->flags, (t->flags & ~(uint32_t)LG_T_LIVE) | LG_T_EXITED, __ATOMIC_RELEASE);

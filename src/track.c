@@ -47,6 +47,7 @@ void *lg_track_alloc(void *p, size_t size)
      * snapshot trigger make system calls that may not. */
     int saved_errno = errno;
     LG_ENTER();
+    lg_blocks_prefetch((uintptr_t)p); /* its miss overlaps the stack walk */
     struct lg_block b = {.addr = (uintptr_t)p, .size = size, .seq = next_seq(),
                          .site = lg_sites_capture(), .tid = lg_threads_tid()};
     if (!lg_blocks_insert(&b))

@@ -1,0 +1,180 @@
+/* Batched frees. Measured on bench/workload.c: the shard lock's atomic exchange was
+ * most of lg_blocks_remove and lg_blocks_remove 16 % of the traced run; a batch takes
+ * each shard lock once and prefetches its slots, so their misses overlap. */
+#include "freebatch.h"
+
+#include "annot.h"
+#include "arena.h"
+#include "blocks.h"
+#include "guard.h"
+#include "init.h"
+#include "journal.h"
+#include "lock.h"
+#include "track.h"
+
+#include <stdint.h>
+
+extern void __libc_free(void *);
+
+#define FB_MAX 64             /* the largest batch free_batch may ask for */
+#define FB_CAP (FB_MAX + 16)  /* plus room for frees made by signal handlers during a flush */
+#define FB_BYTES (256u << 10) /* pending chunk bytes that flush a batch early */
+#define FB_LARGE (64u << 10)  /* chunks this large (and mmap'd ones) are freed at once */
+#define CHUNK_IS_MMAPPED 2u   /* glibc's flag in the chunk's size word */
+
+/* One thread's pending frees. Entries are written only by the owner; a drain (every
+ * shard lock held) only sets LG_BLOCKS_GONE on them. n is published with a release
+ * store after the entry, so a drain reads complete entries. */
+struct lg_freebuf {
+    struct lg_freebuf *next; /* every buffer ever made (all_bufs); never unmapped */
+    int in_use;              /* owned by a live thread */
+    uint32_t n;
+    uint64_t bytes;
+    struct lg_block annot[FB_CAP]; /* the flush's annotated blocks */
+    uint64_t p[FB_CAP];
+};
+
+/* Set once by lg_freebatch_init; 0 turns batching off. */
+static uint32_t batch;
+/* All buffers: pushed under list_lock, published with a release store, walked without
+ * it (entries are never removed). */
+static struct lg_freebuf *all_bufs;
+static lg_lock_t list_lock = LG_LOCK_INIT;
+/* A drain's annotated blocks: drains run with every shard lock held, so one at a time. */
+static struct lg_block drain_annot[FB_CAP];
+
+#define IE __attribute__((tls_model("initial-exec")))
+static __thread struct lg_freebuf *mine IE;
+static __thread bool mine_off IE;  /* the thread is exiting: no buffer any more */
+static __thread bool flushing IE; /* a flush is under way: frees from handlers only append */
+
+void lg_freebatch_init(long b) { batch = b < 0 ? 0 : b > FB_MAX ? FB_MAX : (uint32_t)b; }
+
+static struct lg_freebuf *acquire(void)
+{
+    struct lg_freebuf *f;
+    lg_lock(&list_lock);
+    for (f = all_bufs; f && f->in_use; f = f->next)
+        ;
+    if (f)
+        f->in_use = 1;
+    lg_unlock(&list_lock);
+    if (!f) {
+        f = lg_map(sizeof *f);
+        if (!f)
+            return NULL;
+        f->in_use = 1;
+        lg_lock(&list_lock);
+        f->next = all_bufs;
+        __atomic_store_n(&all_bufs, f, __ATOMIC_RELEASE);
+        lg_unlock(&list_lock);
+    }
+    return mine = f;
+}
+
+/* Takes entries [0, n) out of the table and gives them to glibc, again for entries a
+ * signal handler appended meanwhile, until n could be reset. Removal comes first: only
+ * then may glibc hand the address to anybody. */
+static void flush(struct lg_freebuf *f)
+{
+    uint32_t done = 0, n;
+    flushing = true;
+    LG_ENTER(); /* a handler's malloc meanwhile is not recorded: it could wait for our shard lock */
+    for (;;) {
+        n = __atomic_load_n(&f->n, __ATOMIC_ACQUIRE);
+        if (n > done) {
+            size_t na = lg_blocks_remove_batch(f->p + done, n - done, f->annot);
+            for (size_t i = 0; i < na; i++)
+                lg_annot_forget(f->annot[i].addr, f->annot[i].size);
+            for (uint32_t i = done; i < n; i++)
+                __libc_free((void *)(uintptr_t)(f->p[i] & ~(uint64_t)LG_BLOCKS_GONE));
+            done = n;
+        }
+        if (__atomic_compare_exchange_n(&f->n, &n, 0, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+            break;
+    }
+    f->bytes = 0;
+    LG_LEAVE();
+    flushing = false;
+}
+
+static void free_now(void *p)
+{
+    lg_track_free(p);
+    __libc_free(p);
+}
+
+void lg_freebatch_free(void *p)
+{
+    struct lg_freebuf *f = mine;
+    if (__builtin_expect(lg_state != LG_READY || !batch || mine_off, 0)) {
+        if (f && f->n && !flushing)
+            flush(f); /* disabled meanwhile: what is pending still goes */
+        free_now(p);
+        return;
+    }
+    if (flushing) { /* a signal handler's free, inside our flush */
+        uint32_t n = f->n;
+        if (n < FB_CAP) {
+            f->p[n] = (uintptr_t)p;
+            __atomic_store_n(&f->n, n + 1, __ATOMIC_RELEASE);
+        } else {
+            __libc_free(p); /* its record stays until a block takes the address again */
+        }
+        return;
+    }
+    size_t chunk = ((const size_t *)p)[-1];
+    if (lg_busy || (chunk & CHUNK_IS_MMAPPED) || (chunk & ~(size_t)7) >= FB_LARGE ||
+        (!f && !(f = acquire()))) {
+        free_now(p);
+        return;
+    }
+    if (lg_journal_active)
+        lg_journal_remove((uintptr_t)p); /* the journal tells what was live at a SIGKILL */
+    /* Guarded: a signal handler's free in between must not reuse entry n (it sees
+     * lg_busy and frees at once). */
+    LG_ENTER();
+    uint32_t n = f->n;
+    f->p[n] = (uintptr_t)p;
+    __atomic_store_n(&f->n, n + 1, __ATOMIC_RELEASE);
+    f->bytes += chunk & ~(size_t)7;
+    LG_LEAVE();
+    if (n + 1 >= batch || f->bytes >= FB_BYTES)
+        flush(f);
+}
+
+void lg_freebatch_drain_locked(bool annot_held)
+{
+    for (struct lg_freebuf *f = __atomic_load_n(&all_bufs, __ATOMIC_ACQUIRE); f; f = f->next) {
+        uint32_t n = __atomic_load_n(&f->n, __ATOMIC_ACQUIRE);
+        size_t na = lg_blocks_drain_batch_locked(f->p, n < FB_CAP ? n : FB_CAP, drain_annot);
+        for (size_t i = 0; i < na; i++)
+            (annot_held ? lg_annot_forget_locked : lg_annot_forget)(drain_annot[i].addr, drain_annot[i].size);
+    }
+}
+
+void lg_freebatch_thread_exit(void)
+{
+    struct lg_freebuf *f = mine;
+    mine_off = true;
+    if (!f)
+        return;
+    if (f->n)
+        flush(f);
+    mine = NULL;
+    __atomic_store_n(&f->in_use, 0, __ATOMIC_RELEASE);
+}
+
+void lg_freebatch_atfork_child(void)
+{
+    for (struct lg_freebuf *f = all_bufs; f; f = f->next) {
+        if (f == mine || !f->in_use)
+            continue;
+        size_t na = lg_blocks_drain_batch_locked(f->p, f->n < FB_CAP ? f->n : FB_CAP, drain_annot);
+        for (size_t i = 0; i < na; i++)
+            lg_annot_forget(drain_annot[i].addr, drain_annot[i].size);
+        f->n = 0;
+        f->bytes = 0;
+        f->in_use = 0;
+    }
+}

@@ -1,0 +1,30 @@
+/* Batched frees: free() hands a thread's freed blocks to the block table and to glibc
+ * in batches (free_batch), so the table's shard lock is taken once per batch instead
+ * of once per free. A block in a batch is still the program's memory to nobody: it
+ * stays out of glibc until it is out of the table, so its address cannot be handed
+ * out again while the table still holds it. */
+#ifndef LG_FREEBATCH_H
+#define LG_FREEBATCH_H
+
+#include <stdbool.h>
+
+/* Sets the batch size from the free_batch option (0: every free at once). */
+void lg_freebatch_init(long batch);
+
+/* free(p) for p != NULL: records the free and hands p to glibc, now or with the batch. */
+void lg_freebatch_free(void *p);
+
+/* With every shard lock held (and the annotation lock when annot_held): takes the
+ * blocks of every thread's pending batch out of the table, so a snapshot, a collection
+ * or a growth count sees them freed. AS-safe when annot_held. */
+void lg_freebatch_drain_locked(bool annot_held);
+
+/* The calling thread is exiting: its batch is flushed and its buffer goes back. */
+void lg_freebatch_thread_exit(void);
+
+/* In a fork child: the batches of the threads that did not survive are drained out of
+ * the table and dropped (their blocks stay out of glibc: a small leak in the child,
+ * never a double free). */
+void lg_freebatch_atfork_child(void);
+
+#endif
