@@ -270,6 +270,8 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
     struct lg_scan sc;
     struct lg_roots roots;
     memset(&roots, 0, sizeof roots);
+    /* after the stop: a free that did not wait for a lock may have come in before it */
+    lg_freebatch_drain_locked(true);
     if (lg_maps_read(&maps) < 0) {
         j->rc = -ENOMEM;
         return;
@@ -322,7 +324,6 @@ static int in_loader_lock(struct dl_phdr_info *info, size_t size, void *p)
     lg_regions_lock();
     lg_blocks_lock_all();
     lg_annot_lock();
-    lg_freebatch_drain_locked(true);
     uint64_t t0 = now_ns();
     struct lg_stop_rec *recs;
     uint32_t n = lg_stw_stop(signo, lg_opt.stop_timeout_ms, &recs);

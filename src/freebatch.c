@@ -45,14 +45,18 @@ static struct lg_block drain_annot[FB_CAP];
 
 #define IE __attribute__((tls_model("initial-exec")))
 static __thread struct lg_freebuf *mine IE;
-static __thread bool mine_off IE;  /* the thread is exiting: no buffer any more */
-static __thread bool flushing IE; /* a flush is under way: frees from handlers only append */
+/* volatile: signal handlers on this thread read them */
+static __thread volatile bool mine_off IE; /* the thread is exiting: no buffer any more */
+static __thread volatile bool flushing IE; /* a flush is under way: frees from handlers only append */
 
 void lg_freebatch_init(long b) { batch = b < 0 ? 0 : b > FB_MAX ? FB_MAX : (uint32_t)b; }
 
+/* Under LG_ENTER: a signal handler's free meanwhile goes the synchronous way instead of
+ * waiting for list_lock, which this thread holds. */
 static struct lg_freebuf *acquire(void)
 {
     struct lg_freebuf *f;
+    LG_ENTER();
     lg_lock(&list_lock);
     for (f = all_bufs; f && f->in_use; f = f->next)
         ;
@@ -61,15 +65,17 @@ static struct lg_freebuf *acquire(void)
     lg_unlock(&list_lock);
     if (!f) {
         f = lg_map(sizeof *f);
-        if (!f)
-            return NULL;
-        f->in_use = 1;
-        lg_lock(&list_lock);
-        f->next = all_bufs;
-        __atomic_store_n(&all_bufs, f, __ATOMIC_RELEASE);
-        lg_unlock(&list_lock);
+        if (f) {
+            f->in_use = 1;
+            lg_lock(&list_lock);
+            f->next = all_bufs;
+            __atomic_store_n(&all_bufs, f, __ATOMIC_RELEASE);
+            lg_unlock(&list_lock);
+        }
     }
-    return mine = f;
+    mine = f;
+    LG_LEAVE();
+    return f;
 }
 
 /* Takes entries [0, n) out of the table and gives them to glibc, again for entries a
@@ -86,6 +92,9 @@ static void flush(struct lg_freebuf *f)
             size_t na = lg_blocks_remove_batch(f->p + done, n - done, f->annot);
             for (size_t i = 0; i < na; i++)
                 lg_annot_forget(f->annot[i].addr, f->annot[i].size);
+            if (lg_journal_active) /* again: a fork child's journal may have copied them */
+                for (uint32_t i = done; i < n; i++)
+                    lg_journal_remove(f->p[i] & ~(uint64_t)LG_BLOCKS_GONE);
             for (uint32_t i = done; i < n; i++)
                 __libc_free((void *)(uintptr_t)(f->p[i] & ~(uint64_t)LG_BLOCKS_GONE));
             done = n;
@@ -104,23 +113,30 @@ static void free_now(void *p)
     __libc_free(p);
 }
 
+/* Appends p; the caller made sure there is room and no other append can interleave. */
+static void append(struct lg_freebuf *f, void *p)
+{
+    uint32_t n = f->n;
+    __atomic_store_n(&f->p[n], (uintptr_t)p, __ATOMIC_RELAXED);
+    __atomic_store_n(&f->n, n + 1, __ATOMIC_RELEASE);
+}
+
 void lg_freebatch_free(void *p)
 {
     struct lg_freebuf *f = mine;
-    if (__builtin_expect(lg_state != LG_READY || !batch || mine_off, 0)) {
-        if (f && f->n && !flushing)
-            flush(f); /* disabled meanwhile: what is pending still goes */
-        free_now(p);
+    if (__builtin_expect(flushing, 0)) { /* a signal handler's free, inside our flush */
+        if (lg_journal_active)
+            lg_journal_remove((uintptr_t)p);
+        if (f->n < FB_CAP)
+            append(f, p);
+        else
+            __libc_free(p); /* its record stays until a block takes the address again */
         return;
     }
-    if (flushing) { /* a signal handler's free, inside our flush */
-        uint32_t n = f->n;
-        if (n < FB_CAP) {
-            f->p[n] = (uintptr_t)p;
-            __atomic_store_n(&f->n, n + 1, __ATOMIC_RELEASE);
-        } else {
-            __libc_free(p); /* its record stays until a block takes the address again */
-        }
+    if (__builtin_expect(lg_state != LG_READY || !batch || mine_off, 0)) {
+        if (f && f->n)
+            flush(f); /* disabled meanwhile: what is pending still goes */
+        free_now(p);
         return;
     }
     size_t chunk = ((const size_t *)p)[-1];
@@ -131,15 +147,15 @@ void lg_freebatch_free(void *p)
     }
     if (lg_journal_active)
         lg_journal_remove((uintptr_t)p); /* the journal tells what was live at a SIGKILL */
+    if (f->n >= batch)
+        flush(f); /* handlers' frees after a flush may have filled it */
     /* Guarded: a signal handler's free in between must not reuse entry n (it sees
      * lg_busy and frees at once). */
     LG_ENTER();
-    uint32_t n = f->n;
-    f->p[n] = (uintptr_t)p;
-    __atomic_store_n(&f->n, n + 1, __ATOMIC_RELEASE);
+    append(f, p);
     f->bytes += chunk & ~(size_t)7;
     LG_LEAVE();
-    if (n + 1 >= batch || f->bytes >= FB_BYTES)
+    if (f->n >= batch || f->bytes >= FB_BYTES)
         flush(f);
 }
 
@@ -156,17 +172,18 @@ void lg_freebatch_drain_locked(bool annot_held)
 void lg_freebatch_thread_exit(void)
 {
     struct lg_freebuf *f = mine;
+    if (f && f->n)
+        flush(f); /* before mine_off: a handler's free during it must append, not wait */
     mine_off = true;
     if (!f)
         return;
-    if (f->n)
-        flush(f);
     mine = NULL;
     __atomic_store_n(&f->in_use, 0, __ATOMIC_RELEASE);
 }
 
 void lg_freebatch_atfork_child(void)
 {
+    lg_lock_reset(&list_lock); /* a thread that is gone may have held it */
     for (struct lg_freebuf *f = all_bufs; f; f = f->next) {
         if (f == mine || !f->in_use)
             continue;

@@ -60,6 +60,7 @@ struct job {
     uint64_t nedges, nroot_edges;
     int rc;
     bool unlocked; /* crash mode: a lock was not taken (LG_CRASH_UNLOCKED) */
+    bool drain;    /* every shard lock and the annotation lock are held: drain the batches */
 };
 
 static uint64_t now_ns(int clock)
@@ -313,6 +314,10 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
     uint64_t t1 = now_ns(CLOCK_MONOTONIC);
     memset(&sc, 0, sizeof sc);
     memset(&roots, 0, sizeof roots);
+    /* After the stop, not before: a free that did not wait for a lock may have come in
+     * between, its pointer already gone from the program. */
+    if (j->drain)
+        lg_freebatch_drain_locked(true);
     if (lg_maps_read(&maps) < 0) {
         j->rc = -12;
         return;
@@ -366,17 +371,17 @@ static int in_loader_lock(struct dl_phdr_info *info, size_t size, void *p)
     int signo = lg_opt.stop_signal > 0 ? (int)lg_opt.stop_signal : SIGRTMIN + 3;
     if (j->req->crash) {
         hold.regions = lg_regions_lock_within(CRASH_LOCK_MS);
-        j->unlocked |= !lg_blocks_lock_all_within(CRASH_LOCK_MS, hold.blocks);
+        bool blocks_all = lg_blocks_lock_all_within(CRASH_LOCK_MS, hold.blocks);
+        j->unlocked |= !blocks_all;
         hold.annot = lg_annot_lock_within(CRASH_LOCK_MS);
         j->unlocked |= !hold.regions || !hold.annot;
-        /* a batch may be drained only with every shard lock; without, its blocks show live */
-        if (!j->unlocked)
-            lg_freebatch_drain_locked(true);
+        /* batches may be drained only with every shard lock; without, their blocks show live */
+        j->drain = blocks_all && hold.annot;
     } else {
         lg_regions_lock();
         lg_blocks_lock_all();
         lg_annot_lock(); /* before the stop: a stopped thread must not be holding it */
-        lg_freebatch_drain_locked(true);
+        j->drain = true;
     }
     uint64_t t0 = now_ns(CLOCK_MONOTONIC);
     struct lg_stop_rec *recs;

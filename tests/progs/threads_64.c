@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define NTHREADS 64
 
 static sem_t ready;
+static volatile pid_t tids[NTHREADS];
 
 static void __attribute__((noinline)) scrub(void)
 {
@@ -50,6 +52,7 @@ static long __attribute__((noinline)) clobber(long a, long b, long c, long d, lo
 
 static void *worker(void *arg)
 {
+    tids[(size_t)arg - 1] = (pid_t)syscall(SYS_gettid);
     churn((unsigned)(size_t)arg);
     volatile char *keep = malloc(64);
     keep[0] = 1;
@@ -76,6 +79,23 @@ int main(void)
             return 3;
     for (int i = 0; i < NTHREADS; i++)
         sem_wait(&ready);
+    /* Wait until every thread is inside pause() (syscall 34): a thread stopped on its way,
+     * in the lazy binding of sem_post or pause, has the dropped pointer's stale copy
+     * (a vector register spilled by the resolver) above its stack pointer, and a stack
+     * is a root. Valgrind's timing hides that; ours does not. */
+    for (int i = 0; i < NTHREADS; i++) {
+        char path[64], buf[32];
+        snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tids[i]);
+        for (int tries = 0; tries < 5000; tries++) {
+            FILE *f = fopen(path, "r");
+            int in_pause = f && fgets(buf, sizeof buf, f) && strncmp(buf, "34 ", 3) == 0;
+            if (f)
+                fclose(f);
+            if (in_pause)
+                break;
+            usleep(1000);
+        }
+    }
     printf("%d threads ready\n", NTHREADS);
     return 0;
 }

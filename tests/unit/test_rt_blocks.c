@@ -72,36 +72,41 @@ Test(blocks, reinsert_same_address_replaces)
     cr_assert_not(lg_blocks_remove(0x5000, NULL));
 }
 
-/* Batched frees: entries out of the table get LG_BLOCKS_GONE, annotated ones come back,
- * unknown addresses are skipped, and a drain (every lock held) before the owner's flush
- * leaves the flush nothing to do. Addresses span several 64 MiB regions (shards). */
+/* Batched frees: entries out of the table get LG_BLOCKS_GONE, annotated ones come back
+ * (from the drain and from the batch), unknown addresses are skipped, and a drain (every
+ * lock held) before the owner's flush leaves the flush nothing to do. Runs of four
+ * entries share a 64 MiB region (one shard: its lock is held across the run). */
 Test(blocks, remove_batch_and_drain)
 {
     const uint64_t base = 0x7e0000000000ull, region = 64ull << 20;
     uint64_t batch[12];
     for (int i = 0; i < 12; i++) {
-        struct lg_block b = mk(base + (uint64_t)(i % 3) * region + (uint64_t)i * 32, 100 + i);
-        if (i == 5)
+        struct lg_block b = mk(base + (uint64_t)(i / 4) * region + (uint64_t)i * 32, 100 + i);
+        if (i == 2 || i == 6)
             b.seq |= LG_SEQ_ANNOTATED;
-        cr_assert(lg_blocks_insert(&b));
-        batch[i] = b.addr;
+        if (i < 11)
+            cr_assert(lg_blocks_insert(&b));
+        batch[i] = b.addr; /* entry 11 was never inserted: skipped */
     }
-    batch[11] = base + 5 * region; /* never inserted: skipped */
     struct lg_blocks_stats st0, st;
     lg_blocks_stats(&st0, false);
 
     lg_blocks_lock_all();
     struct lg_block annot[12];
-    cr_assert_eq(lg_blocks_drain_batch_locked(batch, 4, annot), 0);
+    size_t na = lg_blocks_drain_batch_locked(batch, 4, annot);
     lg_blocks_unlock_all();
+    cr_assert_eq(na, 1, "the drain returns its annotated block");
+    cr_assert_eq(annot[0].addr, base + 2 * 32);
     for (int i = 0; i < 4; i++)
         cr_assert(batch[i] & LG_BLOCKS_GONE, "drained entry %d is marked", i);
     cr_assert_not(batch[4] & LG_BLOCKS_GONE);
+    lg_blocks_stats(&st, false);
+    cr_assert_eq(st.total_frees - st0.total_frees, 4);
 
-    size_t na = lg_blocks_remove_batch(batch, 12, annot);
-    cr_assert_eq(na, 1, "one annotated block");
-    cr_assert_eq(annot[0].addr, base + 2 * region + 5 * 32);
-    cr_assert_eq(annot[0].size, 105);
+    na = lg_blocks_remove_batch(batch, 12, annot);
+    cr_assert_eq(na, 1, "one annotated block left for the batch");
+    cr_assert_eq(annot[0].addr, base + region + 6 * 32);
+    cr_assert_eq(annot[0].size, 106);
     for (int i = 0; i < 12; i++)
         cr_assert(batch[i] & LG_BLOCKS_GONE, "entry %d is marked", i);
     lg_blocks_stats(&st, false);
@@ -111,4 +116,6 @@ Test(blocks, remove_batch_and_drain)
     for (int i = 0; i < 11; i++)
         cr_assert_not(lg_blocks_lookup(batch[i] & ~(uint64_t)LG_BLOCKS_GONE, false, &out));
     cr_assert_eq(lg_blocks_remove_batch(batch, 12, annot), 0, "a second pass removes nothing");
+    lg_blocks_stats(&st, false);
+    cr_assert_eq(st.total_frees - st0.total_frees, 11, "and frees nothing");
 }
