@@ -9,6 +9,7 @@
 
 #include "baseline.h"
 #include "mark.h"
+#include "offline.h"
 #include "outfile.h"
 #include "suppress.h"
 
@@ -48,14 +49,7 @@ const struct lgt_chk_frame *lgt_chk_alloc_frame(const struct lgt_chk_leak *l)
 
 void lgt_chk_frame_print(FILE *out, const struct lgt_chk_frame *f)
 {
-    if (f->function && f->file)
-        fprintf(out, "%s (%s:%u)", f->function, f->file, f->line);
-    else if (f->function)
-        fprintf(out, "%s [%s]", f->function, f->module ? f->module : "?");
-    else if (f->module)
-        fprintf(out, "%s+0x%" PRIx64, f->module, f->module_off);
-    else
-        fprintf(out, "0x%" PRIx64, f->pc);
+    lgt_frame_print_parts(out, f->function, f->file, f->line, f->module, f->module_off, f->pc);
 }
 
 int lgt_chk_failing(const struct lgt_chk_leak *l)

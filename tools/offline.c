@@ -38,16 +38,22 @@ const struct lgt_symstack *lgt_ctx_block_stack(struct lgt_ctx *x, size_t b)
     return lgt_report_stack(&x->r, x->h.blocks[b].site);
 }
 
+void lgt_frame_print_parts(FILE *out, const char *function, const char *file, unsigned line,
+                           const char *module, uint64_t module_off, uint64_t pc)
+{
+    if (function && file)
+        fprintf(out, "%s (%s:%u)", function, file, line);
+    else if (function)
+        fprintf(out, "%s [%s]", function, module ? module : "?");
+    else if (module)
+        fprintf(out, "%s+0x%" PRIx64, module, module_off);
+    else
+        fprintf(out, "0x%" PRIx64, pc);
+}
+
 void lgt_frame_print(FILE *out, const struct lgt_frame *f)
 {
-    if (f->function && f->file)
-        fprintf(out, "%s (%s:%u)", f->function, f->file, f->line);
-    else if (f->function)
-        fprintf(out, "%s [%s]", f->function, f->module ? f->module : "?");
-    else if (f->module)
-        fprintf(out, "%s+0x%" PRIx64, f->module, f->module_off);
-    else
-        fprintf(out, "0x%" PRIx64, f->pc);
+    lgt_frame_print_parts(out, f->function, f->file, f->line, f->module, f->module_off, f->pc);
 }
 
 char *lgt_frame_string(const struct lgt_frame *f)

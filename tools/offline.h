@@ -27,6 +27,9 @@ const struct lgt_symstack *lgt_ctx_block_stack(struct lgt_ctx *x, size_t b);
 
 /* "function (file:line)", "function [module]" or "module+0xoff" for one frame. */
 void lgt_frame_print(FILE *out, const struct lgt_frame *f);
+/* The same from the fields, for frames read back from a JSON report (check.c). */
+void lgt_frame_print_parts(FILE *out, const char *function, const char *file, unsigned line,
+                           const char *module, uint64_t module_off, uint64_t pc);
 /* The same into a fresh string. */
 char *lgt_frame_string(const struct lgt_frame *f);
 /* A JSON string literal, escaped. */
