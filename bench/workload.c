@@ -18,6 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Pointer stores into the heap. Built with -DWORKLOAD_STORE_MACRO they go through
+ * LEAKGRAPH_STORE (bench/storework.sh measures what that and the compiler hooks cost). */
+#ifdef WORKLOAD_STORE_MACRO
+#include "leakgraph.h"
+#define PSTORE(lhs, rhs) LEAKGRAPH_STORE(lhs, rhs)
+#else
+#define PSTORE(lhs, rhs) ((lhs) = (rhs))
+#endif
+
 #define LIVE 16384          /* live blocks per thread */
 #define NLISTS 64           /* linked lists per thread */
 
@@ -152,12 +161,13 @@ static void *alloc_deep(struct tstate *t, struct site s)
 static void unlink_node(struct tstate *t, int i)
 {
     struct node *n = t->slot[i];
-    if (n->prev) n->prev->next = n->next; else t->list[n->tag % NLISTS] = n->next;
-    if (n->next) n->next->prev = n->prev;
-    n->next = n->prev = NULL;
+    if (n->prev) PSTORE(n->prev->next, n->next); else PSTORE(t->list[n->tag % NLISTS], n->next);
+    if (n->next) PSTORE(n->next->prev, n->prev);
+    PSTORE(n->next, NULL);
+    PSTORE(n->prev, NULL);
     if (i > 0 && !t->tiny[(i - 1) / 2] && t->slot[(i - 1) / 2]) {
         struct node *p = t->slot[(i - 1) / 2];
-        if (i & 1) p->left = NULL; else p->right = NULL;
+        if (i & 1) PSTORE(p->left, NULL); else PSTORE(p->right, NULL);
     }
 }
 
@@ -165,16 +175,16 @@ static void link_node(struct tstate *t, int i)
 {
     struct node *n = t->slot[i];
     struct node **h = &t->list[n->tag % NLISTS];
-    n->prev = NULL;
-    n->next = *h;
-    if (*h) (*h)->prev = n;
-    *h = n;
+    PSTORE(n->prev, NULL);
+    PSTORE(n->next, *h);
+    if (*h) PSTORE((*h)->prev, n);
+    PSTORE(*h, n);
     int l = 2 * i + 1, r = 2 * i + 2;
-    n->left = (l < LIVE && !t->tiny[l]) ? t->slot[l] : NULL;
-    n->right = (r < LIVE && !t->tiny[r]) ? t->slot[r] : NULL;
+    PSTORE(n->left, (l < LIVE && !t->tiny[l]) ? t->slot[l] : NULL);
+    PSTORE(n->right, (r < LIVE && !t->tiny[r]) ? t->slot[r] : NULL);
     if (i > 0 && !t->tiny[(i - 1) / 2] && t->slot[(i - 1) / 2]) {
         struct node *p = t->slot[(i - 1) / 2];
-        if (i & 1) p->left = n; else p->right = n;
+        if (i & 1) PSTORE(p->left, n); else PSTORE(p->right, n);
     }
 }
 
@@ -189,13 +199,13 @@ static void release(struct tstate *t, int i)
         t->sum += t->slot[i]->tag;
     }
     free(b);
-    t->slot[i] = NULL;
+    PSTORE(t->slot[i], NULL);
     t->tiny[i] = 0;
 }
 
 static void install(struct tstate *t, int i, struct node *n, size_t sz)
 {
-    t->slot[i] = n;
+    PSTORE(t->slot[i], n);
     t->tiny[i] = sz < sizeof(struct node);
     if (!n) return;
     if (t->tiny[i]) {
@@ -222,7 +232,7 @@ static void *thread_main(void *arg)
             /* realloc instead of free+malloc: unlink, resize, relink */
             unlink_node(t, i);
             struct node *n = realloc(t->slot[i], sz);
-            t->slot[i] = NULL;
+            PSTORE(t->slot[i], NULL);
             install(t, i, n, sz);
             continue;
         }
@@ -237,8 +247,9 @@ static void *thread_main(void *arg)
         if (!n) continue;
         if (!t->tiny[i] && leaked < 3 && (n->tag & 7) == 5) {
             unlink_node(t, i);
-            n->left = n->right = NULL;
-            t->slot[i] = NULL;
+            PSTORE(n->left, NULL);
+            PSTORE(n->right, NULL);
+            PSTORE(t->slot[i], NULL);
             leaked++;
             continue;
         }
