@@ -10,6 +10,7 @@
 #include "leakgraph/format.h"
 #include "log.h"
 #include "options.h"
+#include "blocks.h"
 #include "sites.h"
 #include "snapshot.h"
 #include "spawn.h"
@@ -285,6 +286,10 @@ static void log_timing(void)
            (unsigned long)t.blocks, (unsigned long)t.edges, (unsigned long)(t.stop_ns / 1000),
            (unsigned long)(t.scan_ns / 1000), (unsigned long)(t.index_ns / 1000),
            (unsigned long)(t.scanned_bytes >> 10), (unsigned long)(t.words_ns / 1000), (unsigned long)mbps);
+    struct lg_blocks_stats st;
+    lg_blocks_stats(&st, false);
+    lg_log(LG_LOG_INFO, "stacks: %lu of %lu allocations unwound by libunwind, the rest by confirmed frame-pointer walks; %u sites",
+           (unsigned long)lg_sites_unwinds(), (unsigned long)st.total_allocs, lg_sites_count());
 }
 
 /* The snapshot file: snapshot= when set (else a temporary file); fd or -1, said why. */

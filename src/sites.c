@@ -10,6 +10,7 @@
 #define UNW_LOCAL_ONLY /* the _UL* local-unwinding symbols of libunwind.so.8 */
 #include <libunwind.h>
 #include <string.h>
+#include <sys/auxv.h>
 
 extern void *__libc_malloc(size_t);
 
@@ -23,6 +24,9 @@ static bool fast_unwind;
 /* libc's text: where the outermost frames (start_thread, __libc_start_call_main) are,
  * whose callers only libunwind finds (libc keeps no frame pointers). */
 static uintptr_t libc_lo, libc_hi;
+/* The program's entry point (AT_ENTRY): _start, which calls __libc_start_main and which
+ * libunwind finds below the main thread's last libc frames. Set once by lg_sites_init. */
+static uintptr_t entry_pc;
 
 /* Verified frame-pointer walks. A walk that libunwind once confirmed (the same frames,
  * or the same frames short of libc's last one or two, where the stack ends) maps to the
@@ -44,6 +48,8 @@ static struct alias **alias_buckets;
 
 /* Inserts are serialised by insert_lock; readers never take it. */
 static lg_lock_t insert_lock = LG_LOCK_INIT;
+/* Stacks taken by libunwind (the slow path); relaxed atomic, for the exit statistics. */
+static uint64_t unwinds;
 static struct lg_site *all_sites;
 static uint32_t nsites;
 
@@ -78,6 +84,7 @@ bool lg_sites_init(uintptr_t tracer_lo, uintptr_t tracer_hi, int depth, bool fas
     buckets = lg_map(NBUCKETS * sizeof *buckets);
     if (!fast && lg_modules_text_range((const void *)__libc_malloc, &libc_lo, &libc_hi))
         alias_buckets = lg_map(NBUCKETS * sizeof *alias_buckets);
+    entry_pc = getauxval(AT_ENTRY);
     self_lo = tracer_lo;
     self_hi = tracer_hi;
     max_depth = depth < 1 ? 1 : depth > LG_MAX_DEPTH ? LG_MAX_DEPTH : depth;
@@ -220,6 +227,10 @@ static int skip_self(const uintptr_t *raw, int n)
 
 static bool in_libc(uintptr_t pc) { return pc >= libc_lo && pc < libc_hi; }
 
+/* Where a stack ends: libc's thread and process start-up, or the return into _start (a
+ * few dozen bytes after the entry point) below main. */
+static bool in_startup(uintptr_t pc) { return in_libc(pc) || (entry_pc && pc - entry_pc < 256); }
+
 static const struct alias *alias_find(const struct alias *a, uint64_t h, const uintptr_t *pc, uint32_t n)
 {
     for (; a; a = __atomic_load_n(&a->next, __ATOMIC_ACQUIRE))
@@ -229,8 +240,9 @@ static const struct alias *alias_find(const struct alias *a, uint64_t h, const u
 }
 
 /* Whether libunwind's stack l (ended: it reached the stack's end within the depth)
- * confirms the frame-pointer walk w: equal, or w short of one or two frames of libc at
- * the very end, after a last frame in libc (start_thread, __libc_start_call_main). */
+ * confirms the frame-pointer walk w: equal, or w short of one or two frames at the very
+ * end, after a last frame in libc (start_thread, __libc_start_call_main), those frames
+ * being libc's or _start's (the main thread: __libc_start_main, then _start). */
 static bool confirms(const uintptr_t *w, uint32_t wn, const uintptr_t *l, uint32_t ln, bool ended)
 {
     if (wn == 0 || wn > ln || memcmp(w, l, wn * sizeof *w))
@@ -240,7 +252,7 @@ static bool confirms(const uintptr_t *w, uint32_t wn, const uintptr_t *l, uint32
     if (!ended || ln - wn > 2 || !in_libc(w[wn - 1]))
         return false;
     for (uint32_t i = wn; i < ln; i++)
-        if (!in_libc(l[i]))
+        if (!in_startup(l[i]))
             return false;
     return true;
 }
@@ -304,6 +316,7 @@ static uint32_t capture_verified(void)
             tc_put(set, h, a->id, wn);
         return a->id;
     }
+    __atomic_add_fetch(&unwinds, 1, __ATOMIC_RELAXED);
     int m = unw_backtrace((void **)raw, want), lskip = skip_self(raw, m);
     scrub_below();
     uint32_t ln = clamp_depth(m - lskip);
@@ -322,10 +335,12 @@ uint32_t lg_sites_capture(void)
     if (fast_unwind)
         n = fp_walk(raw, want);
     else
-        n = unw_backtrace((void **)raw, want);
+        n = (__atomic_add_fetch(&unwinds, 1, __ATOMIC_RELAXED), unw_backtrace((void **)raw, want));
     int skip = skip_self(raw, n);
     return lg_sites_intern(raw + skip, clamp_depth(n - skip));
 }
+
+uint64_t lg_sites_unwinds(void) { return __atomic_load_n(&unwinds, __ATOMIC_RELAXED); }
 
 const struct lg_site *lg_sites_first(void) { return __atomic_load_n(&all_sites, __ATOMIC_ACQUIRE); }
 

@@ -29,6 +29,8 @@ uint32_t lg_sites_intern(const uintptr_t *pc, uint32_t depth);
 /* The newest site; walk all_next for the rest. Lock-free: sites are never freed. */
 const struct lg_site *lg_sites_first(void);
 uint32_t lg_sites_count(void);
+/* How many stacks libunwind took (the rest came from confirmed frame-pointer walks). */
+uint64_t lg_sites_unwinds(void);
 
 /* Bounds of the calling thread's stack for the frame-pointer walk (0 = unknown). */
 void lg_sites_set_thread_stack(uintptr_t lo, uintptr_t hi);

@@ -77,3 +77,23 @@ assert (s["bytes"], s["blocks"]) == (1842, 12), s
 ' "$d/rep.json" || { echo "fast_unwind=1: wrong definite total"; return 1; }
 }
 queue fp_mixed_fast t_fp_mixed_fast
+
+# The main thread's stacks end in __libc_start_call_main, __libc_start_main and _start,
+# which libunwind finds and a frame-pointer walk does not: a walk of main's stack must
+# still be confirmed, so libunwind runs once per distinct stack, not once per allocation
+# (it ran for all 100,000 allocations of many_small when _start did not count as
+# start-up code).
+t_fp_main_thread_confirmed() {
+    local d=$WORK/fp_main
+    mkdir -p "$d"
+    lg_exec "$d" run 60 "$LG_TOOL" run --verbosity=2 -- "$LG_PROGS/many_small"
+    [ "$(cat "$d/run.rc")" = 0 ] || { echo "exit $(cat "$d/run.rc"): $(lg_tail "$d/run.err")"; return 1; }
+    local line
+    line=$(grep -m1 'stacks: [0-9]* of [0-9]* allocations unwound by libunwind' "$d/run.err") ||
+        { echo "no stacks line: $(lg_tail "$d/run.err")"; return 1; }
+    local n m
+    n=$(sed 's/.*stacks: \([0-9]*\) of.*/\1/' <<<"$line")
+    m=$(sed 's/.* of \([0-9]*\) allocations.*/\1/' <<<"$line")
+    [ "$m" -ge 100000 ] && [ "$n" -le 10 ] || { echo "$line"; return 1; }
+}
+queue fp_main_thread_confirmed t_fp_main_thread_confirmed
