@@ -42,6 +42,9 @@ void lg_blocks_prefetch(uint64_t addr);
 
 /* Forgets addr; copies its record to *out when out is not NULL. False if unknown. */
 bool lg_blocks_remove(uint64_t addr, struct lg_block *out);
+/* The same, but false at once when the shard's lock is taken: for frees made inside the
+ * tracer, whose thread may be the one holding it. */
+bool lg_blocks_remove_nowait(uint64_t addr, struct lg_block *out);
 
 /* Batched frees (freebatch.c). Entries are block addresses; bit 0 (LG_BLOCKS_GONE) set
  * on an entry means it is out of the table already. Removes every entry without the bit,

@@ -34,11 +34,13 @@
 __thread volatile int lg_busy __attribute__((tls_model("initial-exec")));
 volatile int lg_state;
 
-/* Resolved once in lg_init; read-only afterwards. */
+/* Resolved by lg_init (or by an earlier call); read-only afterwards. */
 static size_t (*real_usable_size)(void *);
 
 /* Resolved on first use, whatever the tracer's state: a program calling it before the
- * first malloc, or in a setuid process where the tracer stays off, gets the real answer. */
+ * first malloc, or in a setuid process where the tracer stays off, gets the real answer.
+ * Our constructor resolves it too: the scan calls it with every shard lock held, and
+ * dlsym may free (an old dlerror string), which must not happen there. */
 size_t lg_real_usable_size(void *p)
 {
     size_t (*f)(void *) = __atomic_load_n(&real_usable_size, __ATOMIC_ACQUIRE);
@@ -242,7 +244,11 @@ void lg_init(void)
     lg_busy--;
 }
 
-__attribute__((constructor)) static void on_load(void) { lg_init(); }
+__attribute__((constructor)) static void on_load(void)
+{
+    lg_init();
+    lg_real_usable_size(NULL); /* resolved now, in a constructor, not first in a scan */
+}
 
 __attribute__((destructor)) static void on_unload(void)
 {

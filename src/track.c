@@ -62,12 +62,21 @@ void *lg_track_alloc(void *p, size_t size)
     return p;
 }
 
+/* A free or realloc made inside the tracer (lg_busy: glibc freeing an old dlerror string
+ * in a dlsym during a snapshot, say) may come while this thread holds the shard's lock:
+ * it tries once and otherwise leaves the record, which the next block at that address
+ * replaces, rather than wait for itself. */
+static bool forget(void *p, struct lg_block *b)
+{
+    return lg_busy ? lg_blocks_remove_nowait((uintptr_t)p, b) : lg_blocks_remove((uintptr_t)p, b);
+}
+
 bool lg_track_free(void *p)
 {
     if (!p || lg_state != LG_READY)
         return false;
     struct lg_block b;
-    if (!lg_blocks_remove((uintptr_t)p, &b))
+    if (!forget(p, &b))
         return false;
     if (lg_journal_active)
         lg_journal_remove(b.addr);
@@ -82,7 +91,7 @@ bool lg_track_take(void *p, struct lg_block *saved)
 {
     if (!p || lg_state != LG_READY)
         return false;
-    if (!lg_blocks_remove((uintptr_t)p, saved))
+    if (!forget(p, saved))
         return false;
     if (lg_journal_active)
         lg_journal_remove(saved->addr);
