@@ -27,7 +27,7 @@ gcc -O2 $($TOOL cflags gcc) bench/storebench.c -o $B/sb-gcc-hooks
 clang -O2 -Iinclude bench/storebench.c -o $B/sb-clang
 clang -O2 $($TOOL cflags clang) bench/storebench.c -o $B/sb-clang-hooks
 set +e
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+. bench/lib.sh # median
 
 echo "== collections, ${KBLOCKS}k blocks, 1 % rewired between collections (mean of 5, median of $ROUNDS runs)"
 for cfg in "collectheap full" "collectheap auto" "collectheap-gcc hooks"; do

@@ -17,11 +17,8 @@ cd "$(dirname "$0")/.." || exit 1
 ROUNDS=${ROUNDS:-5}
 ROWS=${ROWS:-200000}
 INTERVAL=${INTERVAL:-1}
-LIB=$PWD/build/libleakgraph.so
-TOOL=$PWD/build/leakgraph
-B=$PWD/build/bench/realprog
-mkdir -p "$B"
-[ -x "$TOOL" ] && [ -f "$LIB" ] || { echo "realprog.sh: build first (make)"; exit 2; }
+. bench/lib.sh
+bench_setup realprog
 set -e
 if [ -z "${SQLITE_DIR:-}" ]; then
     SQLITE_DIR=$B/sqlite-autoconf-3520000
@@ -60,7 +57,6 @@ SELECT count(*), sum(n) FROM u JOIN t USING (c) WHERE t.a % 11 = 0;
 SELECT b FROM t ORDER BY b LIMIT 1 OFFSET $((ROWS / 2));
 SQL
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 run_ms() { # PRELOAD(0/1) PROG: wall ms
     local t0 t1
     t0=$(date +%s%N)

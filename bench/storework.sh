@@ -16,11 +16,8 @@ ROUNDS=${ROUNDS:-5}
 KOPS=${KOPS:-3000}
 EVERY=${EVERY:-1000000}
 LAST_STORE=${LAST_STORE:-1}
-LIB=$PWD/build/libleakgraph.so
-TOOL=$PWD/build/leakgraph
-B=$PWD/build/bench/storework
-mkdir -p "$B"
-[ -x "$TOOL" ] && [ -f "$LIB" ] || { echo "storework.sh: build first (make)"; exit 2; }
+. bench/lib.sh
+bench_setup storework
 set -e
 COMMON="-O2 -g -fno-omit-frame-pointer -pthread"
 # shellcheck disable=SC2086
@@ -35,7 +32,6 @@ clang $COMMON bench/workload.c -o "$B/clang"
 clang $COMMON $($TOOL cflags clang) bench/workload.c -o "$B/clang-hooks" -L"$PWD/build" -Wl,-rpath,"$PWD/build" -lleakgraph_hooks
 set +e
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 run_ms() { # PROG: wall ms under the tracer
     local t0 t1 rc
     t0=$(date +%s%N)
