@@ -197,6 +197,7 @@ static void init_once(void)
     lg_options_defaults(&lg_opt);
     lg_options_parse(&lg_opt, env_get("LEAKGRAPH_OPTIONS"));
     lg_log_set_verbosity((int)lg_opt.verbosity);
+    lg_log_keep_stderr();
     check_stop_signal();
     lg_exitreport_init();
     if (lg_opt.error_exitcode < 0 || lg_opt.error_exitcode > 255) {

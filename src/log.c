@@ -2,6 +2,8 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -9,6 +11,38 @@
 static int log_verbosity = 1;
 
 void lg_log_set_verbosity(int v) { log_verbosity = v; }
+
+/* A copy of the program's stderr at start-up, on a high descriptor, and the file it is
+ * (device, inode). Programs close stderr on their way out (coreutils' close_stdout does,
+ * in an atexit handler that runs before the report), and the report went nowhere. As
+ * Valgrind moves its own log descriptor out of the way. Written once by lg_init. */
+static int keep_fd = -1;
+static dev_t keep_dev;
+static ino_t keep_ino;
+
+void lg_log_keep_stderr(void)
+{
+    struct stat st;
+    if (fstat(2, &st) != 0)
+        return;
+    int fd = fcntl(2, F_DUPFD_CLOEXEC, 900);
+    if (fd < 0)
+        fd = fcntl(2, F_DUPFD_CLOEXEC, 100);
+    if (fd < 0)
+        return;
+    keep_dev = st.st_dev;
+    keep_ino = st.st_ino;
+    keep_fd = fd;
+}
+
+int lg_log_fd(void)
+{
+    struct stat st;
+    /* the program may have closed it, or put another file there (closefrom and reuse) */
+    if (keep_fd >= 0 && fstat(keep_fd, &st) == 0 && st.st_dev == keep_dev && st.st_ino == keep_ino)
+        return keep_fd;
+    return 2;
+}
 
 static size_t put_str(char *buf, size_t cap, size_t n, const char *s)
 {
@@ -120,6 +154,6 @@ void lg_log(int level, const char *fmt, ...)
     n += lg_vfmt_async(buf + n, sizeof buf - 1 - n, fmt, ap);
     va_end(ap);
     buf[n++] = '\n';
-    lg_write_all_async(2, buf, n);
+    lg_write_all_async(lg_log_fd(), buf, n);
     errno = saved;
 }

@@ -21,4 +21,10 @@ void lg_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 /* Set once in lg_init from the options; errors always print. */
 void lg_log_set_verbosity(int v);
 
+/* Keeps a copy of stderr on a high close-on-exec descriptor (at start-up); lg_log_fd is
+ * that copy while it is still the same file, else 2. The log and the analyser's report
+ * go there. AS-safe. */
+void lg_log_keep_stderr(void);
+int lg_log_fd(void);
+
 #endif

@@ -2,6 +2,7 @@
 #include "spawn.h"
 
 #include "arena.h"
+#include "log.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -19,6 +20,7 @@ struct child_args {
     char *const *argv, *const *envp;
     uint64_t mask; /* the caller's signal mask, restored in the child before exec */
     volatile long err;
+    int err_fd; /* becomes the child's stderr (lg_log_fd) */
 };
 
 /* The kernel's struct sigaction for rt_sigaction(2). */
@@ -42,6 +44,8 @@ static int child(void *p)
             syscall(SYS_rt_sigaction, sig, &dfl, NULL, 8);
     }
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &a->mask, NULL, 8);
+    if (a->err_fd != 2) /* our own descriptor table: CLONE_VM without CLONE_FILES */
+        syscall(SYS_dup2, a->err_fd, 2);
     long r = syscall(SYS_execve, a->path, a->argv, a->envp);
     a->err = r < 0 ? ENOEXEC : 0;
     syscall(SYS_exit, 127);
@@ -68,7 +72,7 @@ int lg_spawn_wait(const char *path, char *const argv[], char *const envp[], int 
     char *stack = lg_map(CHILD_STACK);
     if (!stack)
         return ENOMEM;
-    struct child_args a = {path, argv, envp, 0, 0};
+    struct child_args a = {path, argv, envp, 0, 0, lg_log_fd()};
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
