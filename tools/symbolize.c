@@ -12,6 +12,7 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "symtab.h"
 #include "xalloc.h"
 
 #undef uthash_fatal
@@ -25,10 +26,18 @@ struct entry {
     UT_hash_handle hh;
 };
 
+/* A module's sorted symbols, built when a pc first falls in it. */
+struct modsyms {
+    Dwfl_Module *m;
+    struct lgt_symtab *t;
+    UT_hash_handle hh;
+};
+
 struct lgt_symbolizer {
     const struct lgt_heap *heap;
     Dwfl *dwfl;           /* NULL when libdw could not start */
     struct entry *cache;  /* uthash, keyed by pc */
+    struct modsyms *syms; /* uthash, keyed by module */
     demangle_fn demangle; /* NULL when libstdc++ is not available */
     void *libstdcxx;      /* dlopen handle, or NULL */
 };
@@ -91,9 +100,22 @@ struct lgt_symbolizer *lgt_symbolize_open(const struct lgt_heap *h)
 
 /* ---- look-up ---- */
 
+static const struct lgt_symtab *symtab_of(struct lgt_symbolizer *s, Dwfl_Module *m)
+{
+    struct modsyms *e;
+    HASH_FIND_PTR(s->syms, &m, e);
+    if (!e) {
+        e = lgt_xcalloc(1, sizeof *e);
+        e->m = m;
+        e->t = lgt_symtab_build(m);
+        HASH_ADD_PTR(s->syms, m, e);
+    }
+    return e->t;
+}
+
 static const char *function_name(struct lgt_symbolizer *s, Dwfl_Module *m, uint64_t addr)
 {
-    const char *name = dwfl_module_addrname(m, addr);
+    const char *name = lgt_symtab_find(symtab_of(s, m), addr);
     if (!name)
         return NULL;
     if (s->demangle && strncmp(name, "_Z", 2) == 0) {
@@ -240,6 +262,12 @@ void lgt_symbolize_close(struct lgt_symbolizer *s)
             free((void *)c);
         }
         free(e);
+    }
+    struct modsyms *ms, *mtmp;
+    HASH_ITER(hh, s->syms, ms, mtmp) {
+        HASH_DEL(s->syms, ms);
+        lgt_symtab_free(ms->t);
+        free(ms);
     }
     if (s->dwfl)
         dwfl_end(s->dwfl);
