@@ -158,6 +158,10 @@ void lg_explain_config(void)
         say("  collections: only when the program calls leakgraph_collect() (collect_every, collect_interval: 0)");
     say("  unwinding: %s, %ld frames per allocation", lg_opt.fast_unwind ? "frame pointers (fast_unwind=1)"
                                                                          : "libunwind (DWARF CFI)", lg_opt.stack_depth);
+    if (lg_opt.free_batch > 0)
+        say("  frees: batched, up to %ld per thread (free_batch), drained at every stop", lg_opt.free_batch > 64 ? 64L : lg_opt.free_batch);
+    else
+        say("  frees: each at once (free_batch=0)");
     say("  at exit: %s; on a crash: %s; journal: %s", lg_opt.report ? "snapshot and report" : "no report (report=0)",
         lg_opt.on_crash, lg_opt.journal[0] ? lg_opt.journal : "none");
     if (!lg_collect_active)

@@ -28,6 +28,7 @@ t_explain_config_uffd() {
     explain_has uffd 'store hooks: none imported' || return 1
     explain_has uffd 'collections: every 20000 allocations' || return 1
     explain_has uffd 'unwinding: libunwind (DWARF CFI), 30 frames' || return 1
+    explain_has uffd 'frees: batched, up to 64 per thread (free_batch), drained at every stop' || return 1
 }
 t_explain_config_refused_hooks() {
     explain_run refused_hooks -- "$LG_PROGS/no_uffd" "$LG_PROGS/collect_api-gcc" || return 1
