@@ -300,6 +300,14 @@ static int run_cmd(const struct check_args *a, char **argv, int argc, const char
     sigaction(SIGQUIT, &ign, &old_quit);
     sigaction(SIGTERM, &fwd, &old_term);
     sigaction(SIGHUP, &fwd, &old_hup);
+    /* Held until cmd_pid is set: a SIGTERM that came between fork and that (CMD may be
+     * running already) found no pid to forward to, and check then waited for a CMD
+     * that nobody would stop (seen in CI under load). */
+    sigset_t fwd_set, old_mask;
+    sigemptyset(&fwd_set);
+    sigaddset(&fwd_set, SIGTERM);
+    sigaddset(&fwd_set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &fwd_set, &old_mask);
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
@@ -307,15 +315,18 @@ static int run_cmd(const struct check_args *a, char **argv, int argc, const char
         sigaction(SIGQUIT, &old_quit, NULL);
         sigaction(SIGTERM, &old_term, NULL);
         sigaction(SIGHUP, &old_hup, NULL);
+        sigprocmask(SIG_SETMASK, &old_mask, NULL);
         set_env(lib, dir, a);
         lgt_run_exec(path, argc, argv);
         fprintf(stderr, "leakgraph: %s: cannot execute: %s\n", argv[0], strerror(errno));
         _exit(errno == ENOENT ? 127 : 126);
     }
     free(path);
+    if (pid > 0)
+        cmd_pid = pid;
+    sigprocmask(SIG_SETMASK, &old_mask, NULL); /* a held SIGTERM goes on to CMD now */
     if (pid < 0)
         return fprintf(stderr, "leakgraph: fork: %s\n", strerror(errno)), 2;
-    cmd_pid = pid;
     *status = wait_all(pid, a->wait_secs, r, n);
     cmd_pid = 0;
     sigaction(SIGINT, &old_int, NULL);
