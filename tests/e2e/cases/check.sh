@@ -194,6 +194,17 @@ t_check_sigterm() { # a cancelled CI job: SIGTERM to check reaches CMD, and chec
         sleep 0.1
     done
     kill -TERM "$job"
+    for i in $(seq 1 600); do # never wait for ever: a lost SIGTERM leaves CMD sleeping 10 min
+        kill -0 "$job" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$job" 2>/dev/null; then
+        pkill -KILL -f "$LG_PROGS/chk_sleeper" 2>/dev/null
+        kill -KILL "$job" 2>/dev/null
+        wait "$job"
+        echo "check still running 60 s after SIGTERM: the signal did not reach CMD"
+        return 1
+    fi
     wait "$job"
     local rc=$?
     [ "$rc" = 143 ] || { echo "check exited $rc after SIGTERM, want CMD's 128+15: $(lg_tail "$d/t.err")"; return 1; }
