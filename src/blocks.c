@@ -107,14 +107,34 @@ static bool grow(struct shard *s)
     return true;
 }
 
-void lg_blocks_prefetch(uint64_t addr)
+/* Under the shard's lock: the slot holding addr, or NULL. */
+static struct lg_block *find_slot(struct shard *s, uint64_t addr)
+{
+    if (!s->mask || !addr)
+        return NULL;
+    uint64_t i = hash_addr(addr) & s->mask;
+    while (s->slots[i].addr && s->slots[i].addr != addr)
+        i = (i + 1) & s->mask;
+    return s->slots[i].addr ? &s->slots[i] : NULL;
+}
+
+/* Starts loading addr's home slot (and with next, the line after it, where deletion
+ * looks next). The shard is read without its lock: a hint only, and a prefetch never
+ * faults. */
+static inline void prefetch_slot(uint64_t addr, bool next)
 {
     struct shard *s = shard_of(addr);
     struct lg_block *slots = __atomic_load_n(&s->slots, __ATOMIC_RELAXED);
     uint64_t mask = __atomic_load_n(&s->mask, __ATOMIC_RELAXED);
-    if (slots)
-        __builtin_prefetch(&slots[hash_addr(addr) & mask], 1);
+    if (!slots)
+        return;
+    uint64_t i = hash_addr(addr) & mask;
+    __builtin_prefetch(&slots[i], 1);
+    if (next)
+        __builtin_prefetch(&slots[(i + 2) & mask], 1);
 }
+
+void lg_blocks_prefetch(uint64_t addr) { prefetch_slot(addr, false); }
 
 bool lg_blocks_insert(const struct lg_block *b)
 {
@@ -166,19 +186,15 @@ static void delete_slot(struct shard *s, uint64_t i)
  * batched removal. */
 static bool remove_locked(struct shard *s, uint64_t addr, struct lg_block *out)
 {
-    if (!s->mask)
+    struct lg_block *b = find_slot(s, addr);
+    if (!b)
         return false;
-    uint64_t i = hash_addr(addr) & s->mask;
-    while (s->slots[i].addr && s->slots[i].addr != addr)
-        i = (i + 1) & s->mask;
-    if (!s->slots[i].addr)
-        return false;
-    *out = s->slots[i];
+    *out = *b;
     s->n--;
-    s->bytes -= s->slots[i].size;
+    s->bytes -= b->size;
     s->frees++;
     log_change(s, addr);
-    delete_slot(s, i);
+    delete_slot(s, (uint64_t)(b - s->slots));
     return true;
 }
 
@@ -210,17 +226,8 @@ bool lg_blocks_remove_nowait(uint64_t addr, struct lg_block *out)
 size_t lg_blocks_remove_batch(uint64_t *addr, size_t n, struct lg_block *annotated)
 {
     size_t nannot = 0;
-    for (size_t k = 0; k < n; k++) {
-        uint64_t a = addr[k] & ~(uint64_t)LG_BLOCKS_GONE;
-        struct shard *s = shard_of(a);
-        struct lg_block *slots = __atomic_load_n(&s->slots, __ATOMIC_RELAXED);
-        uint64_t mask = __atomic_load_n(&s->mask, __ATOMIC_RELAXED);
-        if (slots) { /* the home slot, and the next line, where deletion looks next */
-            uint64_t i = hash_addr(a) & mask;
-            __builtin_prefetch(&slots[i], 1);
-            __builtin_prefetch(&slots[(i + 2) & mask], 1);
-        }
-    }
+    for (size_t k = 0; k < n; k++)
+        prefetch_slot(addr[k] & ~(uint64_t)LG_BLOCKS_GONE, true);
     struct shard *held = NULL;
     for (size_t k = 0; k < n; k++) {
         uint64_t a = addr[k] & ~(uint64_t)LG_BLOCKS_GONE;
@@ -263,22 +270,16 @@ bool lg_blocks_lookup(uint64_t addr, bool mark, struct lg_block *out)
 {
     struct shard *s = shard_of(addr);
     lg_lock(&s->lock);
-    bool found = false;
-    if (s->mask && addr) {
-        uint64_t i = hash_addr(addr) & s->mask;
-        while (s->slots[i].addr && s->slots[i].addr != addr)
-            i = (i + 1) & s->mask;
-        if (s->slots[i].addr) {
-            if (mark && !(s->slots[i].seq & LG_SEQ_ANNOTATED)) {
-                s->slots[i].seq |= LG_SEQ_ANNOTATED;
-                log_change(s, addr);
-            }
-            *out = s->slots[i];
-            found = true;
+    struct lg_block *b = find_slot(s, addr);
+    if (b) {
+        if (mark && !(b->seq & LG_SEQ_ANNOTATED)) {
+            b->seq |= LG_SEQ_ANNOTATED;
+            log_change(s, addr);
         }
+        *out = *b;
     }
     lg_unlock(&s->lock);
-    return found;
+    return b != NULL;
 }
 
 void lg_blocks_lock_all(void)
@@ -385,14 +386,8 @@ void lg_blocks_log_take_locked(uint64_t *out)
 
 bool lg_blocks_find_locked(uint64_t addr, struct lg_block *out)
 {
-    struct shard *s = shard_of(addr);
-    if (!s->mask || !addr)
-        return false;
-    uint64_t i = hash_addr(addr) & s->mask;
-    while (s->slots[i].addr && s->slots[i].addr != addr)
-        i = (i + 1) & s->mask;
-    if (!s->slots[i].addr)
-        return false;
-    *out = s->slots[i];
-    return true;
+    const struct lg_block *b = find_slot(shard_of(addr), addr);
+    if (b)
+        *out = *b;
+    return b != NULL;
 }

@@ -288,7 +288,7 @@ static void log_timing(void)
            (unsigned long)(t.scanned_bytes >> 10), (unsigned long)(t.words_ns / 1000), (unsigned long)mbps);
     struct lg_blocks_stats st;
     lg_blocks_stats(&st, false);
-    lg_log(LG_LOG_INFO, "stacks: %lu of %lu allocations unwound by libunwind, the rest by confirmed frame-pointer walks; %u sites",
+    lg_log(LG_LOG_INFO, "stacks: %lu of %lu allocations unwound by libunwind, the rest by frame-pointer walks; %u sites",
            (unsigned long)lg_sites_unwinds(), (unsigned long)st.total_allocs, lg_sites_count());
 }
 

@@ -159,14 +159,19 @@ void lg_freebatch_free(void *p)
         flush(f);
 }
 
+/* Every shard lock held: f's pending entries out of the table, their annotations gone. */
+static void drain_one(struct lg_freebuf *f, bool annot_held)
+{
+    uint32_t n = __atomic_load_n(&f->n, __ATOMIC_ACQUIRE);
+    size_t na = lg_blocks_drain_batch_locked(f->p, n < FB_CAP ? n : FB_CAP, drain_annot);
+    for (size_t i = 0; i < na; i++)
+        (annot_held ? lg_annot_forget_locked : lg_annot_forget)(drain_annot[i].addr, drain_annot[i].size);
+}
+
 void lg_freebatch_drain_locked(bool annot_held)
 {
-    for (struct lg_freebuf *f = __atomic_load_n(&all_bufs, __ATOMIC_ACQUIRE); f; f = f->next) {
-        uint32_t n = __atomic_load_n(&f->n, __ATOMIC_ACQUIRE);
-        size_t na = lg_blocks_drain_batch_locked(f->p, n < FB_CAP ? n : FB_CAP, drain_annot);
-        for (size_t i = 0; i < na; i++)
-            (annot_held ? lg_annot_forget_locked : lg_annot_forget)(drain_annot[i].addr, drain_annot[i].size);
-    }
+    for (struct lg_freebuf *f = __atomic_load_n(&all_bufs, __ATOMIC_ACQUIRE); f; f = f->next)
+        drain_one(f, annot_held);
 }
 
 void lg_freebatch_thread_exit(void)
@@ -187,9 +192,7 @@ void lg_freebatch_atfork_child(void)
     for (struct lg_freebuf *f = all_bufs; f; f = f->next) {
         if (f == mine || !f->in_use)
             continue;
-        size_t na = lg_blocks_drain_batch_locked(f->p, f->n < FB_CAP ? f->n : FB_CAP, drain_annot);
-        for (size_t i = 0; i < na; i++)
-            lg_annot_forget(drain_annot[i].addr, drain_annot[i].size);
+        drain_one(f, false); /* the child's locks were reset: nobody holds them */
         f->n = 0;
         f->bytes = 0;
         f->in_use = 0;
