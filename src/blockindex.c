@@ -129,23 +129,30 @@ static bool merge(const struct lg_block *ch, size_t nch)
     return true;
 }
 
-static bool update(void)
+/* Merges the changes into alt; *same when there were none (cur stays as it is). */
+static bool update(bool *same)
 {
     size_t nch;
-    return changes(&nch) && merge(scratch.b, nch);
+    if (!changes(&nch))
+        return false;
+    *same = nch == 0;
+    return *same || merge(scratch.b, nch);
 }
 
-bool lg_blockindex_get(struct lg_block **blocks, size_t *n, bool *incremental)
+bool lg_blockindex_get(struct lg_block **blocks, size_t *n, bool *incremental, bool *same)
 {
-    *incremental = valid && update();
+    *same = false;
+    *incremental = valid && update(same);
     if (!*incremental && !full_copy()) {
         valid = false;
         lg_blocks_log_stop_locked();
         return false;
     }
-    struct copy t = cur;
-    cur = alt;
-    alt = t;
+    if (!*same) {
+        struct copy t = cur;
+        cur = alt;
+        alt = t;
+    }
     valid = true;
     *blocks = cur.b;
     *n = cur.n;

@@ -9,9 +9,10 @@
 #include <stddef.h>
 
 /* The live blocks sorted by address, in *blocks (valid until the next call): merged from
- * the last copy and the change log (*incremental), else copied and sorted anew. False
- * when out of tracer memory. */
-bool lg_blockindex_get(struct lg_block **blocks, size_t *n, bool *incremental);
+ * the last copy and the change log (*incremental), else copied and sorted anew; *same
+ * when the log was empty (the same array as the last call's, unchanged). False when
+ * out of tracer memory. */
+bool lg_blockindex_get(struct lg_block **blocks, size_t *n, bool *incremental, bool *same);
 /* collect_verify: the copy matches a fresh copy and sort of the table, record by record. */
 bool lg_blockindex_check(void);
 /* Forgets the copy (a fork child): the next collection copies the table. */

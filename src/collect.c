@@ -63,6 +63,7 @@ struct job {
     uintptr_t self_regs[LG_STW_NREGS];
     struct lg_live_edge *e;
     size_t ne, cap;
+    size_t nstable; /* the first root edges, from roots other than stacks and registers */
     bool from_root, oom;
     long rc;
     uint64_t stop_ns, work_ns;
@@ -79,17 +80,15 @@ static uint64_t now_ns(void)
 
 /* ---- references into tracer memory ---- */
 
-static void emit(void *ctx, const struct lg_snap_edge *se)
+static bool push_edge(void *ctx, uint32_t from, uint32_t to)
 {
     struct job *j = ctx;
-    if (se->flags & LG_EDGE_WEAK)
-        return;
     if (j->ne == j->cap) {
         size_t ncap = j->cap ? j->cap * 2 : 65536;
         struct lg_live_edge *ne = lg_map_populated(ncap * sizeof *ne);
         if (!ne) {
             j->oom = true;
-            return;
+            return false;
         }
         if (j->ne)
             memcpy(ne, j->e, j->ne * sizeof *ne);
@@ -97,22 +96,40 @@ static void emit(void *ctx, const struct lg_snap_edge *se)
         j->e = edge_buf = ne;
         j->cap = edge_cap = ncap;
     }
-    bool interior = se->to_off && se->heur == LG_HEUR_NONE;
-    j->e[j->ne++] = (struct lg_live_edge){j->from_root ? LG_LIVE_ROOT : se->from,
-                                          se->to | (interior ? LG_LIVE_INTERIOR : 0)};
+    j->e[j->ne++] = (struct lg_live_edge){from, to};
+    return true;
 }
 
+static void emit(void *ctx, const struct lg_snap_edge *se)
+{
+    struct job *j = ctx;
+    if (se->flags & LG_EDGE_WEAK)
+        return;
+    bool interior = se->to_off && se->heur == LG_HEUR_NONE;
+    push_edge(j, j->from_root ? LG_LIVE_ROOT : se->from, se->to | (interior ? LG_LIVE_INTERIOR : 0));
+}
+
+static bool volatile_root(uint8_t kind) { return kind == LG_ROOT_STACK || kind == LG_ROOT_REGISTERS; }
+
+/* The roots that outlive a stop (globals, TLS, the program's mappings) before the
+ * stacks and registers: the live graph's mark prefers the former as marking parents. */
 static void scan_roots(struct job *j, struct lg_scan *sc, const struct lg_roots *r)
 {
     j->from_root = true;
-    for (uint32_t i = 0; i < r->n; i++) {
-        const struct lg_snap_root *x = &r->root[i];
-        if (x->kind == LG_ROOT_REGISTERS) {
-            for (int k = 0; k < LG_STW_NREGS; k++)
-                lg_scan_word(sc, r->regs[i][k], x->id, (uint64_t)k * 8);
-        } else {
-            lg_scan_range(sc, x->addr, x->addr + x->len, x->id, 0);
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t i = 0; i < r->n; i++) {
+            const struct lg_snap_root *x = &r->root[i];
+            if (volatile_root(x->kind) != (pass == 1))
+                continue;
+            if (x->kind == LG_ROOT_REGISTERS) {
+                for (int k = 0; k < LG_STW_NREGS; k++)
+                    lg_scan_word(sc, r->regs[i][k], x->id, (uint64_t)k * 8);
+            } else {
+                lg_scan_range(sc, x->addr, x->addr + x->len, x->id, 0);
+            }
         }
+        if (pass == 0)
+            j->nstable = j->ne;
     }
     j->from_root = false;
 }
@@ -122,15 +139,26 @@ static void scan_roots(struct job *j, struct lg_scan *sc, const struct lg_roots 
 struct dirty_ctx {
     const struct lg_scan *sc;
     uint64_t *bits;
+    size_t hint; /* where the last range's search ended: ranges mostly come in order */
+    struct lg_block *r; /* the hooks' ranges, gathered to be sorted */
+    size_t nr, rcap;
+    bool oom;
 };
 
-/* Flags every block overlapping [lo, hi). Blocks do not overlap: only the one before
- * the first block starting at lo or later can reach into the range. */
-static void mark_range(void *p, uintptr_t lo, uintptr_t hi)
+/* The first block at lo or after, galloping from the hint when lo is past it. */
+static size_t first_at(struct dirty_ctx *c, uintptr_t lo)
 {
-    struct dirty_ctx *c = p;
     const struct lg_block *b = c->sc->blocks;
-    size_t l = 0, h = c->sc->n;
+    size_t n = c->sc->n, l = 0, h = n;
+    if (c->hint < n && b[c->hint].addr < lo) {
+        size_t step = 1;
+        l = c->hint + 1;
+        while (c->hint + step < n && b[c->hint + step].addr < lo) {
+            l = c->hint + step + 1;
+            step *= 2;
+        }
+        h = c->hint + step < n ? c->hint + step : n;
+    }
     while (l < h) {
         size_t mid = l + (h - l) / 2;
         if (b[mid].addr < lo)
@@ -138,10 +166,50 @@ static void mark_range(void *p, uintptr_t lo, uintptr_t hi)
         else
             h = mid;
     }
+    return l;
+}
+
+/* Flags every block overlapping [lo, hi). Blocks do not overlap: only the one before
+ * the first block starting at lo or later can reach into the range. */
+static void mark_range(void *p, uintptr_t lo, uintptr_t hi)
+{
+    struct dirty_ctx *c = p;
+    const struct lg_block *b = c->sc->blocks;
+    size_t l = first_at(c, lo);
+    c->hint = l;
     if (l > 0 && b[l - 1].addr + b[l - 1].size > lo)
         l--;
     for (; l < c->sc->n && b[l].addr < hi; l++)
         c->bits[l / 64] |= 1ull << (l % 64);
+}
+
+/* The hooks' sets come in hash order: gathered, sorted, then flagged in one sweep. */
+static void gather_range(void *p, uintptr_t lo, uintptr_t hi)
+{
+    struct dirty_ctx *c = p;
+    if (c->nr == c->rcap) {
+        size_t ncap = c->rcap ? c->rcap * 2 : 4096;
+        struct lg_block *nr = lg_map(ncap * sizeof *nr);
+        if (!nr) {
+            c->oom = true;
+            return;
+        }
+        if (c->nr)
+            memcpy(nr, c->r, c->nr * sizeof *nr);
+        lg_unmap(c->r, c->rcap * sizeof *nr);
+        c->r = nr;
+        c->rcap = ncap;
+    }
+    c->r[c->nr++] = (struct lg_block){.addr = lo, .size = hi - lo};
+}
+
+static bool hooks_dirty(struct dirty_ctx *c)
+{
+    bool ok = lg_dirtyset_each(gather_range, c) && !c->oom && lg_scan_sort(c->r, c->nr);
+    for (size_t i = 0; ok && i < c->nr; i++)
+        mark_range(c, c->r[i].addr, c->r[i].addr + c->r[i].size);
+    lg_unmap(c->r, c->rcap * sizeof *c->r);
+    return ok;
 }
 
 /* The heap mappings: every writable mapping that holds part of a block, each once (the
@@ -174,14 +242,14 @@ static uint64_t *dirty_blocks(const struct lg_scan *sc, const struct lg_maps *ma
     *full = mode == MODE_FULL;
     if (*full)
         return NULL;
-    struct dirty_ctx c = {sc, lg_map(words * 8)};
+    struct dirty_ctx c = {.sc = sc, .bits = lg_map(words * 8)};
     if (!c.bits) {
         *full = true;
         return NULL;
     }
     if (mode == MODE_UFFD && !uffd_dirty(&c, maps))
         lg_log(LG_LOG_INFO, "userfaultfd refused a heap mapping; its blocks were rescanned");
-    if (mode == MODE_HOOKS && !lg_dirtyset_each(mark_range, &c))
+    if (mode == MODE_HOOKS && !hooks_dirty(&c))
         *full = true; /* a set overflowed: some writes went unrecorded */
     return c.bits;
 }
@@ -217,7 +285,7 @@ static void verify(struct job *j, struct lg_scan *sc, size_t nroot_edges, const 
     j->ne = nroot_edges;
     lg_scan_blocks(sc);
     struct lg_livemark full;
-    if (j->oom || !lg_livemark_run(&full, sc->n, j->e, j->ne, ignored)) {
+    if (j->oom || !lg_livemark_run(&full, sc->n, j->e, j->ne, ignored, NULL)) {
         lg_log(LG_LOG_WARN, "collect_verify: out of tracer memory; not compared");
         return;
     }
@@ -245,11 +313,12 @@ static void verify(struct job *j, struct lg_scan *sc, size_t nroot_edges, const 
     lg_livemark_release(&full);
 }
 
-static void classify(struct job *j, struct lg_scan *sc, size_t nroot_edges)
+static void classify(struct job *j, struct lg_scan *sc, size_t nroot_edges, const uint8_t *premarked)
 {
     uint8_t *ignored;
     struct lg_livemark m;
-    if (j->oom || !ignored_flags(sc, &ignored) || !lg_livemark_run(&m, sc->n, j->e, j->ne, ignored)) {
+    if (j->oom || !ignored_flags(sc, &ignored) ||
+        !lg_livemark_run(&m, sc->n, j->e, j->ne, ignored, premarked)) {
         j->rc = -ENOMEM;
         return;
     }
@@ -280,9 +349,10 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
     lg_dirtyset_drain(); /* the hooks' overwrites, before the garbage list names them */
     struct lg_block *blocks;
     size_t nblocks;
-    bool merged;
+    bool merged, same;
     memset(&sc, 0, sizeof sc);
-    bool ok = lg_blockindex_get(&blocks, &nblocks, &merged) && lg_scan_prepare_sorted(&sc, &maps, blocks, nblocks);
+    bool ok = lg_blockindex_get(&blocks, &nblocks, &merged, &same) &&
+              lg_scan_prepare_kept(&sc, &maps, blocks, nblocks, same);
     struct lg_roots_input in = {&maps, recs, nrecs, j->caller_sp, j->self_regs, ok ? &sc : NULL};
     if (ok && lg_roots_collect(&roots, &in)) {
         uint64_t t1 = now_ns();
@@ -297,10 +367,19 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
         uint64_t t2 = now_ns();
         uint64_t *dirty = dirty_blocks(&sc, &maps, &full);
         uint64_t t3 = now_ns();
-        lg_livegraph_scan(&sc, dirty, full, &j->st);
+        const uint8_t *premarked = NULL;
+        if (!lg_livegraph_update(&sc, dirty, full, j->e, j->nstable, nroot_edges, push_edge, j, &premarked,
+                                 &j->st)) {
+            /* out of tracer memory: the graph is forgotten; this one scans every block */
+            j->ne = nroot_edges;
+            j->oom = false;
+            premarked = NULL;
+            j->st.full = true;
+            lg_scan_blocks(&sc);
+        }
         lg_unmap(dirty, (sc.n + 64) / 64 * 8);
         uint64_t t4 = now_ns();
-        classify(j, &sc, nroot_edges);
+        classify(j, &sc, nroot_edges, premarked);
         j->t_prepare = t1 - t0, j->t_roots = t2 - t1, j->t_dirty = t3 - t2, j->t_blocks = t4 - t3;
         j->t_classify = now_ns() - t4;
         uintptr_t lo, hi;
@@ -408,9 +487,13 @@ static long run(uintptr_t caller_sp, uintptr_t returning, bool print)
     dl_iterate_phdr(in_loader_lock, &j);
     lg_modules_unlock();
 
-    lg_log(LG_LOG_INFO, "collection %u: %ld unreachable; %lu blocks rescanned, %lu replayed%s; paused %lu us "
+    lg_log(LG_LOG_INFO, "collection %u: %ld unreachable; %lu blocks rescanned, %lu kept%s, %lu suspects%s; paused %lu us "
            "(stop %lu, copy and index %lu, roots %lu, dirty %lu, blocks %lu, classify %lu%s)", collections, j.rc,
            (unsigned long)j.st.rescanned, (unsigned long)j.st.replayed, j.st.full ? " (full)" : "",
+           (unsigned long)j.st.suspects,
+           j.st.full ? "" : j.st.remarked ? " (marked again from the roots)"
+           : j.st.scanned_rows ? " (marked again locally, found through every kept row)"
+           : j.st.suspects ? " (marked again locally)" : "",
            (unsigned long)((j.stop_ns + j.work_ns) / 1000), (unsigned long)(j.stop_ns / 1000),
            (unsigned long)(j.t_prepare / 1000), (unsigned long)(j.t_roots / 1000), (unsigned long)(j.t_dirty / 1000),
            (unsigned long)(j.t_blocks / 1000), (unsigned long)(j.t_classify / 1000),
@@ -509,5 +592,6 @@ void lg_collect_atfork_child(void)
     lg_dirty_uffd_atfork_child();
     lg_livegraph_reset();
     lg_blockindex_reset();
+    lg_scan_drop_kept();
     lg_dirtyset_reset();
 }

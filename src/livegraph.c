@@ -1,11 +1,20 @@
-/* Kept words per block: parallel arrays sorted by block address (the order of the
- * scan's block array, so matching old to new is one merge) and one pool of words. Each
- * word remembers what it referred to at the last collection, so replaying a clean block
- * costs no lookup: a start pointer to a block that survived maps to that block's new
- * index; a word that referred to nothing, or to a block since freed, can only refer to
- * a block born since (blocks never overlap), so only those are searched; interior
- * pointers (heuristics, glibc's bin words) are looked up again. Double-buffered: each
- * collection builds the next arrays from the previous ones. */
+/* The live graph under stable ids. Each live block has an id, from the collection it
+ * was first seen at until it dies (then the id is reused); per id: its row of kept words
+ * in one pool, its position in this collection's sorted block array, its marking parent,
+ * and how many kept start pointers refer to it. A word remembers its target's id, so a
+ * clean block costs nothing: it is neither read nor replayed.
+ *
+ * What a collection touches: the rows of dirty, new and dead blocks; the words that
+ * referred to nothing (they may refer to a block born since, blocks never overlap); the
+ * interior pointers (looked up again each time: the heuristics read the target); the
+ * roots. The mark keeps each reached block's parent: with no parent reference gone
+ * (dead holder, rewritten word, root gone), everything reached stays reached and only
+ * the new references are followed; otherwise the reachable set is marked again from the
+ * roots over the kept rows (no block is read). A dead block still referred to by kept
+ * start pointers (dangling pointers) costs one pass over the pool.
+ *
+ * Everything here is protected by the collection lock (collect.c) and used with the
+ * world stopped. */
 #include "livegraph.h"
 
 #include "annot.h"
@@ -14,93 +23,207 @@
 #include <string.h>
 
 #define WINDOW_SLACK (1ull << 30)
-#define T_NONE UINT32_MAX       /* referred to nothing */
-#define T_SLOW (UINT32_MAX - 1) /* an interior pointer: looked up again */
-#define NOT_OLD UINT32_MAX
-#define RESCAN_MARK (1ull << 63) /* in first[]: a block never replayed (partly unreadable) */
-#define REPLAY_AHEAD 16          /* words prefetched ahead in replay() */
+/* A word's target: an id; W_ID for none. W_SLOW: an interior pointer, resolved again at
+ * every collection, whose last resolution the rest holds; W_INTER: that resolution is an
+ * interior pointer no heuristic accepts (not a definite reference). */
+#define W_SLOW 0x80000000u
+#define W_INTER 0x40000000u
+#define W_ID 0x3fffffffu
+#define P_NONE UINT32_MAX           /* tree parent: not reached */
+#define P_ROOT (UINT32_MAX - 1)     /* reached from a root */
+#define P_DETACHED (UINT32_MAX - 2) /* reached, its parent died this collection */
+#define NIL UINT32_MAX              /* no child, no sibling */
+#define DEAD UINT32_MAX         /* pos[] of a free id */
+#define NEW UINT32_MAX          /* cur_id[] of a block not seen before, until it has an id */
+
+enum { F_SLOW = 1, F_NONE = 2, F_PARTIAL = 4, F_TOUCHED = 8, F_LISTED = 16 };
 
 struct word {
     uint64_t value;
     uint32_t off;    /* byte offset in the block */
-    uint32_t target; /* block index at that collection, T_NONE or T_SLOW */
+    uint32_t target; /* see W_* */
 };
 
-/* What one collection kept. */
-struct kept {
-    uint64_t *addr, *seq; /* [n] */
-    uint64_t *first;      /* [n + 1] into pool, RESCAN_MARK flagged */
+struct ids {
+    uint32_t *v;
+    size_t n, cap;
+};
+
+/* The graph (valid when valid is set): per-id arrays [cap], the pool, the lists of ids
+ * with slow words, with words referring to nothing, not wholly readable; the definite
+ * root targets of the last collection; the last collection's blocks by position. */
+struct rec {
+    uint64_t row;        /* the row's first word in the pool */
+    uint32_t len;        /* its words */
+    uint32_t indeg;      /* kept start pointers (not slow words) referring to the id */
+};
+
+/* The marking tree: each reached block's parent, and its children in a doubly linked
+ * list, so that the blocks below a parent reference that went are found without a pass
+ * over every block. */
+struct tnode {
+    uint32_t parent; /* an id, P_ROOT, P_DETACHED or P_NONE */
+    uint32_t first, next, prev;
+};
+
+static struct {
+    struct rec *rec;
+    struct tnode *t;
+    uint32_t *pos;
+    uint8_t *flags, *tm; /* tm: a scratch mark per id, all zero between uses */
+    uint8_t *mk;         /* t[].parent != P_NONE, in a byte: the mark's test */
+    uint32_t *cnt;       /* scratch counts per id, all zero between uses */
+    size_t nid, cap;
+    struct ids free_ids, slow, none, partial, roots;
+    size_t nstable; /* roots.v[0, nstable): targets of lasting roots */
     struct word *pool;
-    size_t n, cap, npool, pool_cap;
-};
-
-/* The last collection's words, valid when valid is set; the heap window they cover.
- * Protected by the collection lock (collect.c), used with the world stopped. */
-static struct kept last, spare; /* spare: the arrays of the collection before, reused */
+    size_t npool, pool_cap, live;
+    const uint64_t *paddr, *pseq;
+    const uint32_t *pid;
+    size_t pn;
+    bool weak; /* the last collection saw weak slots: its words are not all kept */
+} g;
 static bool valid;
 static uintptr_t win_lo, win_hi;
 
-/* One collection's work: old index of each new block and new index of each old one, and
- * the blocks born since the last collection, ascending. */
+/* One collection's working state (arrays kept mapped between collections). */
 struct pass {
     struct lg_scan *sc;
-    struct kept *k; /* NULL once out of memory: emit, keep nothing */
-    uint32_t *old_of, *new_of, *fresh;
+    uint32_t *cur_id;           /* [n] */
+    uint64_t *caddr, *cseq;     /* [n]: become paddr/pseq */
+    uint32_t *fresh;            /* positions of new blocks, ascending */
     size_t nfresh;
     uintptr_t fresh_hi;
+    struct ids dead, touched, queue;
+    size_t qhead;               /* queue.v[qhead, n): reached, row not followed yet */
+    struct ids cand;            /* pairs (child, holder): a holder's row was dropped */
+    struct ids seeds;           /* pairs (holder, target): new references of clean rows */
+    struct ids sus;             /* reached blocks whose parent reference went */
+    bool scanned_rows;          /* finding the references into them took a pass over the rows */
+    bool oom;
+    struct lg_snap_edge last;   /* what lg_scan_slot emitted */
+    bool got;
 };
+static struct lg_buf b_cur_id, b_caddr, b_cseq, b_fresh, b_premark;
+/* The last collection's blocks by position (g.paddr, g.pseq, g.pid point into them). */
+static struct lg_buf b_paddr, b_pseq, b_pid;
+static struct ids w_dead, w_touched, w_queue, w_cand, w_seeds, w_list, w_sus;
 
-static void kept_free(struct kept *k)
-{
-    lg_unmap(k->addr, k->cap * sizeof *k->addr);
-    lg_unmap(k->seq, k->cap * sizeof *k->seq);
-    lg_unmap(k->first, (k->cap + 1) * sizeof *k->first);
-    lg_unmap(k->pool, k->pool_cap * sizeof *k->pool);
-    memset(k, 0, sizeof *k);
-}
+/* ---- memory ---- */
 
-static bool kept_init(struct kept *k, size_t n, size_t pool_cap)
+static bool grow(void **p, size_t *cap, size_t need, size_t elem)
 {
-    if (spare.addr && spare.cap >= n && spare.pool_cap >= pool_cap) {
-        *k = spare; /* every field is written before it is read: no clearing */
-        memset(&spare, 0, sizeof spare);
-        k->n = k->npool = 0;
+    if (need <= *cap)
         return true;
-    }
-    kept_free(&spare);
-    memset(k, 0, sizeof *k);
-    k->cap = n + n / 8 + 1;
-    k->addr = lg_map_populated(k->cap * sizeof *k->addr);
-    k->seq = lg_map_populated(k->cap * sizeof *k->seq);
-    k->first = lg_map_populated((k->cap + 1) * sizeof *k->first);
-    k->pool_cap = pool_cap < 4096 ? 4096 : pool_cap;
-    k->pool = lg_map_populated(k->pool_cap * sizeof *k->pool);
-    return k->addr && k->seq && k->first && k->pool;
-}
-
-static bool pool_reserve(struct kept *k, size_t more)
-{
-    if (k->npool + more <= k->pool_cap)
-        return true;
-    size_t ncap = k->pool_cap * 2;
-    while (ncap < k->npool + more)
-        ncap *= 2;
-    struct word *np = lg_map(ncap * sizeof *np);
+    size_t nc = *cap ? *cap : 1024;
+    while (nc < need)
+        nc *= 2;
+    void *np = lg_map(nc * elem);
     if (!np)
         return false;
-    memcpy(np, k->pool, k->npool * sizeof *np);
-    lg_unmap(k->pool, k->pool_cap * sizeof *np);
-    k->pool = np;
-    k->pool_cap = ncap;
+    if (*cap)
+        memcpy(np, *p, *cap * elem);
+    lg_unmap(*p, *cap * elem);
+    *p = np;
+    *cap = nc;
     return true;
 }
 
-/* The matching's arrays, kept mapped from one collection to the next (grown when
- * needed): mapping and populating 12 MB per collection of a million blocks cost more
- * than filling them. Protected by the collection lock. */
-static struct lg_buf b_old_of, b_new_of, b_fresh;
+static bool ids_push(struct ids *l, uint32_t x)
+{
+    if (l->n == l->cap && !grow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v))
+        return false;
+    l->v[l->n++] = x;
+    return true;
+}
 
-/* ---- one word ---- */
+static void ids_free(struct ids *l)
+{
+    lg_unmap(l->v, l->cap * sizeof *l->v);
+    memset(l, 0, sizeof *l);
+}
+
+static bool grow_ids(size_t need)
+{
+    if (need <= g.cap)
+        return true;
+    size_t nc = g.cap ? g.cap : 1024;
+    while (nc < need)
+        nc *= 2;
+    size_t c;
+#define GROW(a) (c = g.cap, grow((void **)&g.a, &c, nc, sizeof *g.a))
+    bool ok = GROW(rec) && GROW(t) && GROW(pos) && GROW(flags) && GROW(tm) && GROW(mk) && GROW(cnt);
+#undef GROW
+    if (ok)
+        g.cap = nc;
+    return ok;
+}
+
+static bool pool_reserve(size_t more)
+{
+    return grow((void **)&g.pool, &g.pool_cap, g.npool + more, sizeof *g.pool);
+}
+
+static void forget(void)
+{
+    size_t c = g.cap;
+    lg_unmap(g.rec, c * sizeof *g.rec);
+    lg_unmap(g.pos, c * sizeof *g.pos);
+    lg_unmap(g.t, c * sizeof *g.t);
+    lg_unmap(g.cnt, c * sizeof *g.cnt);
+    lg_unmap(g.flags, c);
+    lg_unmap(g.tm, c);
+    lg_unmap(g.mk, c);
+    ids_free(&g.free_ids);
+    ids_free(&g.slow);
+    ids_free(&g.none);
+    ids_free(&g.partial);
+    ids_free(&g.roots);
+    lg_unmap(g.pool, g.pool_cap * sizeof *g.pool);
+    memset(&g, 0, sizeof g);
+    valid = false;
+}
+
+/* Forgets the graph but keeps its memory: a full collection refills it. */
+static void clear(void)
+{
+    g.nid = g.npool = g.live = g.pn = 0;
+    g.free_ids.n = g.slow.n = g.none.n = g.partial.n = g.roots.n = 0;
+    valid = false;
+}
+
+/* ---- words ---- */
+
+static uint32_t tid(uint32_t t) { return t & W_ID; }
+static bool definite(uint32_t t) { return !(t & W_INTER) && tid(t) != W_ID; }
+
+static void capture(void *ctx, const struct lg_snap_edge *e)
+{
+    struct pass *p = ctx;
+    p->last = *e;
+    p->got = true;
+}
+
+/* What the word v at offset off of the block at position i refers to now, with the
+ * target's position where the id goes (rescans turn positions into ids afterwards, with
+ * the loads prefetched). */
+static uint32_t resolve_pos(struct pass *p, size_t i, uintptr_t v, uint32_t off)
+{
+    const struct lg_block *b = &p->sc->blocks[i];
+    p->got = false;
+    long t = lg_scan_slot(p->sc, v, (uint32_t)i, off, b->addr + off);
+    if (t < 0 || !p->got || (p->last.flags & LG_EDGE_WEAK))
+        return W_ID;
+    if (v == p->sc->blocks[t].addr)
+        return (uint32_t)t;
+    return W_SLOW | (p->last.heur == LG_HEUR_NONE ? W_INTER : 0) | (uint32_t)t;
+}
+
+static uint32_t resolve(struct pass *p, size_t i, uintptr_t v, uint32_t off)
+{
+    uint32_t t = resolve_pos(p, i, v, off);
+    return tid(t) == W_ID ? t : (t & ~W_ID) | p->cur_id[tid(t)];
+}
 
 /* Whether v falls in a block born since the last collection. */
 static bool in_fresh(const struct pass *p, uintptr_t v)
@@ -119,98 +242,624 @@ static bool in_fresh(const struct pass *p, uintptr_t v)
     return v == b->addr || v - b->addr < b->size;
 }
 
-/* Looks v up and says what to remember of it. */
-static uint32_t resolve(struct pass *p, size_t i, uintptr_t v, uint32_t off)
+/* ---- rows ---- */
+
+static void suspect(struct pass *p, uint32_t v)
 {
-    long t = lg_scan_slot(p->sc, v, (uint32_t)i, off, p->sc->blocks[i].addr + off);
-    return t < 0 ? T_NONE : v == p->sc->blocks[t].addr ? (uint32_t)t : T_SLOW;
+    if (!ids_push(&p->sus, v))
+        p->oom = true;
 }
 
-static uint32_t replay_word(struct pass *p, size_t i, const struct word *w)
+/* Drops id's row; the children it was the marking parent of become candidates (a dead
+ * holder's are taken from its tree node by free_dead). */
+static void drop_row(struct pass *p, uint32_t id, bool dying)
 {
-    uint32_t t = w->target;
-    if (__builtin_expect(p->sc->weak_any, 0) || t == T_SLOW)
-        return resolve(p, i, w->value, w->off);
-    if (t != T_NONE && p->new_of[t] != NOT_OLD) {
-        struct lg_snap_edge e = {.from = (uint32_t)i, .to = p->new_of[t], .from_off = w->off};
-        p->sc->emit(p->sc->ctx, &e);
-        return p->new_of[t];
+    const struct word *w = &g.pool[g.rec[id].row];
+    for (uint32_t k = 0; k < g.rec[id].len; k++) {
+        uint32_t t = w[k].target;
+        if (!(t & W_SLOW) && tid(t) != W_ID)
+            g.rec[t].indeg--;
+        if (!dying && definite(t) && g.t[tid(t)].parent == id &&
+            (!ids_push(&p->cand, tid(t)) || !ids_push(&p->cand, id)))
+            p->oom = true;
     }
-    /* referred to nothing, or to a block freed since: only a new block can be there now */
-    return in_fresh(p, w->value) ? resolve(p, i, w->value, w->off) : T_NONE;
+    g.live -= g.rec[id].len;
+    g.rec[id].len = 0;
 }
 
-/* ---- one block ---- */
+static void add_flagged(struct ids *l, uint32_t id, uint8_t flag, struct pass *p)
+{
+    if ((g.flags[id] & flag) && !ids_push(l, id))
+        p->oom = true;
+}
 
-/* Rescans block i word by word, keeping the words inside the window. */
+/* Piece by piece (part of it is not readable): the references as emitted. */
+static void partial_capture(void *ctx, const struct lg_snap_edge *e)
+{
+    struct pass *p = ctx;
+    if ((e->flags & LG_EDGE_WEAK) || !pool_reserve(1)) {
+        p->oom |= !(e->flags & LG_EDGE_WEAK);
+        return;
+    }
+    const struct lg_block *t = &p->sc->blocks[e->to];
+    uint32_t target = !e->to_off ? e->to : W_SLOW | (e->heur == LG_HEUR_NONE ? W_INTER : 0) | e->to;
+    g.pool[g.npool++] = (struct word){t->addr + e->to_off, (uint32_t)e->from_off, target};
+}
+
+/* Rescans the block at position i, whose id has no row. */
 static bool rescan(struct pass *p, size_t i)
 {
     struct lg_scan *sc = p->sc;
-    struct kept *k = p->k;
+    uint32_t id = p->cur_id[i];
     uintptr_t a = sc->blocks[i].addr, end = a + sc->blocks[i].size;
-    if (!k || lg_scan_is_partial(sc, i) || sc->blocks[i].size > UINT32_MAX) {
-        lg_scan_block(sc, i); /* piece by piece, or without keeping */
-        if (k)
-            k->first[i] = RESCAN_MARK;
-        return true;
+    g.flags[id] = (uint8_t)(g.flags[id] & F_TOUCHED);
+    g.rec[id].row = g.npool;
+    if (lg_scan_is_partial(sc, i) || sc->blocks[i].size > UINT32_MAX) {
+        g.flags[id] |= F_PARTIAL;
+        sc->emit = partial_capture;
+        lg_scan_block(sc, i);
+        sc->emit = capture;
+    } else {
+        sc->holder_seq = sc->blocks[i].seq & LG_SEQ_MASK;
+        sc->scanned_bytes += sc->blocks[i].size;
+        if (!pool_reserve(sc->blocks[i].size / 8))
+            return false;
+        for (uintptr_t q = (a + 7) & ~(uintptr_t)7; q + 8 <= end; q += 8) {
+            uintptr_t v = *(const volatile uintptr_t *)q;
+            if (v - win_lo >= win_hi - win_lo)
+                continue;
+            uint32_t t = resolve_pos(p, i, v, (uint32_t)(q - a));
+            g.pool[g.npool++] = (struct word){v, (uint32_t)(q - a), t};
+        }
     }
-    sc->holder_seq = sc->blocks[i].seq & LG_SEQ_MASK;
-    sc->scanned_bytes += sc->blocks[i].size;
-    k->first[i] = k->npool;
-    if (!pool_reserve(k, sc->blocks[i].size / 8))
+    if (p->oom)
         return false;
-    for (uintptr_t q = (a + 7) & ~(uintptr_t)7; q + 8 <= end; q += 8) {
-        uintptr_t v = *(const volatile uintptr_t *)q;
-        if (v - win_lo >= win_hi - win_lo)
-            continue;
-        struct word *w = &k->pool[k->npool++];
-        w->value = v;
-        w->off = (uint32_t)(q - a);
-        w->target = resolve(p, i, v, w->off);
+    g.rec[id].len = (uint32_t)(g.npool - g.rec[id].row);
+    g.live += g.rec[id].len;
+    for (uint64_t k = g.rec[id].row; k < g.npool; k++) {
+        uint32_t t = g.pool[k].target;
+        g.flags[id] |= t & W_SLOW ? F_SLOW : t == W_ID ? F_NONE : 0;
     }
     return true;
 }
 
-/* Replays the words kept for old block j as new block i. */
-static bool replay(struct pass *p, size_t i, size_t j)
+#define AHEAD_ID 16 /* words ahead whose target's id is prefetched */
+#define AHEAD_IN 8  /* and whose target's record */
+
+/* The rows rescanned, pool[from, npool), hold positions: ids now, and the start
+ * pointers counted. Both loads missed the cache on nearly every word of a full rescan;
+ * prefetched, they cost a fraction. */
+static void positions_to_ids(struct pass *p, size_t from)
 {
-    uint64_t lo = last.first[j] & ~RESCAN_MARK, hi = last.first[j + 1] & ~RESCAN_MARK;
-    struct kept *k = p->k;
-    p->sc->holder_seq = p->sc->blocks[i].seq & LG_SEQ_MASK;
-    if (k) {
-        k->first[i] = k->npool;
-        if (!pool_reserve(k, hi - lo))
-            return false;
+    struct word *w = g.pool;
+    for (size_t k = from; k < g.npool; k++) {
+        if (k + AHEAD_ID < g.npool && tid(w[k + AHEAD_ID].target) != W_ID)
+            __builtin_prefetch(&p->cur_id[tid(w[k + AHEAD_ID].target)]);
+        if (k + AHEAD_IN < g.npool && tid(w[k + AHEAD_IN].target) != W_ID)
+            __builtin_prefetch(&g.rec[p->cur_id[tid(w[k + AHEAD_IN].target)]], 1);
+        uint32_t t = w[k].target;
+        if (tid(t) == W_ID)
+            continue;
+        uint32_t id = p->cur_id[tid(t)];
+        w[k].target = (t & ~W_ID) | id;
+        if (!(t & W_SLOW))
+            g.rec[id].indeg++;
     }
-    for (uint64_t w = lo; w < hi; w++) {
-        /* new_of[] of the word a few ahead (in this block or the next ones: the pool is
-         * in block order): that load missed the cache on nearly every word, and was most
-         * of the time of a collection with few blocks dirty */
-        if (w + REPLAY_AHEAD < last.npool && last.pool[w + REPLAY_AHEAD].target < last.n)
-            __builtin_prefetch(&p->new_of[last.pool[w + REPLAY_AHEAD].target]);
-        uint32_t t = replay_word(p, i, &last.pool[w]);
-        if (k) {
-            k->pool[k->npool] = last.pool[w];
-            k->pool[k->npool++].target = t;
+}
+
+/* ---- matching the blocks with the last collection's ---- */
+
+static bool match(struct pass *p, bool full)
+{
+    const struct lg_scan *sc = p->sc;
+    size_t n = sc->n;
+    p->cur_id = lg_buf_reserve(&b_cur_id, (n + 1) * sizeof *p->cur_id);
+    p->caddr = lg_buf_reserve(&b_caddr, (n + 1) * sizeof *p->caddr);
+    p->cseq = lg_buf_reserve(&b_cseq, (n + 1) * sizeof *p->cseq);
+    p->fresh = lg_buf_reserve(&b_fresh, (n + 1) * sizeof *p->fresh);
+    if (!p->cur_id || !p->caddr || !p->cseq || !p->fresh)
+        return false;
+    size_t j = 0, pn = full ? 0 : g.pn;
+    for (size_t i = 0; i < n; i++) {
+        const struct lg_block *b = &sc->blocks[i];
+        uint64_t seq = b->seq & LG_SEQ_MASK;
+        for (; j < pn && g.paddr[j] < b->addr; j++)
+            if (!ids_push(&p->dead, g.pid[j]))
+                return false;
+        p->caddr[i] = b->addr;
+        p->cseq[i] = seq;
+        if (j < pn && g.paddr[j] == b->addr && g.pseq[j] == seq) {
+            p->cur_id[i] = g.pid[j++];
+            continue;
+        }
+        if (j < pn && g.paddr[j] == b->addr && !ids_push(&p->dead, g.pid[j++]))
+            return false; /* the same address, another allocation */
+        p->cur_id[i] = NEW;
+        p->fresh[p->nfresh++] = (uint32_t)i;
+        if (b->addr + b->size + 1 > p->fresh_hi)
+            p->fresh_hi = b->addr + b->size + 1;
+    }
+    for (; j < pn; j++)
+        if (!ids_push(&p->dead, g.pid[j]))
+            return false;
+    return true;
+}
+
+/* ---- births and deaths ---- */
+
+/* Kept start pointers to the dead ids flagged in tm refer to nothing now. */
+static void clear_dangling(struct pass *p)
+{
+    for (uint32_t id = 0; id < g.nid; id++) {
+        struct word *w = &g.pool[g.rec[id].row];
+        for (uint32_t k = 0; k < g.rec[id].len; k++) {
+            if ((w[k].target & W_SLOW) || tid(w[k].target) == W_ID || !g.tm[w[k].target])
+                continue;
+            w[k].target = W_ID;
+            if (!(g.flags[id] & F_NONE)) {
+                g.flags[id] |= F_NONE;
+                if (!ids_push(&g.none, id))
+                    p->oom = true;
+            }
         }
     }
+}
+
+/* Drops the dead blocks' rows; their flags go, so nothing below takes them for live. */
+static void drop_dead(struct pass *p)
+{
+    for (size_t k = 0; k < p->dead.n; k++) {
+        drop_row(p, p->dead.v[k], true);
+        g.flags[p->dead.v[k]] = 0;
+    }
+}
+
+/* ---- the marking tree ---- */
+
+static void link_child(uint32_t v, uint32_t parent)
+{
+    struct tnode *tv = &g.t[v];
+    tv->parent = parent;
+    tv->prev = tv->next = NIL;
+    if (parent >= P_DETACHED)
+        return;
+    struct tnode *tp = &g.t[parent];
+    tv->next = tp->first;
+    if (tp->first != NIL)
+        g.t[tp->first].prev = v;
+    tp->first = v;
+}
+
+static void unlink_child(uint32_t v)
+{
+    struct tnode *tv = &g.t[v];
+    if (tv->parent >= P_DETACHED)
+        return;
+    if (tv->prev != NIL)
+        g.t[tv->prev].next = tv->next;
+    else
+        g.t[tv->parent].first = tv->next;
+    if (tv->next != NIL)
+        g.t[tv->next].prev = tv->prev;
+}
+
+/* The dead leave the tree; their children are detached, and suspects. */
+static void bury_tree(struct pass *p)
+{
+    for (size_t k = 0; k < p->dead.n; k++)
+        if (g.mk[p->dead.v[k]])
+            unlink_child(p->dead.v[k]);
+    for (size_t k = 0; k < p->dead.n; k++)
+        g.tm[p->dead.v[k]] = 3;
+    for (size_t k = 0; k < p->dead.n; k++) {
+        uint32_t c = g.t[p->dead.v[k]].first;
+        while (c != NIL) {
+            uint32_t next = g.t[c].next;
+            g.t[c] = (struct tnode){P_DETACHED, g.t[c].first, NIL, NIL};
+            if (!g.tm[c])
+                suspect(p, c);
+            c = next;
+        }
+    }
+    for (size_t k = 0; k < p->dead.n; k++)
+        g.tm[p->dead.v[k]] = 0;
+}
+
+/* Frees the dead ids, once every row that will go has gone: kept start pointers still
+ * referring to one are dangling and refer to nothing now. */
+static bool free_dead(struct pass *p)
+{
+    bool dangling = false;
+    for (size_t k = 0; k < p->dead.n; k++) {
+        uint32_t d = p->dead.v[k];
+        dangling |= g.rec[d].indeg != 0;
+        g.tm[d] = g.rec[d].indeg != 0;
+    }
+    if (dangling)
+        clear_dangling(p);
+    for (size_t k = 0; k < p->dead.n; k++)
+        g.tm[p->dead.v[k]] = 0;
+    bury_tree(p);
+    for (size_t k = 0; k < p->dead.n; k++) {
+        uint32_t d = p->dead.v[k];
+        g.rec[d].indeg = 0;
+        g.pos[d] = DEAD;
+        g.t[d] = (struct tnode){P_NONE, NIL, NIL, NIL};
+        g.mk[d] = 0;
+        if (!ids_push(&g.free_ids, d))
+            return false;
+    }
+    return !p->oom;
+}
+
+static bool give_ids(struct pass *p)
+{
+    for (size_t k = 0; k < p->nfresh; k++) {
+        uint32_t id;
+        if (g.free_ids.n) {
+            id = g.free_ids.v[--g.free_ids.n];
+        } else {
+            if (g.nid >= W_ID || !grow_ids(g.nid + 1))
+                return false;
+            id = (uint32_t)g.nid++;
+        }
+        g.rec[id].len = g.rec[id].indeg = 0;
+        g.flags[id] = F_TOUCHED;
+        g.t[id] = (struct tnode){P_NONE, NIL, NIL, NIL};
+        g.mk[id] = 0;
+        p->cur_id[p->fresh[k]] = id;
+        if (!ids_push(&p->touched, id))
+            return false;
+    }
+    if (p->nfresh || p->dead.n || g.pn != p->sc->n)
+        for (size_t i = 0; i < p->sc->n; i++)
+            g.pos[p->cur_id[i]] = (uint32_t)i;
+    return true;
+}
+
+/* ---- what changed in clean rows ---- */
+
+/* A row changed: the children it parented that it no longer refers to definitely. */
+static void check_cands(struct pass *p, uint32_t holder, const uint32_t *child, size_t nchild, size_t stride)
+{
+    const struct word *w = &g.pool[g.rec[holder].row];
+    for (uint32_t k = 0; k < g.rec[holder].len; k++)
+        if (definite(w[k].target))
+            g.tm[tid(w[k].target)] = 1;
+    for (size_t c = 0; c < nchild; c++)
+        if (g.t[child[c * stride]].parent == holder && !g.tm[child[c * stride]])
+            suspect(p, child[c * stride]);
+    for (uint32_t k = 0; k < g.rec[holder].len; k++)
+        if (definite(w[k].target))
+            g.tm[tid(w[k].target)] = 0;
+}
+
+static void check_all_cands(struct pass *p)
+{
+    for (size_t a = 0; a < p->cand.n;) {
+        uint32_t holder = p->cand.v[a + 1];
+        size_t b = a;
+        while (b < p->cand.n && p->cand.v[b + 1] == holder)
+            b += 2;
+        check_cands(p, holder, &p->cand.v[a], (b - a) / 2, 2);
+        a = b;
+    }
+}
+
+/* Takes id into the rebuilt list l once (F_LISTED); false when it was there already or
+ * no longer has what the list is for. */
+static bool list_once(struct pass *p, struct ids *l, uint32_t id, uint8_t flag)
+{
+    if (!(g.flags[id] & flag) || (g.flags[id] & F_LISTED))
+        return false;
+    g.flags[id] |= F_LISTED;
+    if (!ids_push(l, id))
+        p->oom = true;
+    return true;
+}
+
+static void unlist(struct ids *l)
+{
+    for (size_t k = 0; k < l->n; k++)
+        g.flags[l->v[k]] &= (uint8_t)~F_LISTED;
+}
+
+/* Looks up again the words of a clean row that referred to nothing, when a block born
+ * since is where they point. */
+static void resolve_none_row(struct pass *p, uint32_t id)
+{
+    struct word *w = &g.pool[g.rec[id].row];
+    bool left = false;
+    for (uint32_t x = 0; x < g.rec[id].len; x++) {
+        if (w[x].target != W_ID)
+            continue;
+        uint32_t t = in_fresh(p, w[x].value) ? resolve(p, g.pos[id], w[x].value, w[x].off) : W_ID;
+        w[x].target = t;
+        if (t == W_ID) {
+            left = true;
+            continue;
+        }
+        if (t & W_SLOW) {
+            if (!(g.flags[id] & F_SLOW) && !ids_push(&g.slow, id))
+                p->oom = true;
+            g.flags[id] |= F_SLOW;
+        } else {
+            g.rec[t].indeg++;
+        }
+        if (definite(t) && (!ids_push(&p->seeds, id) || !ids_push(&p->seeds, tid(t))))
+            p->oom = true;
+    }
+    if (!left)
+        g.flags[id] &= (uint8_t)~F_NONE;
+}
+
+/* Words of clean rows that referred to nothing: a block born since may be there. */
+static void resolve_none(struct pass *p)
+{
+    struct ids *l = &w_list;
+    l->n = 0;
+    for (size_t k = 0; k < g.none.n; k++) {
+        uint32_t id = g.none.v[k];
+        if (list_once(p, l, id, F_NONE) && p->nfresh && !(g.flags[id] & F_TOUCHED))
+            resolve_none_row(p, id);
+    }
+    unlist(l);
+    struct ids t = g.none;
+    g.none = *l;
+    *l = t;
+}
+
+/* Looks up again the interior pointers of a clean row; a child it parented through one
+ * that changed is a candidate. */
+static void resolve_slow_row(struct pass *p, uint32_t id)
+{
+    struct word *w = &g.pool[g.rec[id].row];
+    size_t c0 = p->cand.n;
+    for (uint32_t x = 0; x < g.rec[id].len; x++) {
+        uint32_t old = w[x].target;
+        if (!(old & W_SLOW))
+            continue;
+        uint32_t t = resolve(p, g.pos[id], w[x].value, w[x].off);
+        w[x].target = t == W_ID ? W_SLOW | W_INTER | W_ID : (t | W_SLOW);
+        if (w[x].target == old)
+            continue;
+        if (definite(old) && g.t[tid(old)].parent == id && (!ids_push(&p->cand, tid(old)) || !ids_push(&p->cand, id)))
+            p->oom = true;
+        if (definite(w[x].target) && (!ids_push(&p->seeds, id) || !ids_push(&p->seeds, tid(w[x].target))))
+            p->oom = true;
+    }
+    if (p->cand.n > c0) {
+        check_cands(p, id, &p->cand.v[c0], (p->cand.n - c0) / 2, 2);
+        p->cand.n = c0;
+    }
+}
+
+/* Interior pointers of clean rows, looked up again. */
+static void resolve_slow(struct pass *p)
+{
+    struct ids *l = &w_list;
+    l->n = 0;
+    for (size_t k = 0; k < g.slow.n; k++) {
+        uint32_t id = g.slow.v[k];
+        if (list_once(p, l, id, F_SLOW) && !(g.flags[id] & F_TOUCHED))
+            resolve_slow_row(p, id);
+    }
+    unlist(l);
+    struct ids t = g.slow;
+    g.slow = *l;
+    *l = t;
+}
+
+/* The roots' definite targets, those of lasting roots first; a root-parented block no
+ * root refers to now is a suspect. */
+static void new_roots(struct pass *p, const struct lg_live_edge *e, size_t nstable, size_t ne)
+{
+    for (size_t k = 0; k < ne; k++)
+        if (!(e[k].to & LG_LIVE_INTERIOR))
+            g.tm[p->cur_id[e[k].to]] = 1;
+    for (size_t k = 0; k < g.roots.n; k++) {
+        uint32_t o = g.roots.v[k];
+        if (g.mk[o] && g.t[o].parent == P_ROOT && !g.tm[o])
+            suspect(p, o);
+    }
+    g.roots.n = 0;
+    for (size_t k = 0; k < ne; k++) {
+        if (k == nstable)
+            g.nstable = g.roots.n;
+        if (e[k].to & LG_LIVE_INTERIOR)
+            continue;
+        uint32_t id = p->cur_id[e[k].to];
+        if (g.tm[id]) {
+            g.tm[id] = 0;
+            if (!ids_push(&g.roots, id))
+                p->oom = true;
+        }
+    }
+    if (nstable >= ne)
+        g.nstable = g.roots.n;
+}
+
+/* ---- the mark ---- */
+
+static void reach(struct pass *p, uint32_t v, uint32_t parent)
+{
+    if (g.mk[v])
+        return;
+    g.mk[v] = 1;
+    link_child(v, parent);
+    p->queue.v[p->queue.n++] = v; /* sized for every id: a block enters once */
+}
+
+#define AHEAD_REC 16 /* queue places ahead whose record is prefetched */
+#define AHEAD_ROW 8  /* and whose row */
+
+static void drain(struct pass *p)
+{
+    const uint32_t *q = p->queue.v;
+    for (size_t h = p->qhead; h < p->queue.n; h++) {
+        if (h + AHEAD_REC < p->queue.n)
+            __builtin_prefetch(&g.rec[q[h + AHEAD_REC]]);
+        if (h + AHEAD_ROW < p->queue.n)
+            __builtin_prefetch(&g.pool[g.rec[q[h + AHEAD_ROW]].row]);
+        uint32_t b = q[h];
+        const struct word *w = &g.pool[g.rec[b].row];
+        for (uint32_t k = 0; k < g.rec[b].len; k++)
+            if (definite(w[k].target))
+                reach(p, tid(w[k].target), b);
+    }
+    p->qhead = p->queue.n;
+}
+
+/* Marks D, the suspects and everything below them in the tree (tm = 4), or says the
+ * whole mark is cheaper. */
+static bool below_suspects(struct pass *p, struct ids *d)
+{
+    d->n = 0;
+    for (size_t k = 0; k < p->sus.n; k++) {
+        uint32_t v = p->sus.v[k];
+        if (g.mk[v] && g.tm[v] != 4) {
+            g.tm[v] = 4;
+            if (!ids_push(d, v))
+                return false;
+        }
+    }
+    for (size_t h = 0; h < d->n && d->n <= g.nid / 4; h++)
+        for (uint32_t c = g.t[d->v[h]].first; c != NIL; c = g.t[c].next)
+            if (g.tm[c] != 4) {
+                g.tm[c] = 4;
+                if (!ids_push(d, c))
+                    return false;
+            }
+    return d->n <= g.nid / 4;
+}
+
+static void count_into_d(uint32_t id)
+{
+    const struct word *w = &g.pool[g.rec[id].row];
+    for (uint32_t x = 0; x < g.rec[id].len; x++)
+        if (!(w[x].target & W_SLOW) && tid(w[x].target) != W_ID && g.tm[w[x].target] == 4)
+            g.cnt[w[x].target]++;
+}
+
+/* Whether a clean row outside D refers to a block of D. The rows of D and the rescanned
+ * rows are followed by the mark anyway (a rescanned row when its holder is reached): if
+ * the start pointers they hold account for every one counted (indeg), and no interior
+ * pointer of another row is definite into D, nothing else does. */
+static bool referred_from_outside(const struct pass *p, const struct ids *d)
+{
+    bool outside = false;
+    for (size_t k = 0; k < d->n; k++)
+        count_into_d(d->v[k]);
+    for (size_t k = 0; k < p->touched.n; k++)
+        if (g.tm[p->touched.v[k]] != 4)
+            count_into_d(p->touched.v[k]);
+    for (size_t k = 0; k < d->n; k++) {
+        outside |= g.cnt[d->v[k]] != g.rec[d->v[k]].indeg;
+        g.cnt[d->v[k]] = 0;
+    }
+    for (size_t k = 0; k < g.slow.n && !outside; k++) {
+        uint32_t id = g.slow.v[k];
+        const struct word *w = &g.pool[g.rec[id].row];
+        for (uint32_t x = 0; g.tm[id] != 4 && !(g.flags[id] & F_TOUCHED) && x < g.rec[id].len; x++)
+            outside |= (w[x].target & W_SLOW) && definite(w[x].target) && g.tm[tid(w[x].target)] == 4;
+    }
+    return outside;
+}
+
+/* Takes D out of the mark and seeds it again from the reached blocks that refer into it
+ * (found in one pass over the rows, only when some do); the roots seed it in mark().
+ * *all: D is too large, mark everything from the roots instead. */
+static bool unmark_suspects(struct pass *p, bool *all)
+{
+    struct ids *d = &w_list;
+    bool ok = below_suspects(p, d);
+    if (ok) {
+        for (size_t k = 0; k < d->n; k++)
+            if (g.t[d->v[k]].parent < P_DETACHED && g.tm[g.t[d->v[k]].parent] != 4)
+                unlink_child(d->v[k]);
+        for (size_t k = 0; k < d->n; k++) {
+            g.t[d->v[k]] = (struct tnode){P_NONE, NIL, NIL, NIL};
+            g.mk[d->v[k]] = 0;
+        }
+        bool outside = referred_from_outside(p, d);
+        p->scanned_rows = outside;
+        for (uint32_t id = 0; outside && id < g.nid; id++) {
+            const struct word *w = &g.pool[g.rec[id].row];
+            for (uint32_t x = 0; g.mk[id] && x < g.rec[id].len; x++)
+                if (definite(w[x].target) && g.tm[tid(w[x].target)] == 4 &&
+                    (!ids_push(&p->seeds, id) || !ids_push(&p->seeds, tid(w[x].target))))
+                    p->oom = true;
+        }
+    }
+    *all = !ok;
+    for (size_t k = 0; k < d->n; k++)
+        g.tm[d->v[k]] = 0;
+    return !p->oom;
+}
+
+/* Lasting roots first, then what changed, then stacks and registers: a block reached
+ * through the heap as well as from a stack gets a parent that outlives the stop. */
+static bool mark(struct pass *p, bool *from_roots)
+{
+    p->queue.n = p->qhead = 0;
+    if (!grow((void **)&p->queue.v, &p->queue.cap, g.nid + 1, sizeof *p->queue.v))
+        return false;
+    if (!*from_roots && p->sus.n && !unmark_suspects(p, from_roots))
+        return false;
+    if (*from_roots) {
+        memset(g.mk, 0, g.nid);
+        for (uint32_t id = 0; id < g.nid; id++)
+            g.t[id] = (struct tnode){P_NONE, NIL, NIL, NIL};
+    }
+    for (size_t k = 0; k < g.nstable; k++)
+        reach(p, g.roots.v[k], P_ROOT);
+    if (!*from_roots) {
+        for (size_t k = 0; k < p->touched.n; k++) {
+            uint32_t u = p->touched.v[k];
+            const struct word *w = &g.pool[g.rec[u].row];
+            for (uint32_t x = 0; g.mk[u] && x < g.rec[u].len; x++)
+                if (definite(w[x].target))
+                    reach(p, tid(w[x].target), u);
+        }
+        for (size_t k = 0; k < p->seeds.n; k += 2)
+            if (g.mk[p->seeds.v[k]])
+                reach(p, p->seeds.v[k + 1], p->seeds.v[k]);
+    }
+    drain(p);
+    for (size_t k = g.nstable; k < g.roots.n; k++)
+        reach(p, g.roots.v[k], P_ROOT);
+    drain(p);
+    return true;
+}
+
+/* ---- what the classification gets ---- */
+
+static bool give(struct pass *p, lg_livegraph_out out, void *ctx, const uint8_t **premarked)
+{
+    size_t n = p->sc->n;
+    uint8_t *pm = lg_buf_reserve(&b_premark, n + 1);
+    if (!pm)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id = p->cur_id[i];
+        bool reached = g.mk[id];
+        pm[i] = reached ? LG_LIVE_REACHABLE : 0;
+        if (reached && !(g.flags[id] & F_SLOW))
+            continue;
+        const struct word *w = &g.pool[g.rec[id].row];
+        for (uint32_t k = 0; k < g.rec[id].len; k++) {
+            uint32_t t = w[k].target;
+            if (tid(t) == W_ID || (reached && !(t & W_INTER)))
+                continue;
+            if (!out(ctx, (uint32_t)i, g.pos[tid(t)] | (t & W_INTER ? LG_LIVE_INTERIOR : 0)))
+                return false;
+        }
+    }
+    *premarked = pm;
     return true;
 }
 
 /* ---- the collection ---- */
-
-/* first[i] of a RESCAN_MARK block: the next block's start, flagged. */
-static void fix_ends(struct kept *k)
-{
-    uint64_t next = k->npool;
-    k->first[k->n] = next;
-    for (size_t i = k->n; i-- > 0;) {
-        if (k->first[i] == RESCAN_MARK)
-            k->first[i] = next | RESCAN_MARK;
-        else
-            next = k->first[i];
-    }
-}
 
 static bool new_window(const struct lg_scan *sc)
 {
@@ -223,75 +872,140 @@ static bool new_window(const struct lg_scan *sc)
     return true;
 }
 
-/* Matches the blocks with the last collection's (same address, same allocation). */
-static bool match(struct pass *p)
+/* Drops the rows to rescan: dirty blocks and the not wholly readable ones. */
+static bool take_dirty(struct pass *p, const uint64_t *dirty)
 {
-    const struct lg_scan *sc = p->sc;
-    p->old_of = lg_buf_reserve(&b_old_of, (sc->n + 1) * sizeof *p->old_of);
-    p->new_of = lg_buf_reserve(&b_new_of, (last.n + 1) * sizeof *p->new_of);
-    p->fresh = lg_buf_reserve(&b_fresh, (sc->n + 1) * sizeof *p->fresh);
-    if (!p->old_of || !p->new_of || !p->fresh)
-        return false;
-    memset(p->new_of, 0xff, (last.n + 1) * sizeof *p->new_of);
-    size_t j = 0;
-    for (size_t i = 0; i < sc->n; i++) {
-        const struct lg_block *b = &sc->blocks[i];
-        while (j < last.n && last.addr[j] < b->addr)
-            j++;
-        if (j < last.n && last.addr[j] == b->addr && last.seq[j] == (b->seq & LG_SEQ_MASK)) {
-            p->old_of[i] = (uint32_t)j;
-            p->new_of[j] = (uint32_t)i;
-        } else {
-            p->old_of[i] = NOT_OLD;
-            p->fresh[p->nfresh++] = (uint32_t)i;
-            if (b->addr + b->size + 1 > p->fresh_hi)
-                p->fresh_hi = b->addr + b->size + 1;
+    for (size_t w = 0; dirty && w < (p->sc->n + 63) / 64; w++) {
+        for (uint64_t bits = dirty[w]; bits; bits &= bits - 1) {
+            size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
+            uint32_t id = i < p->sc->n ? p->cur_id[i] : NEW;
+            if (id == NEW || (g.flags[id] & F_TOUCHED))
+                continue;
+            drop_row(p, id, false);
+            g.flags[id] |= F_TOUCHED;
+            if (!ids_push(&p->touched, id))
+                return false;
         }
     }
-    return true;
+    for (size_t k = 0; k < g.partial.n; k++) {
+        uint32_t id = g.partial.v[k];
+        if (!(g.flags[id] & F_PARTIAL) || (g.flags[id] & F_TOUCHED))
+            continue; /* died (flags cleared), or dirty anyway */
+        drop_row(p, id, false);
+        g.flags[id] |= F_TOUCHED;
+        if (!ids_push(&p->touched, id))
+            return false;
+    }
+    g.partial.n = 0;
+    return !p->oom;
 }
 
-void lg_livegraph_scan(struct lg_scan *sc, const uint64_t *dirty, bool full, struct lg_livegraph_stats *st)
+/* Compacts the pool when dropped rows fill most of it. */
+static void compact(void)
 {
-    struct kept k;
-    struct pass p = {.sc = sc};
+    if (g.npool < 2 * g.live + 65536)
+        return;
+    size_t cap = g.live + g.live / 4 + 4096;
+    struct word *np = lg_map(cap * sizeof *np);
+    if (!np)
+        return;
+    size_t k = 0;
+    for (uint32_t id = 0; id < g.nid; id++) {
+        memcpy(&np[k], &g.pool[g.rec[id].row], g.rec[id].len * sizeof *np);
+        g.rec[id].row = k;
+        k += g.rec[id].len;
+    }
+    lg_unmap(g.pool, g.pool_cap * sizeof *g.pool);
+    g.pool = np;
+    g.pool_cap = cap;
+    g.npool = k;
+}
+
+/* This collection's blocks become the last collection's: the buffers swap. */
+static void keep_positions(struct pass *p)
+{
+    struct lg_buf t;
+    t = b_caddr, b_caddr = b_paddr, b_paddr = t;
+    t = b_cseq, b_cseq = b_pseq, b_pseq = t;
+    t = b_cur_id, b_cur_id = b_pid, b_pid = t;
+    g.paddr = p->caddr;
+    g.pseq = p->cseq;
+    g.pid = p->cur_id;
+    g.pn = p->sc->n;
+}
+
+static bool update(struct pass *p, const uint64_t *dirty, bool full, const struct lg_live_edge *roots,
+                   size_t nstable, size_t nroots, struct lg_livegraph_stats *st)
+{
+    if (!match(p, full))
+        return false;
+    drop_dead(p);
+    if (!take_dirty(p, dirty) || !free_dead(p) || !give_ids(p))
+        return false;
+    struct lg_scan *sc = p->sc;
+    size_t from = g.npool;
+    for (size_t k = 0; k < p->touched.n; k++)
+        if (!rescan(p, g.pos[p->touched.v[k]]))
+            return false;
+    positions_to_ids(p, from);
+    for (size_t k = 0; k < p->touched.n; k++) {
+        uint32_t id = p->touched.v[k];
+        add_flagged(&g.slow, id, F_SLOW, p);
+        add_flagged(&g.none, id, F_NONE, p);
+        add_flagged(&g.partial, id, F_PARTIAL, p);
+    }
+    check_all_cands(p);
+    resolve_none(p);
+    resolve_slow(p);
+    new_roots(p, roots, nstable, nroots);
+    if (p->oom)
+        return false;
+    st->rescanned = p->touched.n;
+    st->replayed = sc->n - p->touched.n;
+    st->suspects = p->sus.n;
+    st->remarked = full;
+    if (!mark(p, &st->remarked))
+        return false;
+    st->scanned_rows = p->scanned_rows;
+    for (size_t k = 0; k < p->touched.n; k++)
+        g.flags[p->touched.v[k]] &= (uint8_t)~F_TOUCHED;
+    keep_positions(p);
+    return !p->oom;
+}
+
+bool lg_livegraph_update(struct lg_scan *sc, const uint64_t *dirty, bool full, const struct lg_live_edge *roots,
+                         size_t nstable, size_t nroots, lg_livegraph_out out, void *ctx, const uint8_t **premarked,
+                         struct lg_livegraph_stats *st)
+{
+    struct pass p = {.sc = sc, .dead = w_dead, .touched = w_touched, .queue = w_queue, .cand = w_cand,
+                     .seeds = w_seeds, .sus = w_sus};
+    p.dead.n = p.touched.n = p.queue.n = p.cand.n = p.seeds.n = p.sus.n = 0;
     memset(st, 0, sizeof *st);
-    full |= new_window(sc) || !valid;
-    full |= !match(&p);
-    st->full = full;
-    p.k = kept_init(&k, sc->n, valid ? last.npool + last.npool / 8 : sc->n * 2) ? &k : NULL;
     sc->weak_any = lg_annot_has_weak();
-    for (size_t i = 0; i < sc->n; i++) {
-        const struct lg_block *b = &sc->blocks[i];
-        uint32_t j = full ? NOT_OLD : p.old_of[i];
-        bool clean = j != NOT_OLD && !(last.first[j] & RESCAN_MARK) && !(dirty && (dirty[i / 64] >> (i % 64) & 1));
-        if (p.k) {
-            k.addr[i] = b->addr;
-            k.seq[i] = b->seq & LG_SEQ_MASK;
-        }
-        if (clean)
-            st->replayed++;
-        else
-            st->rescanned++;
-        if (!(clean ? replay(&p, i, j) : rescan(&p, i))) {
-            /* out of memory midway: this block emitted nothing yet; go on keeping nothing */
-            p.k = NULL;
-            if (clean)
-                replay(&p, i, j);
-            else
-                lg_scan_block(sc, i);
-        }
+    /* weak slots are not kept as words: while any exist, and once after, rescan all */
+    full |= new_window(sc) || !valid || sc->weak_any || g.weak || sc->n >= W_ID;
+    if (full) {
+        clear();
+        (void)new_window(sc);
     }
-    kept_free(&spare);
-    spare = last;
-    valid = p.k != NULL;
-    if (valid) {
-        k.n = sc->n;
-        fix_ends(&k);
-        last = k;
-    } else {
-        kept_free(&k);
+    g.weak = sc->weak_any;
+    st->full = full;
+    void (*emit)(void *, const struct lg_snap_edge *) = sc->emit;
+    void *ectx = sc->ctx;
+    sc->emit = capture;
+    sc->ctx = &p;
+    bool ok = update(&p, full ? NULL : dirty, full, roots, nstable, nroots, st);
+    sc->emit = emit;
+    sc->ctx = ectx;
+    ok = ok && give(&p, out, ctx, premarked);
+    w_dead = p.dead, w_touched = p.touched, w_queue = p.queue, w_cand = p.cand, w_seeds = p.seeds, w_sus = p.sus;
+    if (!ok) {
+        forget();
+        return false;
     }
+    valid = true;
+    compact();
+    return true;
 }
 
 void lg_livegraph_window(uintptr_t *lo, uintptr_t *hi)
@@ -300,9 +1014,4 @@ void lg_livegraph_window(uintptr_t *lo, uintptr_t *hi)
     *hi = valid ? win_hi : 0;
 }
 
-void lg_livegraph_reset(void)
-{
-    kept_free(&last);
-    kept_free(&spare);
-    valid = false;
-}
+void lg_livegraph_reset(void) { forget(); }

@@ -1,10 +1,13 @@
-/* The live graph between collections: for every block, the words of its contents that
- * may be references (values inside the heap window), kept in tracer memory. A collection
- * rescans new and dirty blocks and replays the kept words of the others; freed blocks
- * simply drop out (their records are not carried over). */
+/* The live graph between collections: every block under a stable id (kept while the
+ * block lives, so that births and deaths renumber nothing), the words of its contents
+ * that may be references, kept in tracer memory, and the marking parent of every block
+ * reached from the roots by definite references. A collection rescans new, dirty and
+ * not wholly readable blocks only, updates the rows they change, and marks only from
+ * what changed; it re-marks from the roots when a marking parent's reference went. */
 #ifndef LG_LIVEGRAPH_H
 #define LG_LIVEGRAPH_H
 
+#include "livemark.h"
 #include "scan.h"
 
 #include <stdbool.h>
@@ -13,20 +16,33 @@
 
 struct lg_livegraph_stats {
     size_t rescanned, replayed;
-    bool full; /* every block was rescanned (first collection, a new heap window...) */
+    bool full;     /* every block was rescanned (first collection, a new heap window...) */
+    bool remarked;   /* the reachable set was marked again from the roots */
+    size_t suspects; /* reached blocks whose marking parent's reference went */
+    bool scanned_rows; /* finding what refers to them took a pass over every kept row */
 };
 
-/* Emits the references of every block of sc through sc->emit: blocks flagged in dirty
- * (a bitmap over sc->blocks, NULL for none), blocks born since the last call and blocks
- * that are not wholly readable are rescanned; with full, all of them. Keeps the words
- * for the next call; when out of tracer memory, forgets them (the next call is full).
- * Call with the world stopped. */
-void lg_livegraph_scan(struct lg_scan *sc, const uint64_t *dirty, bool full, struct lg_livegraph_stats *st);
+/* Where the classification's edges go (lg_live_edge's meaning); false when out of memory. */
+typedef bool (*lg_livegraph_out)(void *ctx, uint32_t from, uint32_t to);
+
+/* Brings the graph up to date with the blocks of sc (the world stopped): blocks flagged
+ * in dirty (a bitmap over sc->blocks, NULL for none), blocks born since the last call
+ * and blocks not wholly readable are rescanned; with full, all of them. roots: the
+ * roots' references (from LG_LIVE_ROOT) of this stop, in sc's indices, the first
+ * nstable from roots that outlive the stop (not stacks or registers). Then gives what
+ * lg_livemark_run needs to classify the blocks the roots do not reach: *premarked
+ * (LG_LIVE_REACHABLE or 0 per block, valid until the next call) and, through out, the
+ * interior references of reached blocks and every reference of the others, in block
+ * order. False when out of tracer memory: the graph is forgotten (the next call is
+ * full) and nothing is given; the caller scans every block itself. */
+bool lg_livegraph_update(struct lg_scan *sc, const uint64_t *dirty, bool full, const struct lg_live_edge *roots,
+                         size_t nstable, size_t nroots, lg_livegraph_out out, void *ctx, const uint8_t **premarked,
+                         struct lg_livegraph_stats *st);
 
 /* The heap window the kept words cover: what the store hooks should watch. */
 void lg_livegraph_window(uintptr_t *lo, uintptr_t *hi);
 
-/* Forgets the kept words (fork child; incremental collections turned off). */
+/* Forgets the graph (fork child; incremental collections turned off). */
 void lg_livegraph_reset(void);
 
 #endif

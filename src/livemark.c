@@ -334,7 +334,7 @@ static bool cycles(const struct graph *g, struct lg_livemark *m)
 }
 
 bool lg_livemark_run(struct lg_livemark *m, size_t n, const struct lg_live_edge *e, size_t ne,
-                     const uint8_t *ignored)
+                     const uint8_t *ignored, const uint8_t *premarked)
 {
     struct graph g = {0};
     struct stack st = {0};
@@ -343,6 +343,8 @@ bool lg_livemark_run(struct lg_livemark *m, size_t n, const struct lg_live_edge 
     m->n = n;
     m->kind = lg_map(n + 1);
     m->cycle = lg_map((n + 1) * sizeof *m->cycle);
+    if (m->kind && premarked)
+        memcpy(m->kind, premarked, n);
     bool ok = m->kind && m->cycle && build(&g, n, e, ne) && mark(&g, ignored, m->kind) &&
               clique_pass(&g, m->kind, &st, &nlost) && (!nlost || cycles(&g, m));
     stack_free(&st);

@@ -225,8 +225,82 @@ static bool index_sorted(struct lg_scan *s)
     return build_index(s);
 }
 
+/* The collections' kept index (kept.index_kept set when valid) and the mappings its
+ * partial bitmap was computed against. Protected by the collection lock. */
+static struct lg_scan kept;
+static struct lg_map_ent *kept_maps;
+static size_t kept_nmaps, kept_maps_cap;
+
+static void free_index(struct lg_scan *s)
+{
+    lg_unmap(s->gkey, (s->gmask + 1) * sizeof *s->gkey);
+    lg_unmap(s->gval, (s->gmask + 1) * sizeof *s->gval);
+    lg_unmap(s->large, (s->n + 1) * sizeof *s->large);
+    lg_unmap(s->dense, s->ndense * sizeof *s->dense);
+    lg_unmap(s->partial, (s->n + 63) / 64 * 8);
+}
+
+void lg_scan_drop_kept(void)
+{
+    if (kept.index_kept)
+        free_index(&kept);
+    memset(&kept, 0, sizeof kept);
+}
+
+static bool same_maps(const struct lg_maps *m)
+{
+    return m->n == kept_nmaps && !memcmp(m->ent, kept_maps, m->n * sizeof *m->ent);
+}
+
+static void keep_maps(const struct lg_maps *m)
+{
+    if (m->n > kept_maps_cap) {
+        lg_unmap(kept_maps, kept_maps_cap * sizeof *kept_maps);
+        kept_maps_cap = m->n + 64;
+        kept_maps = lg_map(kept_maps_cap * sizeof *kept_maps);
+        if (!kept_maps) {
+            kept_maps_cap = kept_nmaps = 0;
+            return;
+        }
+    }
+    memcpy(kept_maps, m->ent, m->n * sizeof *m->ent);
+    kept_nmaps = m->n;
+}
+
+bool lg_scan_prepare_kept(struct lg_scan *s, const struct lg_maps *maps, struct lg_block *blocks, size_t n,
+                          bool same)
+{
+    if (same && kept.index_kept && kept.blocks == blocks && kept.n == n) {
+        if (!same_maps(maps)) {
+            lg_unmap(kept.partial, (n + 63) / 64 * 8);
+            kept.partial = NULL;
+            kept.maps = maps;
+            if (!find_partial(&kept)) {
+                lg_scan_drop_kept();
+                return false;
+            }
+            keep_maps(maps);
+        }
+        *s = kept;
+        s->maps = maps;
+        s->weak_any = lg_annot_has_weak();
+        return true;
+    }
+    lg_scan_drop_kept();
+    if (!lg_scan_prepare_sorted(s, maps, blocks, n))
+        return false;
+    s->index_kept = true;
+    kept = *s;
+    keep_maps(maps);
+    return true;
+}
+
 void lg_scan_release(struct lg_scan *s)
 {
+    if (s->index_kept) {
+        memset(s, 0, sizeof *s);
+        return;
+    }
     if (!s->borrowed)
         lg_unmap(s->blocks, s->cap * sizeof *s->blocks);
     lg_unmap(s->gkey, (s->gmask + 1) * sizeof *s->gkey);

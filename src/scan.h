@@ -16,6 +16,7 @@ struct lg_scan {
     struct lg_block *blocks; /* sorted by addr */
     size_t n, cap;
     bool borrowed; /* blocks belong to the caller of lg_scan_prepare_sorted */
+    bool index_kept; /* the index and partial belong to lg_scan_prepare_kept's cache */
     const struct lg_maps *maps;
     /* granule index: open addressing, key = granule + 1 (0 = empty) */
     uint64_t *gkey;
@@ -49,6 +50,13 @@ bool lg_scan_prepare(struct lg_scan *s, const struct lg_maps *maps);
 /* The same over blocks already sorted by address, which stay the caller's (the
  * collections keep theirs from one to the next: blockindex.c). */
 bool lg_scan_prepare_sorted(struct lg_scan *s, const struct lg_maps *maps, struct lg_block *blocks, size_t n);
+/* The same for the collections, whose sorted copy is often unchanged from one to the
+ * next (same: the same array, unchanged): the index built last time is kept and used
+ * again, and so are the not wholly readable blocks when the mappings are the same. */
+bool lg_scan_prepare_kept(struct lg_scan *s, const struct lg_maps *maps, struct lg_block *blocks, size_t n,
+                          bool same);
+/* Forgets the kept index (a fork child, or its blocks changed). */
+void lg_scan_drop_kept(void);
 void lg_scan_release(struct lg_scan *s);
 
 /* Index of the block containing addr (start or interior), or -1. */

@@ -3,7 +3,8 @@
  * drop and free nodes (their addresses come back for new nodes while stale copies of them
  * stay in other nodes), and call leakgraph_collect() between rounds. Each thread keeps
  * its nodes in a registry of XORed addresses, so only the graph itself keeps nodes alive.
- * Usage: collect_mutator [rounds=40] [seed=1] [atomics=1]. Prints "done" at the end. */
+ * Usage: collect_mutator [rounds=40] [seed=1] [atomics=1] [ops=400] (operations per thread
+ * and round: few keep most of the marking tree between collections). Prints "done". */
 #include "leakgraph.h"
 
 #include <pthread.h>
@@ -15,7 +16,6 @@
 #define THREADS 3
 #define ROOTS 16
 #define NODES 600
-#define OPS 400
 #define MASK ((uintptr_t)0xa5a5a5a5a5a5a5a5ULL)
 
 struct node {
@@ -24,7 +24,7 @@ struct node {
 };
 
 struct node *roots[THREADS][ROOTS];
-static int rounds = 40, use_atomics = 1;
+static int rounds = 40, use_atomics = 1, ops = 400;
 static unsigned long seed = 1;
 static pthread_barrier_t barrier;
 
@@ -101,7 +101,7 @@ static void *run(void *p)
 {
     struct worker *w = p;
     for (int r = 0; r < rounds; r++) {
-        for (int i = 0; i < OPS; i++)
+        for (int i = 0; i < ops; i++)
             op(w);
         if (w->id == r % THREADS)
             leakgraph_collect(); /* the others keep mutating meanwhile */
@@ -118,6 +118,8 @@ int main(int argc, char **argv)
         seed = strtoul(argv[2], NULL, 10);
     if (argc > 3)
         use_atomics = atoi(argv[3]);
+    if (argc > 4)
+        ops = atoi(argv[4]);
     if (!LEAKGRAPH_AVAILABLE()) {
         puts("done");
         return 0;

@@ -12,7 +12,7 @@
 static struct lg_livemark run(size_t n, const struct lg_live_edge *e, size_t ne, const uint8_t *ign)
 {
     struct lg_livemark m;
-    cr_assert(lg_livemark_run(&m, n, e, ne, ign));
+    cr_assert(lg_livemark_run(&m, n, e, ne, ign, NULL));
     return m;
 }
 

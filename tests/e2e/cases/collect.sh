@@ -144,6 +144,53 @@ queue collect_mutator_gcc t_collect_mutator_gcc
 queue collect_mutator_clang t_collect_mutator_clang
 queue collect_mutator_refused t_collect_mutator_refused
 
+# Few operations per round keep most of the marking tree from one collection to the
+# next: the live graph marks again locally below the suspects (blocks whose parent
+# reference went), and follows only the new references otherwise. Each collection is
+# still compared block by block with a full rescan; the local paths must have been taken.
+mutator_local_run() {
+    local tag=$1 prog=$2 mode=$3 d=$WORK/collect_mutator n want
+    mutator_run "$tag" "$prog" "collect_dirty=$mode:verbosity=2" 60 "$4" "$5" 10 || return 1
+    for want in 'suspects \(marked again locally' ' 0 suspects;'; do
+        n=$(grep -cE "^leakgraph: collection [0-9]+: .*$want" "$d/$tag.err")
+        [ "$n" -ge 1 ] || { echo "$tag: no collection matched '$want'"; return 1; }
+    done
+}
+t_collect_mutator_local_gcc() { mutator_local_run local_gcc "$LG_PROGS/collect_mutator-gcc" hooks 11 1; }
+t_collect_mutator_local_clang() { mutator_local_run local_clang "$LG_PROGS/collect_mutator-clang" hooks 12 0; }
+t_collect_mutator_local_uffd() { mutator_local_run local_uffd "$LG_PROGS/collect_mutator" uffd 13 1; }
+queue collect_mutator_local_gcc t_collect_mutator_local_gcc
+queue collect_mutator_local_clang t_collect_mutator_local_clang
+queue collect_mutator_local_uffd t_collect_mutator_local_uffd
+
+# A large heap that mostly stays (collect_rewire: 1 % of the references rewired per round,
+# leaves replaced and dropped every other round): the same unreachable counts as full
+# rescans, every collection verified, and both incremental marks taken (nothing to mark
+# again; marked again locally).
+rewire_run() {
+    local tag=$1 prog=$2 mode=$3 d=$WORK/collect_rewire n want
+    mkdir -p "$d"
+    lg_exec "$d" "$tag-full" 120 env LEAKGRAPH_OPTIONS=report=0:collect_dirty=full LD_PRELOAD="$LG_LIB" "$LG_PROGS/collect_rewire"
+    lg_exec "$d" "$tag" 120 env LEAKGRAPH_OPTIONS="report=0:collect_verify=1:verbosity=2:collect_dirty=$mode" \
+        LD_PRELOAD="$LG_LIB" "$prog"
+    [ "$(cat "$d/$tag.rc")" = 0 ] && [ "$(tail -1 "$d/$tag.out")" = done ] ||
+        { echo "$tag: exit $(cat "$d/$tag.rc"): $(lg_tail "$d/$tag.err")"; return 1; }
+    cmp -s "$d/$tag-full.out" "$d/$tag.out" ||
+        { echo "$tag: unreachable counts differ from full rescans: $(diff "$d/$tag-full.out" "$d/$tag.out" | head -4 | tr '\n' '|')"; return 1; }
+    grep -q '^round 12 [1-9]' "$d/$tag.out" || { echo "$tag: nothing lost at the end: $(tail -2 "$d/$tag.out")"; return 1; }
+    verified_ok "$d/$tag.err" 12 || return 1
+    for want in 'suspects \(marked again locally' ' 0 suspects;'; do
+        n=$(grep -cE "^leakgraph: collection [0-9]+: .*$want" "$d/$tag.err")
+        [ "$n" -ge 2 ] || { echo "$tag: only $n collections matched '$want'"; return 1; }
+    done
+}
+t_collect_rewire_gcc() { rewire_run gcc "$LG_PROGS/collect_rewire-gcc" hooks; }
+t_collect_rewire_clang() { rewire_run clang "$LG_PROGS/collect_rewire-clang" hooks; }
+t_collect_rewire_uffd() { rewire_run uffd "$LG_PROGS/collect_rewire" uffd; }
+queue collect_rewire_gcc t_collect_rewire_gcc
+queue collect_rewire_clang t_collect_rewire_clang
+queue collect_rewire_uffd t_collect_rewire_uffd
+
 # Hooks called before the tracer is ready, from other threads, on addresses outside blocks.
 t_collect_hooks_bad() {
     local d=$WORK/collect_hooks_bad m
