@@ -298,6 +298,7 @@ bool lg_annot_block(uintptr_t addr, uint32_t *tag, uint32_t *flags)
 }
 
 uint32_t lg_annot_tag_count(void) { return ntags; }
+uint64_t lg_annot_block_count(void) { return battr_n; }
 const char *lg_annot_tag_name(uint32_t id) { return id && id <= ntags ? tags[id - 1] : ""; }
 bool lg_annot_has_weak(void) { return __atomic_load_n(&nweak, __ATOMIC_ACQUIRE) != 0; }
 

@@ -37,6 +37,8 @@ bool lg_annot_lock_within(long ms);
 bool lg_annot_block(uintptr_t addr, uint32_t *tag, uint32_t *flags);
 /* Tag names: ids 1..count. */
 uint32_t lg_annot_tag_count(void);
+/* Annotated blocks (tagged, ignored, holding weak slots); annot lock held. */
+uint64_t lg_annot_block_count(void);
 const char *lg_annot_tag_name(uint32_t id);
 /* Whether any weak slot exists (the scanner skips the lookup otherwise). */
 bool lg_annot_has_weak(void);

@@ -21,6 +21,8 @@ struct copy {
  * into; protected by the collection lock (collect.c). */
 static struct copy cur, alt;
 static bool valid;
+/* Bumped whenever the copy changes (or is made anew): equal versions, equal copies. */
+static uint64_t version;
 /* The change log's addresses and records, kept mapped (grown when needed): mapping them
  * at every collection cost more than using them on small heaps. Same lock. */
 static struct copy scratch;
@@ -152,6 +154,7 @@ bool lg_blockindex_get(struct lg_block **blocks, size_t *n, bool *incremental, b
         struct copy t = cur;
         cur = alt;
         alt = t;
+        version++;
     }
     valid = true;
     *blocks = cur.b;
@@ -171,4 +174,10 @@ bool lg_blockindex_check(void)
     return scratch.n == cur.n && !memcmp(scratch.b, cur.b, cur.n * sizeof *cur.b);
 }
 
-void lg_blockindex_reset(void) { valid = false; }
+void lg_blockindex_reset(void)
+{
+    valid = false;
+    version++;
+}
+
+uint64_t lg_blockindex_version(void) { return version; }

@@ -15,6 +15,8 @@
 bool lg_blockindex_get(struct lg_block **blocks, size_t *n, bool *incremental, bool *same);
 /* collect_verify: the copy matches a fresh copy and sort of the table, record by record. */
 bool lg_blockindex_check(void);
+/* Changes whenever the copy does: the same version, the same blocks at the same places. */
+uint64_t lg_blockindex_version(void);
 /* Forgets the copy (a fork child): the next collection copies the table. */
 void lg_blockindex_reset(void);
 

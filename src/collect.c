@@ -259,7 +259,7 @@ static uint64_t *dirty_blocks(const struct lg_scan *sc, const struct lg_maps *ma
 static bool ignored_flags(const struct lg_scan *sc, uint8_t **out)
 {
     *out = NULL;
-    for (size_t i = 0; i < sc->n; i++) {
+    for (size_t i = 0; lg_annot_block_count() && i < sc->n; i++) {
         uint32_t tag, flags;
         if (!(sc->blocks[i].seq & LG_SEQ_ANNOTATED) || !lg_annot_block(sc->blocks[i].addr, &tag, &flags) ||
             !(flags & LG_BATTR_IGNORED))
@@ -368,7 +368,7 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
         uint64_t *dirty = dirty_blocks(&sc, &maps, &full);
         uint64_t t3 = now_ns();
         const uint8_t *premarked = NULL;
-        if (!lg_livegraph_update(&sc, dirty, full, j->e, j->nstable, nroot_edges, push_edge, j, &premarked,
+        if (!lg_livegraph_update(&sc, lg_blockindex_version(), dirty, full, j->e, j->nstable, nroot_edges, push_edge, j, &premarked,
                                  &j->st)) {
             /* out of tracer memory: the graph is forgotten; this one scans every block */
             j->ne = nroot_edges;

@@ -82,6 +82,7 @@ static struct {
     const uint32_t *pid;
     size_t pn;
     bool weak; /* the last collection saw weak slots: its words are not all kept */
+    uint64_t version; /* the blockindex version of the positions above */
 } g;
 static bool valid;
 static uintptr_t win_lo, win_hi;
@@ -102,6 +103,7 @@ struct pass {
     bool scanned_rows;          /* finding the references into them took a pass over the rows */
     bool oom;
     struct lg_snap_edge last;   /* what lg_scan_slot emitted */
+    bool unmoved;               /* the same blocks at the same places as last time */
     bool got;
 };
 static struct lg_buf b_cur_id, b_caddr, b_cseq, b_fresh, b_premark;
@@ -353,6 +355,12 @@ static bool match(struct pass *p, bool full)
 {
     const struct lg_scan *sc = p->sc;
     size_t n = sc->n;
+    if (p->unmoved) { /* last time's arrays, as they are */
+        p->cur_id = (uint32_t *)g.pid;
+        p->caddr = (uint64_t *)g.paddr;
+        p->cseq = (uint64_t *)g.pseq;
+        return true;
+    }
     p->cur_id = lg_buf_reserve(&b_cur_id, (n + 1) * sizeof *p->cur_id);
     p->caddr = lg_buf_reserve(&b_caddr, (n + 1) * sizeof *p->caddr);
     p->cseq = lg_buf_reserve(&b_cseq, (n + 1) * sizeof *p->cseq);
@@ -924,6 +932,8 @@ static void compact(void)
 /* This collection's blocks become the last collection's: the buffers swap. */
 static void keep_positions(struct pass *p)
 {
+    if (p->unmoved)
+        return;
     struct lg_buf t;
     t = b_caddr, b_caddr = b_paddr, b_paddr = t;
     t = b_cseq, b_cseq = b_pseq, b_pseq = t;
@@ -973,8 +983,8 @@ static bool update(struct pass *p, const uint64_t *dirty, bool full, const struc
     return !p->oom;
 }
 
-bool lg_livegraph_update(struct lg_scan *sc, const uint64_t *dirty, bool full, const struct lg_live_edge *roots,
-                         size_t nstable, size_t nroots, lg_livegraph_out out, void *ctx, const uint8_t **premarked,
+bool lg_livegraph_update(struct lg_scan *sc, uint64_t version, const uint64_t *dirty, bool full,
+                         const struct lg_live_edge *roots, size_t nstable, size_t nroots, lg_livegraph_out out, void *ctx, const uint8_t **premarked,
                          struct lg_livegraph_stats *st)
 {
     struct pass p = {.sc = sc, .dead = w_dead, .touched = w_touched, .queue = w_queue, .cand = w_cand,
@@ -990,6 +1000,8 @@ bool lg_livegraph_update(struct lg_scan *sc, const uint64_t *dirty, bool full, c
     }
     g.weak = sc->weak_any;
     st->full = full;
+    p.unmoved = !full && g.version == version && g.pn == sc->n;
+    g.version = version;
     void (*emit)(void *, const struct lg_snap_edge *) = sc->emit;
     void *ectx = sc->ctx;
     sc->emit = capture;

@@ -27,7 +27,8 @@ typedef bool (*lg_livegraph_out)(void *ctx, uint32_t from, uint32_t to);
 
 /* Brings the graph up to date with the blocks of sc (the world stopped): blocks flagged
  * in dirty (a bitmap over sc->blocks, NULL for none), blocks born since the last call
- * and blocks not wholly readable are rescanned; with full, all of them. roots: the
+ * and blocks not wholly readable are rescanned; with full, all of them. version: the
+ * blockindex version of sc->blocks (the same as last time: nothing to match). roots: the
  * roots' references (from LG_LIVE_ROOT) of this stop, in sc's indices, the first
  * nstable from roots that outlive the stop (not stacks or registers). Then gives what
  * lg_livemark_run needs to classify the blocks the roots do not reach: *premarked
@@ -35,8 +36,8 @@ typedef bool (*lg_livegraph_out)(void *ctx, uint32_t from, uint32_t to);
  * interior references of reached blocks and every reference of the others, in block
  * order. False when out of tracer memory: the graph is forgotten (the next call is
  * full) and nothing is given; the caller scans every block itself. */
-bool lg_livegraph_update(struct lg_scan *sc, const uint64_t *dirty, bool full, const struct lg_live_edge *roots,
-                         size_t nstable, size_t nroots, lg_livegraph_out out, void *ctx, const uint8_t **premarked,
+bool lg_livegraph_update(struct lg_scan *sc, uint64_t version, const uint64_t *dirty, bool full,
+                         const struct lg_live_edge *roots, size_t nstable, size_t nroots, lg_livegraph_out out, void *ctx, const uint8_t **premarked,
                          struct lg_livegraph_stats *st);
 
 /* The heap window the kept words cover: what the store hooks should watch. */

@@ -267,20 +267,66 @@ static void keep_maps(const struct lg_maps *m)
     kept_nmaps = m->n;
 }
 
+/* Whether each block overlapping [lo, hi) is wholly readable now. */
+static bool recheck_partial(struct lg_scan *s, uintptr_t lo, uintptr_t hi)
+{
+    size_t l = 0, h = s->n;
+    while (l < h) {
+        size_t mid = l + (h - l) / 2;
+        if (s->blocks[mid].addr < lo)
+            l = mid + 1;
+        else
+            h = mid;
+    }
+    if (l > 0 && s->blocks[l - 1].addr + s->blocks[l - 1].size > lo)
+        l--;
+    for (; l < s->n && s->blocks[l].addr < hi; l++) {
+        uintptr_t a = s->blocks[l].addr, b = a + s->blocks[l].size;
+        bool part = a != b && !lg_maps_scannable(s->maps, a, b);
+        if (part && !s->partial && !(s->partial = lg_map((s->n + 63) / 64 * 8)))
+            return false;
+        if (part)
+            s->partial[l / 64] |= 1ull << (l % 64);
+        else if (s->partial)
+            s->partial[l / 64] &= ~(1ull << (l % 64));
+    }
+    return true;
+}
+
+/* The mappings changed (the tracer's own working memory does at every collection): only
+ * blocks inside a mapping that is not in both lists can have changed. Both are sorted
+ * and their entries do not overlap, so one merge finds those. */
+static bool update_partial(struct lg_scan *s, const struct lg_maps *m)
+{
+    size_t i = 0, k = 0;
+    while (i < kept_nmaps || k < m->n) {
+        const struct lg_map_ent *o = i < kept_nmaps ? &kept_maps[i] : NULL, *e = k < m->n ? &m->ent[k] : NULL;
+        if (o && e && o->lo == e->lo && o->hi == e->hi && o->flags == e->flags) {
+            i++, k++;
+            continue;
+        }
+        bool old_first = o && (!e || o->lo <= e->lo);
+        const struct lg_map_ent *x = old_first ? o : e;
+        if (!recheck_partial(s, x->lo, x->hi))
+            return false;
+        if (old_first)
+            i++;
+        else
+            k++;
+    }
+    return true;
+}
+
 bool lg_scan_prepare_kept(struct lg_scan *s, const struct lg_maps *maps, struct lg_block *blocks, size_t n,
                           bool same)
 {
     if (same && kept.index_kept && kept.blocks == blocks && kept.n == n) {
-        if (!same_maps(maps)) {
-            lg_unmap(kept.partial, (n + 63) / 64 * 8);
-            kept.partial = NULL;
-            kept.maps = maps;
-            if (!find_partial(&kept)) {
-                lg_scan_drop_kept();
-                return false;
-            }
-            keep_maps(maps);
+        kept.maps = maps;
+        if (!same_maps(maps) && !update_partial(&kept, maps)) {
+            lg_scan_drop_kept();
+            return false;
         }
+        keep_maps(maps);
         *s = kept;
         s->maps = maps;
         s->weak_any = lg_annot_has_weak();
