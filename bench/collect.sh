@@ -6,7 +6,7 @@
 # 2. bench/storebench.c: a pointer-heavy loop (six pointer stores per operation), plain
 #    and instrumented (LEAKGRAPH_STORE, gcc hooks, clang hooks), under the tracer with
 #    the hooks armed; ratios to the plain build of the same compiler. Median of ROUNDS.
-# Knobs: ROUNDS=3  KBLOCKS=1000  NODES="10000 1000000"  MOPS=20
+# Knobs: ROUNDS=3  KBLOCKS=1000  NODES="10000 1000000"  MOPS=20  SKIP_STORE=1 (collections only)
 set -u
 cd "$(dirname "$0")/.." || exit 1
 ROUNDS=${ROUNDS:-3}
@@ -29,18 +29,23 @@ clang -O2 $($TOOL cflags clang) bench/storebench.c -o $B/sb-clang-hooks
 set +e
 . bench/lib.sh # median
 
-echo "== collections, ${KBLOCKS}k blocks, 1 % rewired between collections (mean of 5, median of $ROUNDS runs)"
-for cfg in "collectheap full" "collectheap auto" "collectheap-gcc hooks"; do
-    set -- $cfg
-    first=() later=()
-    for r in $(seq "$ROUNDS"); do
-        out=$(LEAKGRAPH_OPTIONS=report=0:collect_dirty=$2 LD_PRELOAD=$LIB $B/$1 "$KBLOCKS" 5 10 2>/dev/null)
-        first+=("$(echo "$out" | sed -n 's/.*first collection: \([0-9.]*\) ms.*/\1/p')")
-        later+=("$(echo "$out" | sed -n 's/^mean of the later collections: \([0-9.]*\) ms/\1/p')")
+echo "== collections, ${KBLOCKS}k blocks, 1 % rewired between collections (mean of 5, median of $ROUNDS runs, interleaved)"
+CFGS="collectheap:full collectheap:auto collectheap-gcc:hooks"
+declare -A first=() later=()
+for r in $(seq "$ROUNDS"); do # interleaved, so that a busy moment hits every configuration
+    for cfg in $CFGS; do
+        out=$(LEAKGRAPH_OPTIONS=report=0:collect_dirty=${cfg#*:} LD_PRELOAD=$LIB $B/${cfg%:*} "$KBLOCKS" 5 10 2>/dev/null)
+        first[$cfg]+="$(echo "$out" | sed -n 's/.*first collection: \([0-9.]*\) ms.*/\1/p') "
+        later[$cfg]+="$(echo "$out" | sed -n 's/^mean of the later collections: \([0-9.]*\) ms/\1/p') "
     done
-    printf '%-22s first %8s ms   later %8s ms\n' "$1 $2" "$(printf '%s\n' "${first[@]}" | median)" \
-        "$(printf '%s\n' "${later[@]}" | median)"
 done
+full=$(printf '%s\n' ${later[collectheap:full]} | median)
+for cfg in $CFGS; do
+    l=$(printf '%s\n' ${later[$cfg]} | median)
+    printf '%-22s first %8s ms   later %8s ms   %5.1fx faster than full rescans\n' "${cfg%:*} ${cfg#*:}" \
+        "$(printf '%s\n' ${first[$cfg]} | median)" "$l" "$(echo "$full / $l" | bc -l)"
+done
+[ -n "${SKIP_STORE:-}" ] && exit 0
 
 echo "== store hooks: loop time, median of $ROUNDS (ratio to the plain build of the same compiler)"
 for n in $NODES; do

@@ -880,6 +880,36 @@ static bool new_window(const struct lg_scan *sc)
     return true;
 }
 
+static bool touch(struct pass *p, uint32_t id)
+{
+    g.flags[id] |= F_TOUCHED;
+    return ids_push(&p->touched, id);
+}
+
+/* The rows' targets are all over the per-id arrays: prefetched a few rows ahead (the
+ * record of the row, then its words, then their targets' records and tree nodes). */
+static void drop_touched(struct pass *p)
+{
+    const uint32_t *v = p->touched.v;
+    size_t n = p->touched.n;
+    for (size_t k = 0; k < n; k++) {
+        if (k + 12 < n)
+            __builtin_prefetch(&g.rec[v[k + 12]]);
+        if (k + 8 < n)
+            __builtin_prefetch(&g.pool[g.rec[v[k + 8]].row]);
+        if (k + 4 < n) {
+            const struct word *w = &g.pool[g.rec[v[k + 4]].row];
+            for (uint32_t x = 0; x < g.rec[v[k + 4]].len && x < 8; x++) {
+                if (tid(w[x].target) == W_ID)
+                    continue;
+                __builtin_prefetch(&g.rec[tid(w[x].target)], 1);
+                __builtin_prefetch(&g.t[tid(w[x].target)]);
+            }
+        }
+        drop_row(p, v[k], false);
+    }
+}
+
 /* Drops the rows to rescan: dirty blocks and the not wholly readable ones. */
 static bool take_dirty(struct pass *p, const uint64_t *dirty)
 {
@@ -887,24 +917,18 @@ static bool take_dirty(struct pass *p, const uint64_t *dirty)
         for (uint64_t bits = dirty[w]; bits; bits &= bits - 1) {
             size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
             uint32_t id = i < p->sc->n ? p->cur_id[i] : NEW;
-            if (id == NEW || (g.flags[id] & F_TOUCHED))
-                continue;
-            drop_row(p, id, false);
-            g.flags[id] |= F_TOUCHED;
-            if (!ids_push(&p->touched, id))
+            if (id != NEW && !(g.flags[id] & F_TOUCHED) && !touch(p, id))
                 return false;
         }
     }
     for (size_t k = 0; k < g.partial.n; k++) {
         uint32_t id = g.partial.v[k];
-        if (!(g.flags[id] & F_PARTIAL) || (g.flags[id] & F_TOUCHED))
-            continue; /* died (flags cleared), or dirty anyway */
-        drop_row(p, id, false);
-        g.flags[id] |= F_TOUCHED;
-        if (!ids_push(&p->touched, id))
+        /* died (flags cleared), or dirty anyway */
+        if ((g.flags[id] & F_PARTIAL) && !(g.flags[id] & F_TOUCHED) && !touch(p, id))
             return false;
     }
     g.partial.n = 0;
+    drop_touched(p);
     return !p->oom;
 }
 
