@@ -140,9 +140,6 @@ struct dirty_ctx {
     const struct lg_scan *sc;
     uint64_t *bits;
     size_t hint; /* where the last range's search ended: ranges mostly come in order */
-    struct lg_block *r; /* the hooks' ranges, gathered to be sorted */
-    size_t nr, rcap;
-    bool oom;
 };
 
 /* The first block at lo or after, galloping from the hint when lo is past it. */
@@ -175,41 +172,14 @@ static void mark_range(void *p, uintptr_t lo, uintptr_t hi)
 {
     struct dirty_ctx *c = p;
     const struct lg_block *b = c->sc->blocks;
-    size_t l = first_at(c, lo);
+    /* most ranges start inside a block: the scan's index finds it in a miss or two */
+    long in = lg_scan_lookup(c->sc, lo);
+    size_t l = in >= 0 ? (size_t)in : first_at(c, lo);
     c->hint = l;
-    if (l > 0 && b[l - 1].addr + b[l - 1].size > lo)
+    if (in < 0 && l > 0 && b[l - 1].addr + b[l - 1].size > lo)
         l--;
     for (; l < c->sc->n && b[l].addr < hi; l++)
         c->bits[l / 64] |= 1ull << (l % 64);
-}
-
-/* The hooks' sets come in hash order: gathered, sorted, then flagged in one sweep. */
-static void gather_range(void *p, uintptr_t lo, uintptr_t hi)
-{
-    struct dirty_ctx *c = p;
-    if (c->nr == c->rcap) {
-        size_t ncap = c->rcap ? c->rcap * 2 : 4096;
-        struct lg_block *nr = lg_map(ncap * sizeof *nr);
-        if (!nr) {
-            c->oom = true;
-            return;
-        }
-        if (c->nr)
-            memcpy(nr, c->r, c->nr * sizeof *nr);
-        lg_unmap(c->r, c->rcap * sizeof *nr);
-        c->r = nr;
-        c->rcap = ncap;
-    }
-    c->r[c->nr++] = (struct lg_block){.addr = lo, .size = hi - lo};
-}
-
-static bool hooks_dirty(struct dirty_ctx *c)
-{
-    bool ok = lg_dirtyset_each(gather_range, c) && !c->oom && lg_scan_sort(c->r, c->nr);
-    for (size_t i = 0; ok && i < c->nr; i++)
-        mark_range(c, c->r[i].addr, c->r[i].addr + c->r[i].size);
-    lg_unmap(c->r, c->rcap * sizeof *c->r);
-    return ok;
 }
 
 /* The heap mappings: every writable mapping that holds part of a block, each once (the
@@ -249,7 +219,7 @@ static uint64_t *dirty_blocks(const struct lg_scan *sc, const struct lg_maps *ma
     }
     if (mode == MODE_UFFD && !uffd_dirty(&c, maps))
         lg_log(LG_LOG_INFO, "userfaultfd refused a heap mapping; its blocks were rescanned");
-    if (mode == MODE_HOOKS && !hooks_dirty(&c))
+    if (mode == MODE_HOOKS && !lg_dirtyset_each(mark_range, &c))
         *full = true; /* a set overflowed: some writes went unrecorded */
     return c.bits;
 }
@@ -298,13 +268,14 @@ static void verify(struct job *j, struct lg_scan *sc, size_t nroot_edges, const 
         bad++;
     }
     for (size_t i = 0; i < sc->n; i++) {
-        if (full.kind[i] == inc->kind[i] && !full.cycle[i] == !inc->cycle[i])
+        bool fc = full.cycle && full.cycle[i], ic = inc->cycle && inc->cycle[i];
+        if (full.kind[i] == inc->kind[i] && fc == ic)
             continue;
         if (bad++ < 10)
             lg_log(LG_LOG_ERROR, "collect_verify: MISMATCH at collection %u: block %p (%lu bytes): incremental "
                    "says %s%s, a full rescan says %s%s", collections, (void *)sc->blocks[i].addr,
-                   (unsigned long)sc->blocks[i].size, kind_name(inc->kind[i]), inc->cycle[i] ? " (cyclic)" : "",
-                   kind_name(full.kind[i]), full.cycle[i] ? " (cyclic)" : "");
+                   (unsigned long)sc->blocks[i].size, kind_name(inc->kind[i]), ic ? " (cyclic)" : "",
+                   kind_name(full.kind[i]), fc ? " (cyclic)" : "");
     }
     verify_mismatches += bad;
     if (bad)
@@ -368,12 +339,18 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
         uint64_t *dirty = dirty_blocks(&sc, &maps, &full);
         uint64_t t3 = now_ns();
         const uint8_t *premarked = NULL;
-        if (!lg_livegraph_update(&sc, lg_blockindex_version(), dirty, full, j->e, j->nstable, nroot_edges, push_edge, j, &premarked,
-                                 &j->st)) {
+        if (mode == MODE_FULL) {
+            /* nothing kept between collections: the plain scan, the cheapest full one */
+            j->st = (struct lg_livegraph_stats){.rescanned = sc.n, .full = true, .remarked = true};
+            lg_livegraph_unkept(&sc);
+            lg_scan_blocks(&sc);
+        } else if (!lg_livegraph_update(&sc, lg_blockindex_version(), dirty, full, j->e, j->nstable, nroot_edges,
+                                        push_edge, j, &premarked, &j->st)) {
             /* out of tracer memory: the graph is forgotten; this one scans every block */
             j->ne = nroot_edges;
             j->oom = false;
             premarked = NULL;
+            lg_livegraph_unkept(&sc);
             j->st.full = true;
             lg_scan_blocks(&sc);
         }
@@ -477,6 +454,7 @@ static long run(uintptr_t caller_sp, uintptr_t returning, bool print)
     j.e = edge_buf;
     j.cap = edge_cap;
     lg_busy++;
+    uint64_t t0 = now_ns();
     lg_lock(&collect_lock);
     if (mode == MODE_UNSET)
         choose_mode();
@@ -486,15 +464,16 @@ static long run(uintptr_t caller_sp, uintptr_t returning, bool print)
     lg_modules_lock();
     dl_iterate_phdr(in_loader_lock, &j);
     lg_modules_unlock();
+    uint64_t t1 = now_ns();
 
     lg_log(LG_LOG_INFO, "collection %u: %ld unreachable; %lu blocks rescanned, %lu kept%s, %lu suspects%s; paused %lu us "
-           "(stop %lu, copy and index %lu, roots %lu, dirty %lu, blocks %lu, classify %lu%s)", collections, j.rc,
+           "of %lu (stop %lu, copy and index %lu, roots %lu, dirty %lu, blocks %lu, classify %lu%s)", collections, j.rc,
            (unsigned long)j.st.rescanned, (unsigned long)j.st.replayed, j.st.full ? " (full)" : "",
            (unsigned long)j.st.suspects,
            j.st.full ? "" : j.st.remarked ? " (marked again from the roots)"
            : j.st.scanned_rows ? " (marked again locally, found through every kept row)"
            : j.st.suspects ? " (marked again locally)" : "",
-           (unsigned long)((j.stop_ns + j.work_ns) / 1000), (unsigned long)(j.stop_ns / 1000),
+           (unsigned long)((j.stop_ns + j.work_ns) / 1000), (unsigned long)((t1 - t0) / 1000), (unsigned long)(j.stop_ns / 1000),
            (unsigned long)(j.t_prepare / 1000), (unsigned long)(j.t_roots / 1000), (unsigned long)(j.t_dirty / 1000),
            (unsigned long)(j.t_blocks / 1000), (unsigned long)(j.t_classify / 1000),
            lg_opt.collect_verify ? ", with the verification" : "");

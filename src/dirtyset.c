@@ -7,6 +7,7 @@
 #include "lock.h"
 #include "storehooks.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #define CARD_SLOTS (1u << 18) /* per generation: 2 MiB; overflow at half full */
@@ -17,8 +18,12 @@ struct range {
     uintptr_t lo, hi;
 };
 
-/* One generation: cards (key card + 1, 0 empty), ranges, and whether anything was lost. */
+/* One generation: cards (key card + 1, 0 empty), ranges, and whether anything was lost;
+ * the card table's cards as a bitmap over the table (bit k: card_base + k cards), set
+ * in words [tlo, thi). */
 struct gen {
+    uint64_t *tbits;
+    size_t tlo, thi;
     uint64_t *card;
     uint32_t ncards;
     struct range *range;
@@ -145,6 +150,20 @@ void lg_dirtyset_thread_exit(void)
  * thread stopped between a hook's test and its mark sets its card after this drain: it
  * is harvested at the next one, before its store could be missed (the store comes
  * after the mark). World stopped. */
+static void table_card(uint64_t base, uintptr_t k)
+{
+    struct gen *g = &gens[cur];
+    if (!g->tbits && !(g->tbits = lg_map(LG_CARD_TABLE_BYTES / 8))) {
+        insert_card(base + k);
+        return;
+    }
+    if (g->thi <= g->tlo)
+        g->tlo = g->thi = k / 64;
+    g->tbits[k / 64] |= 1ull << (k % 64);
+    g->tlo = k / 64 < g->tlo ? k / 64 : g->tlo;
+    g->thi = k / 64 + 1 > g->thi ? k / 64 + 1 : g->thi;
+}
+
 static void drain_table(void)
 {
     volatile unsigned char *t = lg_win.cards;
@@ -164,7 +183,7 @@ static void drain_table(void)
         for (uintptr_t k = i * 8; k < i * 8 + 8; k++)
             if (t[k]) {
                 t[k] = 0;
-                insert_card(base + k);
+                table_card(base, k);
             }
     }
 }
@@ -218,7 +237,7 @@ static bool each_gen(const struct gen *g, void (*fn)(void *, uintptr_t, uintptr_
 {
     if (!g->card)
         return true;
-    for (uint32_t i = 0; i < CARD_SLOTS; i++)
+    for (uint32_t i = 0; __atomic_load_n(&g->ncards, __ATOMIC_RELAXED) && i < CARD_SLOTS; i++)
         if (g->card[i]) {
             uintptr_t lo = (uintptr_t)(g->card[i] - 1) << LG_CARD_SHIFT;
             fn(ctx, lo, lo + (1u << LG_CARD_SHIFT));
@@ -233,9 +252,44 @@ static bool each_gen(const struct gen *g, void (*fn)(void *, uintptr_t, uintptr_
     return !g->overflow;
 }
 
+/* The table's cards of both generations, in address order, runs of cards as one range. */
+static void each_table_card(void (*fn)(void *, uintptr_t, uintptr_t), void *ctx)
+{
+    const struct gen *a = &gens[0], *b = &gens[1];
+    size_t lo = SIZE_MAX, hi = 0;
+    for (int i = 0; i < 2; i++)
+        if (gens[i].tbits && gens[i].thi > gens[i].tlo) {
+            lo = gens[i].tlo < lo ? gens[i].tlo : lo;
+            hi = gens[i].thi > hi ? gens[i].thi : hi;
+        }
+    uintptr_t base = lg_win.card_base, run = 0;
+    bool open = false;
+    for (size_t w = lo; w < hi; w++) {
+        uint64_t x = (a->tbits && w >= a->tlo && w < a->thi ? a->tbits[w] : 0) |
+                     (b->tbits && w >= b->tlo && w < b->thi ? b->tbits[w] : 0);
+        if (!open && !x)
+            continue;
+        for (int bit = 0; bit < 64; bit++) {
+            bool set = x >> bit & 1;
+            uintptr_t card = (uintptr_t)w * 64 + (uintptr_t)bit;
+            if (set && !open)
+                run = card, open = true;
+            else if (!set && open) {
+                fn(ctx, base + (run << LG_CARD_SHIFT), base + (card << LG_CARD_SHIFT));
+                open = false;
+            }
+            if (!open && !(x >> bit))
+                break;
+        }
+    }
+    if (open)
+        fn(ctx, base + (run << LG_CARD_SHIFT), base + ((uintptr_t)hi * 64 << LG_CARD_SHIFT));
+}
+
 bool lg_dirtyset_each(void (*fn)(void *ctx, uintptr_t lo, uintptr_t hi), void *ctx)
 {
     lg_dirtyset_drain();
+    each_table_card(fn, ctx);
     bool a = each_gen(&gens[0], fn, ctx);
     return each_gen(&gens[1], fn, ctx) && a;
 }
@@ -251,6 +305,9 @@ static bool map_gen(struct gen *g)
 
 static void clear_gen(struct gen *g)
 {
+    if (g->tbits && g->thi > g->tlo)
+        memset(&g->tbits[g->tlo], 0, (g->thi - g->tlo) * sizeof *g->tbits);
+    g->tlo = g->thi = 0;
     if (g->ncards)
         memset(g->card, 0, (size_t)CARD_SLOTS * sizeof *g->card);
     if (g->nranges)

@@ -36,7 +36,8 @@
 #define DEAD UINT32_MAX         /* pos[] of a free id */
 #define NEW UINT32_MAX          /* cur_id[] of a block not seen before, until it has an id */
 
-enum { F_SLOW = 1, F_NONE = 2, F_PARTIAL = 4, F_TOUCHED = 8, F_LISTED = 16 };
+/* F_DIFF: touched with its old row kept, rescanned against it */
+enum { F_SLOW = 1, F_NONE = 2, F_PARTIAL = 4, F_TOUCHED = 8, F_LISTED = 16, F_DIFF = 32 };
 
 struct word {
     uint64_t value;
@@ -96,6 +97,7 @@ struct pass {
     size_t nfresh;
     uintptr_t fresh_hi;
     struct ids dead, touched, queue;
+    struct ids diffs;           /* the touched rescanned against their old rows */
     size_t qhead;               /* queue.v[qhead, n): reached, row not followed yet */
     struct ids cand;            /* pairs (child, holder): a holder's row was dropped */
     struct ids seeds;           /* pairs (holder, target): new references of clean rows */
@@ -109,7 +111,7 @@ struct pass {
 static struct lg_buf b_cur_id, b_caddr, b_cseq, b_fresh, b_premark;
 /* The last collection's blocks by position (g.paddr, g.pseq, g.pid point into them). */
 static struct lg_buf b_paddr, b_pseq, b_pid;
-static struct ids w_dead, w_touched, w_queue, w_cand, w_seeds, w_list, w_sus;
+static struct ids w_dead, w_touched, w_queue, w_cand, w_seeds, w_list, w_sus, w_diffs;
 
 /* ---- memory ---- */
 
@@ -347,6 +349,135 @@ static void positions_to_ids(struct pass *p, size_t from)
         if (!(t & W_SLOW))
             g.rec[id].indeg++;
     }
+}
+
+/* The old word w of a dirty row, at the same offset and with the same value as now:
+ * whether its target still holds. Start pointers do (the dead blocks' were cleared by
+ * unhook_dead, and a live block keeps its address); a word that referred to nothing
+ * does unless a block was born there; interior pointers are looked up again. */
+static bool still_holds(const struct pass *p, const struct word *w)
+{
+    if (w->target & W_SLOW)
+        return false;
+    return tid(w->target) != W_ID || !in_fresh(p, w->value);
+}
+
+/* An old word that went (or changed): its start pointer no longer counts, and the child
+ * it was the marking parent of becomes a candidate. */
+static void word_gone(struct pass *p, uint32_t id, uint32_t t)
+{
+    if (!(t & W_SLOW) && tid(t) != W_ID)
+        g.rec[t].indeg--;
+    if (definite(t) && g.t[tid(t)].parent == id && (!ids_push(&p->cand, tid(t)) || !ids_push(&p->cand, id)))
+        p->oom = true;
+}
+
+/* Rescans the dirty block at position i against its old row, word by word (both in
+ * offset order): a word with the same value keeps its target without a look-up, and
+ * only the words that changed touch the counts and the tree. Most words of a dirty
+ * block are as they were (a card or a page is dirty, not every word in it). */
+static bool rescan_diff(struct pass *p, size_t i)
+{
+    struct lg_scan *sc = p->sc;
+    uint32_t id = p->cur_id[i];
+    uintptr_t a = sc->blocks[i].addr, end = a + sc->blocks[i].size;
+    if (!pool_reserve(sc->blocks[i].size / 8))
+        return false;
+    const struct word *old = &g.pool[g.rec[id].row];
+    uint32_t olen = g.rec[id].len, k = 0;
+    uint64_t row = g.npool;
+    sc->holder_seq = sc->blocks[i].seq & LG_SEQ_MASK;
+    sc->scanned_bytes += sc->blocks[i].size;
+    g.flags[id] &= (uint8_t)~(F_SLOW | F_NONE);
+    for (uintptr_t q = (a + 7) & ~(uintptr_t)7; q + 8 <= end; q += 8) {
+        uintptr_t v = *(const volatile uintptr_t *)q;
+        uint32_t off = (uint32_t)(q - a);
+        for (; k < olen && old[k].off < off; k++)
+            word_gone(p, id, old[k].target);
+        bool same = k < olen && old[k].off == off && old[k].value == v;
+        if (v - win_lo >= win_hi - win_lo) {
+            if (same)
+                k++;
+            continue; /* out of the window: not kept (old[k], if any, goes next round) */
+        }
+        uint32_t t;
+        if (same && still_holds(p, &old[k])) {
+            t = old[k++].target;
+        } else {
+            t = resolve(p, i, v, off);
+            if (k < olen && old[k].off == off) {
+                if (old[k].target != t)
+                    word_gone(p, id, old[k].target);
+                else if (!(t & W_SLOW) && tid(t) != W_ID)
+                    g.rec[t].indeg--; /* counted again below */
+                k++;
+            }
+            if (!(t & W_SLOW) && tid(t) != W_ID)
+                g.rec[t].indeg++;
+        }
+        g.flags[id] |= t & W_SLOW ? F_SLOW : t == W_ID ? F_NONE : 0;
+        g.pool[g.npool++] = (struct word){v, off, t};
+    }
+    for (; k < olen; k++)
+        word_gone(p, id, old[k].target);
+    g.live += g.npool - row;
+    g.live -= olen;
+    g.rec[id].row = row;
+    g.rec[id].len = (uint32_t)(g.npool - row);
+    return !p->oom;
+}
+
+#define AHEAD_DIFF 8 /* dirty rows ahead whose record, block and words are prefetched */
+
+/* The dirty rows, with the loads of the ones ahead started early: each row's record,
+ * block and old words are in three different places, and missed the cache. */
+static bool rescan_diffs(struct pass *p)
+{
+    const uint32_t *v = p->diffs.v;
+    size_t n = p->diffs.n;
+    for (size_t k = 0; k < n; k++) {
+        if (k + 2 * AHEAD_DIFF < n) {
+            __builtin_prefetch(&g.rec[v[k + 2 * AHEAD_DIFF]]);
+            __builtin_prefetch(&g.pos[v[k + 2 * AHEAD_DIFF]]);
+            __builtin_prefetch(&g.flags[v[k + 2 * AHEAD_DIFF]]);
+        }
+        if (k + AHEAD_DIFF < n) {
+            const struct lg_block *b = &p->sc->blocks[g.pos[v[k + AHEAD_DIFF]]];
+            __builtin_prefetch(b);
+            __builtin_prefetch(&g.pool[g.rec[v[k + AHEAD_DIFF]].row]);
+        }
+        if (k + AHEAD_DIFF / 2 < n)
+            __builtin_prefetch((const void *)(uintptr_t)p->sc->blocks[g.pos[v[k + AHEAD_DIFF / 2]]].addr);
+        if ((g.flags[v[k]] & F_DIFF) && !rescan_diff(p, g.pos[v[k]]))
+            return false;
+    }
+    return true;
+}
+
+/* Dirty rows keep their old words until rescanned: those referring to a block dead now
+ * refer to nothing, so that the dead block's count shows only the clean rows' (the
+ * dangling pointers a pass over the pool must clear). */
+static void unhook_dead(struct pass *p)
+{
+    if (!p->dead.n)
+        return;
+    for (size_t k = 0; k < p->dead.n; k++)
+        g.tm[p->dead.v[k]] = 5;
+    for (size_t k = 0; k < p->touched.n; k++) {
+        uint32_t id = p->touched.v[k];
+        if (!(g.flags[id] & F_DIFF))
+            continue;
+        struct word *w = &g.pool[g.rec[id].row];
+        for (uint32_t x = 0; x < g.rec[id].len; x++) {
+            uint32_t t = w[x].target;
+            if (!(t & W_SLOW) && tid(t) != W_ID && g.tm[t] == 5) {
+                g.rec[t].indeg--;
+                w[x].target = W_ID;
+            }
+        }
+    }
+    for (size_t k = 0; k < p->dead.n; k++)
+        g.tm[p->dead.v[k]] = 0;
 }
 
 /* ---- matching the blocks with the last collection's ---- */
@@ -886,49 +1017,35 @@ static bool touch(struct pass *p, uint32_t id)
     return ids_push(&p->touched, id);
 }
 
-/* The rows' targets are all over the per-id arrays: prefetched a few rows ahead (the
- * record of the row, then its words, then their targets' records and tree nodes). */
-static void drop_touched(struct pass *p)
-{
-    const uint32_t *v = p->touched.v;
-    size_t n = p->touched.n;
-    for (size_t k = 0; k < n; k++) {
-        if (k + 12 < n)
-            __builtin_prefetch(&g.rec[v[k + 12]]);
-        if (k + 8 < n)
-            __builtin_prefetch(&g.pool[g.rec[v[k + 8]].row]);
-        if (k + 4 < n) {
-            const struct word *w = &g.pool[g.rec[v[k + 4]].row];
-            for (uint32_t x = 0; x < g.rec[v[k + 4]].len && x < 8; x++) {
-                if (tid(w[x].target) == W_ID)
-                    continue;
-                __builtin_prefetch(&g.rec[tid(w[x].target)], 1);
-                __builtin_prefetch(&g.t[tid(w[x].target)]);
-            }
-        }
-        drop_row(p, v[k], false);
-    }
-}
-
-/* Drops the rows to rescan: dirty blocks and the not wholly readable ones. */
+/* Takes the rows to rescan: dirty blocks (their rows are kept, to rescan against) and
+ * the not wholly readable ones (dropped: scanned piece by piece as emitted). */
 static bool take_dirty(struct pass *p, const uint64_t *dirty)
 {
     for (size_t w = 0; dirty && w < (p->sc->n + 63) / 64; w++) {
         for (uint64_t bits = dirty[w]; bits; bits &= bits - 1) {
             size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
             uint32_t id = i < p->sc->n ? p->cur_id[i] : NEW;
-            if (id != NEW && !(g.flags[id] & F_TOUCHED) && !touch(p, id))
+            if (id == NEW || (g.flags[id] & F_TOUCHED))
+                continue;
+            if (g.flags[id] & F_PARTIAL)
+                drop_row(p, id, false);
+            else if (g.flags[id] |= F_DIFF, !ids_push(&p->diffs, id))
+                return false;
+            if (!touch(p, id))
                 return false;
         }
     }
     for (size_t k = 0; k < g.partial.n; k++) {
         uint32_t id = g.partial.v[k];
         /* died (flags cleared), or dirty anyway */
-        if ((g.flags[id] & F_PARTIAL) && !(g.flags[id] & F_TOUCHED) && !touch(p, id))
+        if (!(g.flags[id] & F_PARTIAL) || (g.flags[id] & F_TOUCHED))
+            continue;
+        drop_row(p, id, false);
+        if (!touch(p, id))
             return false;
     }
     g.partial.n = 0;
-    drop_touched(p);
+    unhook_dead(p);
     return !p->oom;
 }
 
@@ -978,10 +1095,19 @@ static bool update(struct pass *p, const uint64_t *dirty, bool full, const struc
         return false;
     struct lg_scan *sc = p->sc;
     size_t from = g.npool;
-    for (size_t k = 0; k < p->touched.n; k++)
-        if (!rescan(p, g.pos[p->touched.v[k]]))
+    for (size_t k = 0; k < p->diffs.n; k++) {
+        uint32_t id = p->diffs.v[k];
+        if (sc->partial && (lg_scan_is_partial(sc, g.pos[id]) || sc->blocks[g.pos[id]].size > UINT32_MAX)) {
+            drop_row(p, id, false); /* partly unreadable since */
+            g.flags[id] &= (uint8_t)~F_DIFF;
+        }
+    }
+    for (size_t k = 0; k < p->touched.n; k++) /* new and piecewise blocks */
+        if (!(g.flags[p->touched.v[k]] & F_DIFF) && !rescan(p, g.pos[p->touched.v[k]]))
             return false;
     positions_to_ids(p, from);
+    if (!rescan_diffs(p))
+        return false;
     for (size_t k = 0; k < p->touched.n; k++) {
         uint32_t id = p->touched.v[k];
         add_flagged(&g.slow, id, F_SLOW, p);
@@ -1002,7 +1128,7 @@ static bool update(struct pass *p, const uint64_t *dirty, bool full, const struc
         return false;
     st->scanned_rows = p->scanned_rows;
     for (size_t k = 0; k < p->touched.n; k++)
-        g.flags[p->touched.v[k]] &= (uint8_t)~F_TOUCHED;
+        g.flags[p->touched.v[k]] &= (uint8_t)~(F_TOUCHED | F_DIFF);
     keep_positions(p);
     return !p->oom;
 }
@@ -1012,8 +1138,8 @@ bool lg_livegraph_update(struct lg_scan *sc, uint64_t version, const uint64_t *d
                          struct lg_livegraph_stats *st)
 {
     struct pass p = {.sc = sc, .dead = w_dead, .touched = w_touched, .queue = w_queue, .cand = w_cand,
-                     .seeds = w_seeds, .sus = w_sus};
-    p.dead.n = p.touched.n = p.queue.n = p.cand.n = p.seeds.n = p.sus.n = 0;
+                     .seeds = w_seeds, .sus = w_sus, .diffs = w_diffs};
+    p.dead.n = p.touched.n = p.queue.n = p.cand.n = p.seeds.n = p.sus.n = p.diffs.n = 0;
     memset(st, 0, sizeof *st);
     sc->weak_any = lg_annot_has_weak();
     /* weak slots are not kept as words: while any exist, and once after, rescan all */
@@ -1034,9 +1160,10 @@ bool lg_livegraph_update(struct lg_scan *sc, uint64_t version, const uint64_t *d
     sc->emit = emit;
     sc->ctx = ectx;
     ok = ok && give(&p, out, ctx, premarked);
-    w_dead = p.dead, w_touched = p.touched, w_queue = p.queue, w_cand = p.cand, w_seeds = p.seeds, w_sus = p.sus;
+    w_dead = p.dead, w_touched = p.touched, w_queue = p.queue, w_cand = p.cand, w_seeds = p.seeds, w_sus = p.sus, w_diffs = p.diffs;
     if (!ok) {
         forget();
+        win_lo = win_hi = 0;
         return false;
     }
     valid = true;
@@ -1046,8 +1173,18 @@ bool lg_livegraph_update(struct lg_scan *sc, uint64_t version, const uint64_t *d
 
 void lg_livegraph_window(uintptr_t *lo, uintptr_t *hi)
 {
-    *lo = valid ? win_lo : 0;
-    *hi = valid ? win_hi : 0;
+    *lo = win_lo;
+    *hi = win_hi;
 }
 
-void lg_livegraph_reset(void) { forget(); }
+void lg_livegraph_unkept(const struct lg_scan *sc)
+{
+    forget();
+    (void)new_window(sc);
+}
+
+void lg_livegraph_reset(void)
+{
+    forget();
+    win_lo = win_hi = 0;
+}

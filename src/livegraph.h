@@ -43,7 +43,10 @@ bool lg_livegraph_update(struct lg_scan *sc, uint64_t version, const uint64_t *d
 /* The heap window the kept words cover: what the store hooks should watch. */
 void lg_livegraph_window(uintptr_t *lo, uintptr_t *hi);
 
-/* Forgets the graph (fork child; incremental collections turned off). */
+/* A collection that keeps nothing (collect_dirty=full): forgets the graph, but the
+ * window follows the heap, for the store hooks' last-overwrite records. */
+void lg_livegraph_unkept(const struct lg_scan *sc);
+/* Forgets the graph and the window (fork child). */
 void lg_livegraph_reset(void);
 
 #endif

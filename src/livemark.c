@@ -327,7 +327,9 @@ static bool cycles(const struct graph *g, struct lg_livemark *m)
     t.low = lg_buf_reserve(&b_low, (n + 1) * sizeof *t.low);
     t.comp = lg_buf_reserve(&b_comp, (n + 1) * sizeof *t.comp);
     t.pos = lg_buf_reserve(&b_pos, (n + 1) * sizeof *t.pos);
-    bool ok = t.index && t.low && t.comp && t.pos && tarjan(&t, n) && number_cycles(g, m, t.comp, t.ncomps);
+    m->cycle = lg_map((n + 1) * sizeof *m->cycle); /* only when something is lost */
+    bool ok = m->cycle && t.index && t.low && t.comp && t.pos && tarjan(&t, n) &&
+              number_cycles(g, m, t.comp, t.ncomps);
     stack_free(&t.comp_stack);
     stack_free(&t.frames);
     return ok;
@@ -342,10 +344,9 @@ bool lg_livemark_run(struct lg_livemark *m, size_t n, const struct lg_live_edge 
     memset(m, 0, sizeof *m);
     m->n = n;
     m->kind = lg_map(n + 1);
-    m->cycle = lg_map((n + 1) * sizeof *m->cycle);
     if (m->kind && premarked)
         memcpy(m->kind, premarked, n);
-    bool ok = m->kind && m->cycle && build(&g, n, e, ne) && mark(&g, ignored, m->kind) &&
+    bool ok = m->kind && build(&g, n, e, ne) && mark(&g, ignored, m->kind) &&
               clique_pass(&g, m->kind, &st, &nlost) && (!nlost || cycles(&g, m));
     stack_free(&st);
     if (!ok)

@@ -29,7 +29,8 @@ struct lg_live_edge {
 struct lg_livemark {
     size_t n;
     uint8_t *kind;   /* enum lg_live_kind per block */
-    uint32_t *cycle; /* 0, or the 1-based number of the cycle the block sits in */
+    uint32_t *cycle; /* 0, or the 1-based number of the cycle the block sits in; NULL when
+                      * nothing is lost (no block in a cycle) */
     uint32_t ncycles;
 };
 

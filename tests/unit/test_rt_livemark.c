@@ -102,3 +102,30 @@ Test(livemark, long_list_without_recursion)
     lg_livemark_release(&m);
     free(e);
 }
+
+Test(livemark, premarked_blocks_need_only_the_others_edges)
+{
+    /* root -> 0 -> 1, 1 -> 2 interior; 3 <-> 4 lost; 0 and 1 premarked reachable: the
+     * edges given are the roots', the interior one of a reached block and the others' */
+    const struct lg_live_edge e[] = {{R, 0}, {1, 2 | LG_LIVE_INTERIOR}, {3, 4}, {4, 3}};
+    const uint8_t pre[] = {LG_LIVE_REACHABLE, LG_LIVE_REACHABLE, 0, 0, 0};
+    struct lg_livemark m;
+    cr_assert(lg_livemark_run(&m, 5, e, 4, NULL, pre));
+    cr_assert_eq(m.kind[0], LG_LIVE_REACHABLE);
+    cr_assert_eq(m.kind[1], LG_LIVE_REACHABLE);
+    cr_assert_eq(m.kind[2], LG_LIVE_POSSIBLE);
+    cr_assert_eq(m.kind[3], LG_LIVE_DEFINITE);
+    cr_assert_eq(m.kind[4], LG_LIVE_INDIRECT);
+    cr_assert(m.cycle && m.cycle[3] && m.cycle[3] == m.cycle[4]);
+    lg_livemark_release(&m);
+}
+
+Test(livemark, nothing_lost_needs_no_cycle_numbers)
+{
+    const struct lg_live_edge e[] = {{R, 0}, {0, 1}};
+    struct lg_livemark m = run(2, e, 2, NULL);
+    cr_assert_eq(m.kind[1], LG_LIVE_REACHABLE);
+    cr_assert_null(m.cycle);
+    cr_assert_eq(m.ncycles, 0);
+    lg_livemark_release(&m);
+}
