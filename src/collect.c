@@ -226,17 +226,19 @@ static uint64_t *dirty_blocks(const struct lg_scan *sc, const struct lg_maps *ma
 
 /* ---- classification, and the verification against a full rescan ---- */
 
-static bool ignored_flags(const struct lg_scan *sc, uint8_t **out)
+/* ignored[c] for the n blocks of the classification (sc's blocks pos[c], or c when pos
+ * is NULL): leakgraph_ignore'd ones; NULL when there are none. */
+static bool ignored_flags(const struct lg_scan *sc, size_t n, const uint32_t *pos, uint8_t **out)
 {
     *out = NULL;
-    for (size_t i = 0; lg_annot_block_count() && i < sc->n; i++) {
+    for (size_t c = 0; lg_annot_block_count() && c < n; c++) {
+        const struct lg_block *b = &sc->blocks[pos ? pos[c] : c];
         uint32_t tag, flags;
-        if (!(sc->blocks[i].seq & LG_SEQ_ANNOTATED) || !lg_annot_block(sc->blocks[i].addr, &tag, &flags) ||
-            !(flags & LG_BATTR_IGNORED))
+        if (!(b->seq & LG_SEQ_ANNOTATED) || !lg_annot_block(b->addr, &tag, &flags) || !(flags & LG_BATTR_IGNORED))
             continue;
-        if (!*out && !(*out = lg_map(sc->n)))
+        if (!*out && !(*out = lg_map(n)))
             return false;
-        (*out)[i] = 1;
+        (*out)[c] = 1;
     }
     return true;
 }
@@ -248,17 +250,37 @@ static const char *kind_name(uint8_t k)
     return k <= LG_LIVE_IGNORED ? names[k] : "?";
 }
 
+/* The incremental classification block by block: sub's blocks as classified, the others
+ * reachable. */
+static bool spread(const struct lg_livemark *m, const struct lg_live_sub *sub, size_t n, uint8_t *kind,
+                   uint32_t *cycle)
+{
+    memset(kind, LG_LIVE_REACHABLE, n);
+    for (size_t c = 0; c < m->n; c++) {
+        kind[sub ? sub->pos[c] : c] = m->kind[c];
+        cycle[sub ? sub->pos[c] : c] = m->cycle ? m->cycle[c] : 0;
+    }
+    return true;
+}
+
 /* Rescans every block at the same stop and compares the classification block by block. */
 static void verify(struct job *j, struct lg_scan *sc, size_t nroot_edges, const struct lg_livemark *inc,
-                   const uint8_t *ignored)
+                   const struct lg_live_sub *sub)
 {
+    uint8_t *ignored = NULL, *ikind = lg_map(sc->n + 1);
+    uint32_t *icycle = lg_map((sc->n + 1) * sizeof *icycle);
     j->ne = nroot_edges;
     lg_scan_blocks(sc);
     struct lg_livemark full;
-    if (j->oom || !lg_livemark_run(&full, sc->n, j->e, j->ne, ignored, NULL)) {
+    if (!ikind || !icycle || j->oom || !ignored_flags(sc, sc->n, NULL, &ignored) ||
+        !lg_livemark_run(&full, sc->n, j->e, j->ne, ignored, NULL)) {
         lg_log(LG_LOG_WARN, "collect_verify: out of tracer memory; not compared");
+        lg_unmap(ikind, sc->n + 1);
+        lg_unmap(icycle, (sc->n + 1) * sizeof *icycle);
+        lg_unmap(ignored, sc->n);
         return;
     }
+    spread(inc, sub, sc->n, ikind, icycle);
     verify_runs++;
     verify_incremental += !j->st.full;
     uint64_t bad = 0;
@@ -268,13 +290,13 @@ static void verify(struct job *j, struct lg_scan *sc, size_t nroot_edges, const 
         bad++;
     }
     for (size_t i = 0; i < sc->n; i++) {
-        bool fc = full.cycle && full.cycle[i], ic = inc->cycle && inc->cycle[i];
-        if (full.kind[i] == inc->kind[i] && fc == ic)
+        bool fc = full.cycle && full.cycle[i], ic = icycle[i] != 0;
+        if (full.kind[i] == ikind[i] && fc == ic)
             continue;
         if (bad++ < 10)
             lg_log(LG_LOG_ERROR, "collect_verify: MISMATCH at collection %u: block %p (%lu bytes): incremental "
                    "says %s%s, a full rescan says %s%s", collections, (void *)sc->blocks[i].addr,
-                   (unsigned long)sc->blocks[i].size, kind_name(inc->kind[i]), ic ? " (cyclic)" : "",
+                   (unsigned long)sc->blocks[i].size, kind_name(ikind[i]), ic ? " (cyclic)" : "",
                    kind_name(full.kind[i]), fc ? " (cyclic)" : "");
     }
     verify_mismatches += bad;
@@ -282,25 +304,32 @@ static void verify(struct job *j, struct lg_scan *sc, size_t nroot_edges, const 
         lg_log(LG_LOG_ERROR, "collect_verify: MISMATCH at collection %u: %lu of %lu blocks differ (%lu rescanned)",
                collections, (unsigned long)bad, (unsigned long)sc->n, (unsigned long)j->st.rescanned);
     lg_livemark_release(&full);
+    lg_unmap(ikind, sc->n + 1);
+    lg_unmap(icycle, (sc->n + 1) * sizeof *icycle);
+    lg_unmap(ignored, sc->n);
 }
 
-static void classify(struct job *j, struct lg_scan *sc, size_t nroot_edges, const uint8_t *premarked)
+/* Classifies sub's blocks (the others are reachable) or, without sub, every block from
+ * the edges in j->e. */
+static void classify(struct job *j, struct lg_scan *sc, size_t nroot_edges, const struct lg_live_sub *sub)
 {
     uint8_t *ignored;
     struct lg_livemark m;
-    if (j->oom || !ignored_flags(sc, &ignored) ||
-        !lg_livemark_run(&m, sc->n, j->e, j->ne, ignored, premarked)) {
+    size_t n = sub ? sub->n : sc->n;
+    const uint32_t *pos = sub ? sub->pos : NULL;
+    if (j->oom || !ignored_flags(sc, n, pos, &ignored) ||
+        !lg_livemark_run(&m, n, sub ? sub->e : j->e, sub ? sub->ne : j->ne, ignored, NULL)) {
         j->rc = -ENOMEM;
         return;
     }
-    if (!lg_garbage_update(sc, &m))
+    if (!lg_garbage_update(sc, &m, pos))
         j->rc = -ENOMEM;
     else
         j->rc = (long)lg_garbage_count();
     if (lg_opt.collect_verify)
-        verify(j, sc, nroot_edges, &m, ignored);
+        verify(j, sc, nroot_edges, &m, sub);
     lg_livemark_release(&m);
-    lg_unmap(ignored, sc->n);
+    lg_unmap(ignored, n);
 }
 
 /* Everything between stopping and resuming the world. */
@@ -338,25 +367,26 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
         uint64_t t2 = now_ns();
         uint64_t *dirty = dirty_blocks(&sc, &maps, &full);
         uint64_t t3 = now_ns();
-        const uint8_t *premarked = NULL;
+        struct lg_live_sub sub, *subp = &sub;
         if (mode == MODE_FULL) {
+            subp = NULL;
             /* nothing kept between collections: the plain scan, the cheapest full one */
             j->st = (struct lg_livegraph_stats){.rescanned = sc.n, .full = true, .remarked = true};
             lg_livegraph_unkept(&sc);
             lg_scan_blocks(&sc);
         } else if (!lg_livegraph_update(&sc, lg_blockindex_version(), dirty, full, j->e, j->nstable, nroot_edges,
-                                        push_edge, j, &premarked, &j->st)) {
+                                        &sub, &j->st)) {
             /* out of tracer memory: the graph is forgotten; this one scans every block */
             j->ne = nroot_edges;
             j->oom = false;
-            premarked = NULL;
+            subp = NULL;
             lg_livegraph_unkept(&sc);
             j->st.full = true;
             lg_scan_blocks(&sc);
         }
         lg_unmap(dirty, (sc.n + 64) / 64 * 8);
         uint64_t t4 = now_ns();
-        classify(j, &sc, nroot_edges, premarked);
+        classify(j, &sc, nroot_edges, subp);
         j->t_prepare = t1 - t0, j->t_roots = t2 - t1, j->t_dirty = t3 - t2, j->t_blocks = t4 - t3;
         j->t_classify = now_ns() - t4;
         uintptr_t lo, hi;

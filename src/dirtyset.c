@@ -288,7 +288,6 @@ static void each_table_card(void (*fn)(void *, uintptr_t, uintptr_t), void *ctx)
 
 bool lg_dirtyset_each(void (*fn)(void *ctx, uintptr_t lo, uintptr_t hi), void *ctx)
 {
-    lg_dirtyset_drain();
     each_table_card(fn, ctx);
     bool a = each_gen(&gens[0], fn, ctx);
     return each_gen(&gens[1], fn, ctx) && a;
@@ -351,11 +350,13 @@ bool lg_dirtyset_rotate(uintptr_t lo, uintptr_t hi, uintptr_t blo, uintptr_t bhi
 {
     if (!overwrites)
         overwrites = lg_map(OVERWRITE_SLOTS * sizeof *overwrites);
+    bool first = !gens[0].card;
     if (!map_gen(&gens[0]) || !map_gen(&gens[1]) || !overwrites) {
         lg_dirtyset_armed = 0;
         return false;
     }
-    lg_dirtyset_drain();
+    if (first) /* later ones: the collection drained at the start of this stop */
+        lg_dirtyset_drain();
     int next = !cur;
     clear_gen(&gens[next]); /* the generation before last: rescanned twice already */
     lg_dirtyset_lo = lo;

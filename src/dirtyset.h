@@ -112,12 +112,15 @@ void lg_dirtyset_range_async(uintptr_t lo, uintptr_t hi);
  * stopped. */
 void lg_dirtyset_drain(void);
 
-/* Calls fn for every range recorded in this generation and the previous one; false when
- * a set overflowed (some writes were not recorded: rescan everything). World stopped. */
+/* Calls fn for every range recorded in this generation and the previous one (the card
+ * table's cards first, in address order); false when a set overflowed (some writes were
+ * not recorded: rescan everything). World stopped, after lg_dirtyset_drain in the same
+ * stop (nothing is written in between: the writers are stopped). */
 bool lg_dirtyset_each(void (*fn)(void *ctx, uintptr_t lo, uintptr_t hi), void *ctx);
 /* Starts a new generation and arms the hooks for [lo, hi), the blocks being in
- * [blo, bhi) now (the card table covers those and a margin). World stopped. False when
- * out of tracer memory (the hooks stay disarmed). */
+ * [blo, bhi) now (the card table covers those and a margin). World stopped, after
+ * lg_dirtyset_drain in the same stop. False when out of tracer memory (the hooks stay
+ * disarmed). */
 bool lg_dirtyset_rotate(uintptr_t lo, uintptr_t hi, uintptr_t blo, uintptr_t bhi);
 /* Forgets everything (fork child). */
 void lg_dirtyset_reset(void);

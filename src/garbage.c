@@ -20,27 +20,27 @@ static bool was_garbage(const struct lg_garbage *old, size_t nold, size_t *j, ui
     return *j < nold && old[*j].addr == addr && old[*j].seq == seq;
 }
 
-bool lg_garbage_update(const struct lg_scan *sc, const struct lg_livemark *m)
+bool lg_garbage_update(const struct lg_scan *sc, const struct lg_livemark *m, const uint32_t *pos)
 {
     size_t n = 0, j = 0;
-    for (size_t i = 0; i < sc->n; i++)
+    for (size_t i = 0; i < m->n; i++)
         n += m->kind[i] == LG_LIVE_DEFINITE || m->kind[i] == LG_LIVE_INDIRECT;
     size_t cap = n ? n : 1;
     struct lg_garbage *nl = lg_map(cap * sizeof *nl);
     if (!nl)
         return false;
     size_t k = 0;
-    for (size_t i = 0; i < sc->n; i++) {
+    for (size_t i = 0; i < m->n; i++) {
         if (m->kind[i] != LG_LIVE_DEFINITE && m->kind[i] != LG_LIVE_INDIRECT)
             continue;
-        const struct lg_block *b = &sc->blocks[i];
+        const struct lg_block *b = &sc->blocks[pos ? pos[i] : i];
         struct lg_garbage *g = &nl[k++];
         g->addr = b->addr;
         g->size = b->size;
         g->seq = b->seq & LG_SEQ_MASK;
         g->site = b->site;
         g->kind = m->kind[i];
-        g->cycle = m->cycle[i];
+        g->cycle = m->cycle ? m->cycle[i] : 0;
         g->fresh = !was_garbage(list, nlist, &j, g->addr, g->seq);
         g->last_store = lg_dirtyset_last_overwrite(g->addr);
     }

@@ -10,9 +10,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Replaces the list with the unreachable blocks of sc classified in m; marks the fresh
- * ones. False when out of tracer memory (the old list stays). Collection lock held. */
-bool lg_garbage_update(const struct lg_scan *sc, const struct lg_livemark *m);
+/* Replaces the list with the unreachable blocks of sc classified in m (block c of m is
+ * sc's block pos[c], or c when pos is NULL; pos ascending); marks the fresh ones. False
+ * when out of tracer memory (the old list stays). Collection lock held. */
+bool lg_garbage_update(const struct lg_scan *sc, const struct lg_livemark *m, const uint32_t *pos);
 
 size_t lg_garbage_count(void);
 size_t lg_garbage_copy(struct lg_garbage *out, size_t cap);

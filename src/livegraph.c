@@ -98,6 +98,7 @@ struct pass {
     uintptr_t fresh_hi;
     struct ids dead, touched, queue;
     struct ids diffs;           /* the touched rescanned against their old rows */
+    struct ids rint;            /* the roots' interior targets */
     size_t qhead;               /* queue.v[qhead, n): reached, row not followed yet */
     struct ids cand;            /* pairs (child, holder): a holder's row was dropped */
     struct ids seeds;           /* pairs (holder, target): new references of clean rows */
@@ -108,10 +109,16 @@ struct pass {
     bool unmoved;               /* the same blocks at the same places as last time */
     bool got;
 };
-static struct lg_buf b_cur_id, b_caddr, b_cseq, b_fresh, b_premark;
+static struct lg_buf b_cur_id, b_caddr, b_cseq, b_fresh;
 /* The last collection's blocks by position (g.paddr, g.pseq, g.pid point into them). */
 static struct lg_buf b_paddr, b_pseq, b_pid;
-static struct ids w_dead, w_touched, w_queue, w_cand, w_seeds, w_list, w_sus, w_diffs;
+static struct ids w_dead, w_touched, w_queue, w_cand, w_seeds, w_list, w_sus, w_diffs, w_rint;
+/* What give() hands out: the unreached blocks' positions and their references. */
+static struct ids w_sub_pos;
+static struct {
+    struct lg_live_edge *v;
+    size_t n, cap;
+} w_sub_e;
 
 /* ---- memory ---- */
 
@@ -805,6 +812,8 @@ static void new_roots(struct pass *p, const struct lg_live_edge *e, size_t nstab
     for (size_t k = 0; k < ne; k++) {
         if (k == nstable)
             g.nstable = g.roots.n;
+        if ((e[k].to & LG_LIVE_INTERIOR) && !ids_push(&p->rint, p->cur_id[e[k].to & ~LG_LIVE_INTERIOR]))
+            p->oom = true;
         if (e[k].to & LG_LIVE_INTERIOR)
             continue;
         uint32_t id = p->cur_id[e[k].to];
@@ -973,29 +982,61 @@ static bool mark(struct pass *p, bool *from_roots)
 
 /* ---- what the classification gets ---- */
 
-static bool give(struct pass *p, lg_livegraph_out out, void *ctx, const uint8_t **premarked)
+static bool sub_edge(uint32_t from, uint32_t to)
 {
-    size_t n = p->sc->n;
-    uint8_t *pm = lg_buf_reserve(&b_premark, n + 1);
-    if (!pm)
+    if (w_sub_e.n == w_sub_e.cap && !grow((void **)&w_sub_e.v, &w_sub_e.cap, w_sub_e.n + 1, sizeof *w_sub_e.v))
         return false;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t id = p->cur_id[i];
-        bool reached = g.mk[id];
-        pm[i] = reached ? LG_LIVE_REACHABLE : 0;
-        if (reached && !(g.flags[id] & F_SLOW))
-            continue;
+    w_sub_e.v[w_sub_e.n++] = (struct lg_live_edge){from, to};
+    return true;
+}
+
+/* The interior references into the unreached (cnt[id]: 1 + its number) from the roots
+ * and from reached rows, as from the roots. */
+static bool sub_seeds(struct pass *p)
+{
+    for (size_t k = 0; k < p->rint.n; k++)
+        if (g.cnt[p->rint.v[k]] && !sub_edge(LG_LIVE_ROOT, (g.cnt[p->rint.v[k]] - 1) | LG_LIVE_INTERIOR))
+            return false;
+    for (size_t k = 0; k < g.slow.n; k++) {
+        uint32_t id = g.slow.v[k];
         const struct word *w = &g.pool[g.rec[id].row];
-        for (uint32_t k = 0; k < g.rec[id].len; k++) {
-            uint32_t t = w[k].target;
-            if (tid(t) == W_ID || (reached && !(t & W_INTER)))
-                continue;
-            if (!out(ctx, (uint32_t)i, g.pos[tid(t)] | (t & W_INTER ? LG_LIVE_INTERIOR : 0)))
+        for (uint32_t x = 0; g.mk[id] && x < g.rec[id].len; x++) {
+            uint32_t t = w[x].target;
+            if ((t & W_INTER) && tid(t) != W_ID && g.cnt[tid(t)] &&
+                !sub_edge(LG_LIVE_ROOT, (g.cnt[tid(t)] - 1) | LG_LIVE_INTERIOR))
                 return false;
         }
     }
-    *premarked = pm;
     return true;
+}
+
+/* The blocks not reached, numbered in address order, and their references. */
+static bool give(struct pass *p, struct lg_live_sub *sub)
+{
+    struct ids *u = &w_sub_pos;
+    u->n = w_sub_e.n = 0;
+    bool ok = true;
+    for (size_t i = 0; ok && i < p->sc->n; i++) {
+        uint32_t id = p->cur_id[i];
+        if (!g.mk[id]) {
+            ok = ids_push(u, (uint32_t)i);
+            g.cnt[id] = (uint32_t)u->n;
+        }
+    }
+    ok = ok && sub_seeds(p);
+    for (size_t c = 0; ok && c < u->n; c++) {
+        uint32_t id = p->cur_id[u->v[c]];
+        const struct word *w = &g.pool[g.rec[id].row];
+        for (uint32_t k = 0; ok && k < g.rec[id].len; k++) {
+            uint32_t t = w[k].target;
+            if (tid(t) != W_ID && g.cnt[tid(t)])
+                ok = sub_edge((uint32_t)c, (g.cnt[tid(t)] - 1) | (t & W_INTER ? LG_LIVE_INTERIOR : 0));
+        }
+    }
+    for (size_t c = 0; c < u->n; c++)
+        g.cnt[p->cur_id[u->v[c]]] = 0;
+    *sub = (struct lg_live_sub){u->n, u->v, w_sub_e.v, w_sub_e.n};
+    return ok;
 }
 
 /* ---- the collection ---- */
@@ -1134,12 +1175,12 @@ static bool update(struct pass *p, const uint64_t *dirty, bool full, const struc
 }
 
 bool lg_livegraph_update(struct lg_scan *sc, uint64_t version, const uint64_t *dirty, bool full,
-                         const struct lg_live_edge *roots, size_t nstable, size_t nroots, lg_livegraph_out out, void *ctx, const uint8_t **premarked,
+                         const struct lg_live_edge *roots, size_t nstable, size_t nroots, struct lg_live_sub *sub,
                          struct lg_livegraph_stats *st)
 {
     struct pass p = {.sc = sc, .dead = w_dead, .touched = w_touched, .queue = w_queue, .cand = w_cand,
-                     .seeds = w_seeds, .sus = w_sus, .diffs = w_diffs};
-    p.dead.n = p.touched.n = p.queue.n = p.cand.n = p.seeds.n = p.sus.n = p.diffs.n = 0;
+                     .seeds = w_seeds, .sus = w_sus, .diffs = w_diffs, .rint = w_rint};
+    p.dead.n = p.touched.n = p.queue.n = p.cand.n = p.seeds.n = p.sus.n = p.diffs.n = p.rint.n = 0;
     memset(st, 0, sizeof *st);
     sc->weak_any = lg_annot_has_weak();
     /* weak slots are not kept as words: while any exist, and once after, rescan all */
@@ -1159,8 +1200,9 @@ bool lg_livegraph_update(struct lg_scan *sc, uint64_t version, const uint64_t *d
     bool ok = update(&p, full ? NULL : dirty, full, roots, nstable, nroots, st);
     sc->emit = emit;
     sc->ctx = ectx;
-    ok = ok && give(&p, out, ctx, premarked);
-    w_dead = p.dead, w_touched = p.touched, w_queue = p.queue, w_cand = p.cand, w_seeds = p.seeds, w_sus = p.sus, w_diffs = p.diffs;
+    ok = ok && give(&p, sub);
+    w_dead = p.dead, w_touched = p.touched, w_queue = p.queue, w_cand = p.cand, w_seeds = p.seeds, w_sus = p.sus,
+    w_diffs = p.diffs, w_rint = p.rint;
     if (!ok) {
         forget();
         win_lo = win_hi = 0;

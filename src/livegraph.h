@@ -22,22 +22,29 @@ struct lg_livegraph_stats {
     bool scanned_rows; /* finding what refers to them took a pass over every kept row */
 };
 
-/* Where the classification's edges go (lg_live_edge's meaning); false when out of memory. */
-typedef bool (*lg_livegraph_out)(void *ctx, uint32_t from, uint32_t to);
+/* What the roots do not reach by definite references, numbered 0..n-1 in address order
+ * (pos[c]: block c's index in the scan), with the references lg_livemark_run needs to
+ * classify them: theirs among themselves, and the interior ones into them from a root or
+ * a reached block (as from LG_LIVE_ROOT: phase 2 starts at both alike). Valid until the
+ * next call. */
+struct lg_live_sub {
+    size_t n;
+    const uint32_t *pos;
+    const struct lg_live_edge *e;
+    size_t ne;
+};
 
 /* Brings the graph up to date with the blocks of sc (the world stopped): blocks flagged
  * in dirty (a bitmap over sc->blocks, NULL for none), blocks born since the last call
  * and blocks not wholly readable are rescanned; with full, all of them. version: the
  * blockindex version of sc->blocks (the same as last time: nothing to match). roots: the
  * roots' references (from LG_LIVE_ROOT) of this stop, in sc's indices, the first
- * nstable from roots that outlive the stop (not stacks or registers). Then gives what
- * lg_livemark_run needs to classify the blocks the roots do not reach: *premarked
- * (LG_LIVE_REACHABLE or 0 per block, valid until the next call) and, through out, the
- * interior references of reached blocks and every reference of the others, in block
- * order. False when out of tracer memory: the graph is forgotten (the next call is
- * full) and nothing is given; the caller scans every block itself. */
+ * nstable from roots that outlive the stop (not stacks or registers). Then gives the
+ * blocks the roots do not reach, in *sub; every other block is reachable. False when
+ * out of tracer memory: the graph is forgotten (the next call is full) and nothing is
+ * given; the caller scans every block itself. */
 bool lg_livegraph_update(struct lg_scan *sc, uint64_t version, const uint64_t *dirty, bool full,
-                         const struct lg_live_edge *roots, size_t nstable, size_t nroots, lg_livegraph_out out, void *ctx, const uint8_t **premarked,
+                         const struct lg_live_edge *roots, size_t nstable, size_t nroots, struct lg_live_sub *sub,
                          struct lg_livegraph_stats *st);
 
 /* The heap window the kept words cover: what the store hooks should watch. */
