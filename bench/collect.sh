@@ -29,21 +29,25 @@ clang -O2 $($TOOL cflags clang) bench/storebench.c -o $B/sb-clang-hooks
 set +e
 . bench/lib.sh # median
 
-echo "== collections, ${KBLOCKS}k blocks, 1 % rewired between collections (mean of 5, median of $ROUNDS runs, interleaved)"
-CFGS="collectheap:full collectheap:auto collectheap-gcc:hooks"
+echo "== collections, ${KBLOCKS}k blocks, 1 % rewired between collections, and 1 % replaced too"
+echo "   (mean of 5 collections, median of $ROUNDS runs, interleaved)"
+# prog:collect_dirty:replaced per mille
+CFGS="collectheap:full:0 collectheap:auto:0 collectheap-gcc:hooks:0 collectheap:full:10 collectheap:auto:10 collectheap-gcc:hooks:10"
 declare -A first=() later=()
 for r in $(seq "$ROUNDS"); do # interleaved, so that a busy moment hits every configuration
     for cfg in $CFGS; do
-        out=$(LEAKGRAPH_OPTIONS=report=0:collect_dirty=${cfg#*:} LD_PRELOAD=$LIB $B/${cfg%:*} "$KBLOCKS" 5 10 2>/dev/null)
+        IFS=: read -r prog how repl <<<"$cfg"
+        out=$(LEAKGRAPH_OPTIONS=report=0:collect_dirty=$how LD_PRELOAD=$LIB $B/$prog "$KBLOCKS" 5 10 "$repl" 2>/dev/null)
         first[$cfg]+="$(echo "$out" | sed -n 's/.*first collection: \([0-9.]*\) ms.*/\1/p') "
         later[$cfg]+="$(echo "$out" | sed -n 's/^mean of the later collections: \([0-9.]*\) ms/\1/p') "
     done
 done
-full=$(printf '%s\n' ${later[collectheap:full]} | median)
 for cfg in $CFGS; do
+    IFS=: read -r prog how repl <<<"$cfg"
+    full=$(printf '%s\n' ${later[collectheap:full:$repl]} | median)
     l=$(printf '%s\n' ${later[$cfg]} | median)
-    printf '%-22s first %8s ms   later %8s ms   %5.1fx faster than full rescans\n' "${cfg%:*} ${cfg#*:}" \
-        "$(printf '%s\n' ${first[$cfg]} | median)" "$l" "$(echo "$full / $l" | bc -l)"
+    printf '%-16s %-6s replaced %2s/1000   first %8s ms   later %8s ms   %5.1fx faster than full rescans\n' \
+        "$prog" "$how" "$repl" "$(printf '%s\n' ${first[$cfg]} | median)" "$l" "$(echo "$full / $l" | bc -l)"
 done
 [ -n "${SKIP_STORE:-}" ] && exit 0
 

@@ -273,7 +273,7 @@ static void verify(struct job *j, struct lg_scan *sc, size_t nroot_edges, const 
     lg_scan_blocks(sc);
     struct lg_livemark full;
     if (!ikind || !icycle || j->oom || !ignored_flags(sc, sc->n, NULL, &ignored) ||
-        !lg_livemark_run(&full, sc->n, j->e, j->ne, ignored, NULL)) {
+        !lg_livemark_run(&full, sc->n, j->e, j->ne, ignored)) {
         lg_log(LG_LOG_WARN, "collect_verify: out of tracer memory; not compared");
         lg_unmap(ikind, sc->n + 1);
         lg_unmap(icycle, (sc->n + 1) * sizeof *icycle);
@@ -318,7 +318,7 @@ static void classify(struct job *j, struct lg_scan *sc, size_t nroot_edges, cons
     size_t n = sub ? sub->n : sc->n;
     const uint32_t *pos = sub ? sub->pos : NULL;
     if (j->oom || !ignored_flags(sc, n, pos, &ignored) ||
-        !lg_livemark_run(&m, n, sub ? sub->e : j->e, sub ? sub->ne : j->ne, ignored, NULL)) {
+        !lg_livemark_run(&m, n, sub ? sub->e : j->e, sub ? sub->ne : j->ne, ignored)) {
         j->rc = -ENOMEM;
         return;
     }

@@ -336,7 +336,7 @@ static bool cycles(const struct graph *g, struct lg_livemark *m)
 }
 
 bool lg_livemark_run(struct lg_livemark *m, size_t n, const struct lg_live_edge *e, size_t ne,
-                     const uint8_t *ignored, const uint8_t *premarked)
+                     const uint8_t *ignored)
 {
     struct graph g = {0};
     struct stack st = {0};
@@ -344,8 +344,6 @@ bool lg_livemark_run(struct lg_livemark *m, size_t n, const struct lg_live_edge 
     memset(m, 0, sizeof *m);
     m->n = n;
     m->kind = lg_map(n + 1);
-    if (m->kind && premarked)
-        memcpy(m->kind, premarked, n);
     bool ok = m->kind && build(&g, n, e, ne) && mark(&g, ignored, m->kind) &&
               clique_pass(&g, m->kind, &st, &nlost) && (!nlost || cycles(&g, m));
     stack_free(&st);

@@ -36,12 +36,9 @@ struct lg_livemark {
 
 /* Classifies n blocks (sorted by address: the clique pass takes leaders in that order);
  * ignored[i] (may be NULL) flags leakgraph_ignore'd blocks. Root edges may sit anywhere
- * in e. premarked (may be NULL): blocks already known to be reached from the roots by
- * definite references (LG_LIVE_REACHABLE, else 0); e then needs only the interior
- * references of those and every reference of the others (livegraph.c). False when out
- * of tracer memory. */
+ * in e. False when out of tracer memory. */
 bool lg_livemark_run(struct lg_livemark *m, size_t n, const struct lg_live_edge *e, size_t ne,
-                     const uint8_t *ignored, const uint8_t *premarked);
+                     const uint8_t *ignored);
 void lg_livemark_release(struct lg_livemark *m);
 
 #endif
