@@ -219,8 +219,17 @@ static uint64_t *dirty_blocks(const struct lg_scan *sc, const struct lg_maps *ma
     }
     if (mode == MODE_UFFD && !uffd_dirty(&c, maps))
         lg_log(LG_LOG_INFO, "userfaultfd refused a heap mapping; its blocks were rescanned");
-    if (mode == MODE_HOOKS && !lg_dirtyset_each(mark_range, &c))
+    uintptr_t kept_lo, kept_hi;
+    if (mode == MODE_HOOKS && !lg_dirtyset_each(mark_range, &c, &kept_lo, &kept_hi))
         *full = true; /* a set overflowed: some writes went unrecorded */
+    else if (mode == MODE_HOOKS && kept_hi != kept_lo) {
+        /* only the writes outside the card table went unrecorded: the blocks there */
+        c.hint = 0;
+        mark_range(&c, 0, kept_lo);
+        mark_range(&c, kept_hi, UINTPTR_MAX);
+        lg_log(LG_LOG_INFO, "collection %u: a thread's log of stores outside the card table overflowed; the "
+               "blocks outside it were rescanned", collections + 0);
+    }
     return c.bits;
 }
 

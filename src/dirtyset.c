@@ -28,8 +28,13 @@ struct gen {
     uint32_t ncards;
     struct range *range;
     uint32_t nranges;
-    volatile int overflow;
+    volatile int overflow; /* LOST_* bits */
+    uintptr_t kept_span;   /* LOST_OUTSIDE: the table's span then (cards inside it are all in) */
 };
+/* What a generation lost: cards outside the card table only (a thread's log or the card
+ * set filled up: the table's own marks are all there), or anything (a range list filled
+ * up, a table card went to a full card set). */
+enum { LOST_OUTSIDE = 1, LOST_ALL = 2 };
 
 
 volatile int lg_dirtyset_armed;
@@ -68,6 +73,14 @@ static struct lg_tlog *all_logs;
 static struct lg_tlog *free_logs;
 static lg_lock_t free_lock = LG_LOCK_INIT;
 
+/* Records a loss; the table's span now bounds what an outside loss spares. AS-safe. */
+static void lose(struct gen *g, int what)
+{
+    if (what == LOST_OUTSIDE && (!(g->overflow & LOST_OUTSIDE) || lg_win.card_span < g->kept_span))
+        g->kept_span = lg_win.card_span;
+    __atomic_fetch_or(&g->overflow, what, __ATOMIC_RELAXED);
+}
+
 /* Inserts a card into the current generation's table. AS-safe, lock-free. */
 static void insert_card(uint64_t card)
 {
@@ -82,7 +95,8 @@ static void insert_card(uint64_t card)
         if (k)
             continue;
         if (__atomic_add_fetch(&g->ncards, 1, __ATOMIC_RELAXED) > CARD_SLOTS / 2) {
-            g->overflow = 1;
+            uintptr_t d = (uintptr_t)(card << LG_CARD_SHIFT) - lg_win.card_base;
+            lose(g, d < lg_win.card_span ? LOST_ALL : LOST_OUTSIDE);
             return;
         }
         uint64_t zero = 0;
@@ -201,8 +215,8 @@ void lg_dirtyset_drain(void)
             else if (i + 1 < n) /* stopped between the two words: the pair is incomplete */
                 lg_dirtyset_note_overwrite_async(l->card[i] & ~LG_TLOG_OVERWRITE, l->card[i + 1]), i++;
         }
-        if (l->overflow)
-            gens[cur].overflow = 1;
+        if (l->overflow) /* a log holds only cards the table does not cover */
+            lose(&gens[cur], LOST_OUTSIDE);
         l->n = 0;
         l->overflow = 0;
         if (l->orphan == 1 && lg_lock_try(&free_lock)) {
@@ -226,7 +240,7 @@ void lg_dirtyset_range_async(uintptr_t lo, uintptr_t hi)
     }
     uint32_t i = __atomic_fetch_add(&g->nranges, 1, __ATOMIC_RELAXED);
     if (i >= RANGE_SLOTS) {
-        g->overflow = 1;
+        lose(g, LOST_ALL);
         return;
     }
     g->range[i].lo = lo;
@@ -249,7 +263,7 @@ static bool each_gen(const struct gen *g, void (*fn)(void *, uintptr_t, uintptr_
             return false;
         fn(ctx, g->range[i].lo, hi);
     }
-    return !g->overflow;
+    return !(g->overflow & LOST_ALL);
 }
 
 /* The table's cards of both generations, in address order, runs of cards as one range. */
@@ -286,11 +300,24 @@ static void each_table_card(void (*fn)(void *, uintptr_t, uintptr_t), void *ctx)
         fn(ctx, base + (run << LG_CARD_SHIFT), base + ((uintptr_t)hi * 64 << LG_CARD_SHIFT));
 }
 
-bool lg_dirtyset_each(void (*fn)(void *ctx, uintptr_t lo, uintptr_t hi), void *ctx)
+bool lg_dirtyset_each(void (*fn)(void *ctx, uintptr_t lo, uintptr_t hi), void *ctx, uintptr_t *lo, uintptr_t *hi)
 {
     each_table_card(fn, ctx);
     bool a = each_gen(&gens[0], fn, ctx);
-    return each_gen(&gens[1], fn, ctx) && a;
+    bool ok = each_gen(&gens[1], fn, ctx) && a;
+    *lo = *hi = 0;
+    for (int i = 0; i < 2; i++) {
+        if (!(gens[i].overflow & LOST_OUTSIDE))
+            continue;
+        uintptr_t span = gens[i].kept_span;
+        if (!span)
+            return false; /* no table then: nothing was kept */
+        if (*hi == *lo || span < *hi - *lo) { /* the smaller span: only what both kept */
+            *lo = lg_win.card_base;
+            *hi = lg_win.card_base + span;
+        }
+    }
+    return ok;
 }
 
 static bool map_gen(struct gen *g)
@@ -313,6 +340,7 @@ static void clear_gen(struct gen *g)
         memset(g->range, 0, RANGE_SLOTS * sizeof *g->range);
     g->ncards = g->nranges = 0;
     g->overflow = 0;
+    g->kept_span = 0;
 }
 
 /* The table's window for the heap [lo, hi), mapping the table at the first call after

@@ -113,10 +113,13 @@ void lg_dirtyset_range_async(uintptr_t lo, uintptr_t hi);
 void lg_dirtyset_drain(void);
 
 /* Calls fn for every range recorded in this generation and the previous one (the card
- * table's cards first, in address order); false when a set overflowed (some writes were
- * not recorded: rescan everything). World stopped, after lg_dirtyset_drain in the same
- * stop (nothing is written in between: the writers are stopped). */
-bool lg_dirtyset_each(void (*fn)(void *ctx, uintptr_t lo, uintptr_t hi), void *ctx);
+ * table's cards first, in address order); false when writes anywhere went unrecorded (a
+ * set overflowed: rescan everything). [*lo, *hi): when not empty, only the writes inside
+ * that span (the card table's) are all recorded: a thread's log of the cards outside it
+ * overflowed, so every block outside must be rescanned. World stopped, after
+ * lg_dirtyset_drain in the same stop (nothing is written in between: the writers are
+ * stopped). */
+bool lg_dirtyset_each(void (*fn)(void *ctx, uintptr_t lo, uintptr_t hi), void *ctx, uintptr_t *lo, uintptr_t *hi);
 /* Starts a new generation and arms the hooks for [lo, hi), the blocks being in
  * [blo, bhi) now (the card table covers those and a margin). World stopped, after
  * lg_dirtyset_drain in the same stop. False when out of tracer memory (the hooks stay

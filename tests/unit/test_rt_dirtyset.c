@@ -36,8 +36,9 @@ Test(dirtyset, cards_ranges_and_two_generations)
     lg_dirtyset_range_async(0x150000, 0x151000);
     lg_dirtyset_range_async(0x160030, 0x1600a0); /* small: three cards */
     struct seen s = {0};
+    uintptr_t klo, khi;
     lg_dirtyset_drain(); /* as a collection does, at the start of its stop */
-    cr_assert(lg_dirtyset_each(collect, &s));
+    cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
     cr_assert_eq(s.n, 5, "1 card + 1 range + 3 cards, got %d", s.n);
     cr_assert(covered(&s, 0x100040) && covered(&s, 0x10007f) && !covered(&s, 0x100080));
     cr_assert(covered(&s, 0x150000) && covered(&s, 0x150fff));
@@ -45,12 +46,12 @@ Test(dirtyset, cards_ranges_and_two_generations)
     cr_assert(lg_dirtyset_rotate(0x100000, 0x200000, 0x100000, 0x200000));
     s.n = 0;
     lg_dirtyset_drain(); /* as a collection does, at the start of its stop */
-    cr_assert(lg_dirtyset_each(collect, &s));
+    cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
     cr_assert_eq(s.n, 5, "the previous generation is still rescanned (a hook runs before its store)");
     cr_assert(lg_dirtyset_rotate(0x100000, 0x200000, 0x100000, 0x200000));
     s.n = 0;
     lg_dirtyset_drain(); /* as a collection does, at the start of its stop */
-    cr_assert(lg_dirtyset_each(collect, &s));
+    cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
     cr_assert_eq(s.n, 0);
 }
 
@@ -61,12 +62,13 @@ Test(dirtyset, overflow_means_rescan_everything)
     for (uintptr_t a = 0; a < (1u << 18); a++)
         lg_dirtyset_card_async(0x10000000 + a * 64);
     struct seen s = {0};
+    uintptr_t klo, khi;
     lg_dirtyset_drain(); /* as a collection does, at the start of its stop */
-    cr_assert_not(lg_dirtyset_each(collect, &s));
+    cr_assert_not(lg_dirtyset_each(collect, &s, &klo, &khi));
     for (int i = 0; i < 5000; i++)
         lg_dirtyset_range_async(0x100000, 0x200000);
     lg_dirtyset_drain(); /* as a collection does, at the start of its stop */
-    cr_assert_not(lg_dirtyset_each(collect, &s));
+    cr_assert_not(lg_dirtyset_each(collect, &s, &klo, &khi));
 }
 
 Test(dirtyset, last_overwrite)
@@ -99,21 +101,22 @@ Test(dirtyset, card_table)
     lg_dirtyset_card_async(lo + 0x50); /* same card */
     lg_dirtyset_card_async(lo + 0x1000);
     struct seen s = {0};
+    uintptr_t klo, khi;
     lg_dirtyset_drain(); /* as a collection does, at the start of its stop */
-    cr_assert(lg_dirtyset_each(collect, &s));
+    cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
     cr_assert_eq(s.n, 2, "two cards from the table, got %d", s.n);
     cr_assert(covered(&s, lo + 0x40) && covered(&s, lo + 0x1000) && !covered(&s, lo + 0x80));
     cr_assert(lg_dirtyset_rotate(lo - 4096, hi + 4096, lo, hi));
     leakgraph_store_window.cards[(lo + 0x2000 - leakgraph_store_window.card_base) >> 6] = 1; /* a late mark */
     s.n = 0;
     lg_dirtyset_drain(); /* as a collection does, at the start of its stop */
-    cr_assert(lg_dirtyset_each(collect, &s));
+    cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
     cr_assert_eq(s.n, 3, "the previous generation and the late mark, got %d", s.n);
     cr_assert(covered(&s, lo + 0x2000));
     cr_assert(lg_dirtyset_rotate(lo - 4096, hi + 4096, lo, hi));
     s.n = 0;
     lg_dirtyset_drain(); /* as a collection does, at the start of its stop */
-    cr_assert(lg_dirtyset_each(collect, &s));
+    cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
     cr_assert_eq(s.n, 1, "the late mark's second generation only, got %d", s.n);
 }
 
@@ -134,11 +137,41 @@ Test(dirtyset, table_cards_in_order_and_merged)
     lg_dirtyset_card_async(lo + 0x3080); /* the next generation: still one run with 0x3040 */
     lg_dirtyset_card_async(lo + 0x3000);
     struct seen s = {0};
+    uintptr_t klo, khi;
     lg_dirtyset_drain();
-    cr_assert(lg_dirtyset_each(collect, &s));
+    cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
     cr_assert_eq(s.n, 2, "one run and one card, got %d", s.n);
     cr_assert_eq(s.lo[0], lo + 0x3000);
     cr_assert_eq(s.hi[0], lo + 0x30c0);
     cr_assert_eq(s.lo[1], lo + 0x9000);
     cr_assert_eq(s.hi[1], lo + 0x9040);
+}
+
+/* A thread's log holds only the cards the table does not cover: when it fills up, only
+ * the blocks outside the table need rescanning, and the table's cards are all there. */
+Test(dirtyset, log_overflow_loses_only_outside_the_table)
+{
+    extern volatile int lg_storehooks_seen;
+    static char heap[1 << 20] __attribute__((aligned(64)));
+    uintptr_t lo = (uintptr_t)heap, hi = lo + sizeof heap;
+    lg_dirtyset_reset();
+    lg_storehooks_seen = 1;
+    cr_assert(lg_dirtyset_rotate(lo - 4096, hi + 4096, lo, hi));
+    lg_dirtyset_card_async(lo + 0x5000);
+    uintptr_t far = (uintptr_t)leakgraph_store_window.card_base + leakgraph_store_window.card_span + (1ul << 30);
+    for (uintptr_t a = 0; a < LG_TLOG_CARDS + 100; a++)
+        lg_dirtyset_card_async(far + a * 64);
+    struct seen s = {0};
+    uintptr_t klo, khi;
+    lg_dirtyset_drain();
+    cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi), "the table's cards are complete");
+    cr_assert_eq(klo, leakgraph_store_window.card_base);
+    cr_assert_eq(khi, leakgraph_store_window.card_base + leakgraph_store_window.card_span);
+    cr_assert(klo <= lo && hi <= khi);
+    cr_assert(covered(&s, lo + 0x5000));
+    cr_assert(lg_dirtyset_rotate(lo - 4096, hi + 4096, lo, hi));
+    cr_assert(lg_dirtyset_rotate(lo - 4096, hi + 4096, lo, hi));
+    lg_dirtyset_drain();
+    cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
+    cr_assert_eq(klo, khi, "two rotations later, nothing is lost");
 }
