@@ -382,7 +382,10 @@ static void word_gone(struct pass *p, uint32_t id, uint32_t t)
 /* Rescans the dirty block at position i against its old row, word by word (both in
  * offset order): a word with the same value keeps its target without a look-up, and
  * only the words that changed touch the counts and the tree. Most words of a dirty
- * block are as they were (a card or a page is dirty, not every word in it). */
+ * block are as they were (a card or a page is dirty, not every word in it). The new
+ * row is written over the old one while it is no longer (the words read stay ahead of
+ * the words written), else moved to the end of the pool: a large block's row is not
+ * copied at every collection. */
 static bool rescan_diff(struct pass *p, size_t i)
 {
     struct lg_scan *sc = p->sc;
@@ -390,9 +393,9 @@ static bool rescan_diff(struct pass *p, size_t i)
     uintptr_t a = sc->blocks[i].addr, end = a + sc->blocks[i].size;
     if (!pool_reserve(sc->blocks[i].size / 8))
         return false;
-    const struct word *old = &g.pool[g.rec[id].row];
-    uint32_t olen = g.rec[id].len, k = 0;
-    uint64_t row = g.npool;
+    struct word *old = &g.pool[g.rec[id].row], *out = old;
+    uint32_t olen = g.rec[id].len, k = 0, w = 0;
+    bool moved = false;
     sc->holder_seq = sc->blocks[i].seq & LG_SEQ_MASK;
     sc->scanned_bytes += sc->blocks[i].size;
     g.flags[id] &= (uint8_t)~(F_SLOW | F_NONE);
@@ -423,14 +426,22 @@ static bool rescan_diff(struct pass *p, size_t i)
                 g.rec[t].indeg++;
         }
         g.flags[id] |= t & W_SLOW ? F_SLOW : t == W_ID ? F_NONE : 0;
-        g.pool[g.npool++] = (struct word){v, off, t};
+        if (!moved && w >= k) { /* would overwrite an unread old word: move */
+            moved = true;
+            out = &g.pool[g.npool];
+            memcpy(out, old, w * sizeof *out);
+        }
+        out[w++] = (struct word){v, off, t};
     }
     for (; k < olen; k++)
         word_gone(p, id, old[k].target);
-    g.live += g.npool - row;
+    if (moved) { /* (an empty old row may sit at the pool's end: out == old then) */
+        g.rec[id].row = g.npool;
+        g.npool += w;
+    }
+    g.live += w;
     g.live -= olen;
-    g.rec[id].row = row;
-    g.rec[id].len = (uint32_t)(g.npool - row);
+    g.rec[id].len = w;
     return !p->oom;
 }
 
