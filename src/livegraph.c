@@ -900,60 +900,79 @@ static void count_into_d(uint32_t id)
             g.cnt[w[x].target]++;
 }
 
-/* Whether a clean row outside D refers to a block of D. The rows of D and the rescanned
- * rows are followed by the mark anyway (a rescanned row when its holder is reached): if
- * the start pointers they hold account for every one counted (indeg), and no interior
- * pointer of another row is definite into D, nothing else does. */
+/* D (tm 4: still unreached, 6: reached again): whether a clean row outside D refers to a
+ * block still unreached. The rows of D and the rescanned rows were followed by the mark
+ * (a rescanned row when its holder is reached): if the start pointers they hold account
+ * for every one counted (indeg), and no interior pointer of another row is definite into
+ * D, nothing else does. */
 static bool referred_from_outside(const struct pass *p, const struct ids *d)
 {
     bool outside = false;
     for (size_t k = 0; k < d->n; k++)
         count_into_d(d->v[k]);
     for (size_t k = 0; k < p->touched.n; k++)
-        if (g.tm[p->touched.v[k]] != 4)
+        if (g.tm[p->touched.v[k]] != 4 && g.tm[p->touched.v[k]] != 6)
             count_into_d(p->touched.v[k]);
     for (size_t k = 0; k < d->n; k++) {
-        outside |= g.cnt[d->v[k]] != g.rec[d->v[k]].indeg;
+        outside |= g.tm[d->v[k]] == 4 && g.cnt[d->v[k]] != g.rec[d->v[k]].indeg;
         g.cnt[d->v[k]] = 0;
     }
     for (size_t k = 0; k < g.slow.n && !outside; k++) {
         uint32_t id = g.slow.v[k];
         const struct word *w = &g.pool[g.rec[id].row];
-        for (uint32_t x = 0; g.tm[id] != 4 && !(g.flags[id] & F_TOUCHED) && x < g.rec[id].len; x++)
+        bool in_d = g.tm[id] == 4 || g.tm[id] == 6;
+        for (uint32_t x = 0; !in_d && !(g.flags[id] & F_TOUCHED) && x < g.rec[id].len; x++)
             outside |= (w[x].target & W_SLOW) && definite(w[x].target) && g.tm[tid(w[x].target)] == 4;
     }
     return outside;
 }
 
-/* Takes D out of the mark and seeds it again from the reached blocks that refer into it
- * (found in one pass over the rows, only when some do); the roots seed it in mark().
- * *all: D is too large, mark everything from the roots instead. */
+/* Takes D, the suspects and the blocks below them, out of the mark (tm 4 until the mark
+ * is done). *all: D is too large, mark everything from the roots instead. */
 static bool unmark_suspects(struct pass *p, bool *all)
 {
     struct ids *d = &w_list;
     bool ok = below_suspects(p, d);
-    if (ok) {
-        for (size_t k = 0; k < d->n; k++)
-            if (g.t[d->v[k]].parent < P_DETACHED && g.tm[g.t[d->v[k]].parent] != 4)
-                unlink_child(d->v[k]);
-        for (size_t k = 0; k < d->n; k++) {
-            g.t[d->v[k]] = (struct tnode){P_NONE, NIL, NIL, NIL};
-            g.mk[d->v[k]] = 0;
-        }
-        bool outside = referred_from_outside(p, d);
-        p->scanned_rows = outside;
-        for (uint32_t id = 0; outside && id < g.nid; id++) {
-            const struct word *w = &g.pool[g.rec[id].row];
-            for (uint32_t x = 0; g.mk[id] && x < g.rec[id].len; x++)
-                if (definite(w[x].target) && g.tm[tid(w[x].target)] == 4 &&
-                    (!ids_push(&p->seeds, id) || !ids_push(&p->seeds, tid(w[x].target))))
-                    p->oom = true;
-        }
+    for (size_t k = 0; ok && k < d->n; k++)
+        if (g.t[d->v[k]].parent < P_DETACHED && g.tm[g.t[d->v[k]].parent] != 4)
+            unlink_child(d->v[k]);
+    for (size_t k = 0; ok && k < d->n; k++) {
+        g.t[d->v[k]] = (struct tnode){P_NONE, NIL, NIL, NIL};
+        g.mk[d->v[k]] = 0;
     }
     *all = !ok;
+    if (!ok) {
+        for (size_t k = 0; k < d->n; k++)
+            g.tm[d->v[k]] = 0;
+        d->n = 0;
+    }
+    return !p->oom;
+}
+
+/* After the mark from what changed: the blocks of D it did not reach again may still be
+ * referred to by a clean row; if so, one pass over every kept row finds those that are
+ * reached, and the mark goes on from them. Then D's marks go. */
+static void finish_suspects(struct pass *p)
+{
+    struct ids *d = &w_list;
+    bool left = false;
+    for (size_t k = 0; k < d->n; k++) {
+        g.tm[d->v[k]] = g.mk[d->v[k]] ? 6 : 4;
+        left |= !g.mk[d->v[k]];
+    }
+    if (left && referred_from_outside(p, d)) {
+        p->scanned_rows = true;
+        for (uint32_t id = 0; id < g.nid; id++) {
+            const struct word *w = &g.pool[g.rec[id].row];
+            for (uint32_t x = 0; g.mk[id] && x < g.rec[id].len; x++)
+                if (definite(w[x].target) && g.tm[tid(w[x].target)] == 4)
+                    reach(p, tid(w[x].target), id);
+        }
+        drain(p);
+    }
     for (size_t k = 0; k < d->n; k++)
         g.tm[d->v[k]] = 0;
-    return !p->oom;
+    d->n = 0;
 }
 
 /* Lasting roots first, then what changed, then stacks and registers: a block reached
@@ -961,6 +980,7 @@ static bool unmark_suspects(struct pass *p, bool *all)
 static bool mark(struct pass *p, bool *from_roots)
 {
     p->queue.n = p->qhead = 0;
+    w_list.n = 0; /* D, for finish_suspects */
     if (!grow((void **)&p->queue.v, &p->queue.cap, g.nid + 1, sizeof *p->queue.v))
         return false;
     if (!*from_roots && p->sus.n && !unmark_suspects(p, from_roots))
@@ -988,6 +1008,8 @@ static bool mark(struct pass *p, bool *from_roots)
     for (size_t k = g.nstable; k < g.roots.n; k++)
         reach(p, g.roots.v[k], P_ROOT);
     drain(p);
+    if (!*from_roots)
+        finish_suspects(p);
     return true;
 }
 
