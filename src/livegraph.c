@@ -255,6 +255,15 @@ static bool in_fresh(const struct pass *p, uintptr_t v)
 
 /* ---- rows ---- */
 
+/* A new definite reference from holder to target, to follow if holder is reached; a
+ * start pointer is flagged, since it counts in the target's in-degree. */
+#define SEED_PLAIN 0x80000000u
+static void seed(struct pass *p, uint32_t holder, uint32_t t)
+{
+    if (!ids_push(&p->seeds, holder) || !ids_push(&p->seeds, tid(t) | (t & W_SLOW ? 0 : SEED_PLAIN)))
+        p->oom = true;
+}
+
 static void suspect(struct pass *p, uint32_t v)
 {
     if (!ids_push(&p->sus, v))
@@ -424,6 +433,8 @@ static bool rescan_diff(struct pass *p, size_t i)
             }
             if (!(t & W_SLOW) && tid(t) != W_ID)
                 g.rec[t].indeg++;
+            if (definite(t))
+                seed(p, id, t); /* the unchanged words lead where they led */
         }
         g.flags[id] |= t & W_SLOW ? F_SLOW : t == W_ID ? F_NONE : 0;
         if (!moved && w >= k) { /* would overwrite an unread old word: move */
@@ -743,8 +754,8 @@ static void resolve_none_row(struct pass *p, uint32_t id)
         } else {
             g.rec[t].indeg++;
         }
-        if (definite(t) && (!ids_push(&p->seeds, id) || !ids_push(&p->seeds, tid(t))))
-            p->oom = true;
+        if (definite(t))
+            seed(p, id, t);
     }
     if (!left)
         g.flags[id] &= (uint8_t)~F_NONE;
@@ -782,8 +793,8 @@ static void resolve_slow_row(struct pass *p, uint32_t id)
             continue;
         if (definite(old) && g.t[tid(old)].parent == id && (!ids_push(&p->cand, tid(old)) || !ids_push(&p->cand, id)))
             p->oom = true;
-        if (definite(w[x].target) && (!ids_push(&p->seeds, id) || !ids_push(&p->seeds, tid(w[x].target))))
-            p->oom = true;
+        if (definite(w[x].target))
+            seed(p, id, w[x].target);
     }
     if (p->cand.n > c0) {
         check_cands(p, id, &p->cand.v[c0], (p->cand.n - c0) / 2, 2);
@@ -900,19 +911,26 @@ static void count_into_d(uint32_t id)
             g.cnt[w[x].target]++;
 }
 
-/* D (tm 4: still unreached, 6: reached again): whether a clean row outside D refers to a
- * block still unreached. The rows of D and the rescanned rows were followed by the mark
- * (a rescanned row when its holder is reached): if the start pointers they hold account
- * for every one counted (indeg), and no interior pointer of another row is definite into
- * D, nothing else does. */
+/* D (tm 4: still unreached, 6: reached again): whether a row outside D refers to a
+ * block still unreached by a word the mark did not follow. It followed the rows of D, the
+ * new rows and the new words of the others (when their holders are reached): if the
+ * start pointers among those account for every one counted (indeg), and no interior
+ * pointer elsewhere is definite into D, nothing else does. */
 static bool referred_from_outside(const struct pass *p, const struct ids *d)
 {
     bool outside = false;
     for (size_t k = 0; k < d->n; k++)
         count_into_d(d->v[k]);
-    for (size_t k = 0; k < p->touched.n; k++)
-        if (g.tm[p->touched.v[k]] != 4 && g.tm[p->touched.v[k]] != 6)
-            count_into_d(p->touched.v[k]);
+    for (size_t k = 0; k < p->touched.n; k++) {
+        uint32_t u = p->touched.v[k];
+        if (g.tm[u] != 4 && g.tm[u] != 6 && !(g.flags[u] & F_DIFF))
+            count_into_d(u);
+    }
+    for (size_t k = 0; k < p->seeds.n; k += 2) { /* what the others' new words refer to */
+        uint32_t u = p->seeds.v[k], t = p->seeds.v[k + 1];
+        if ((t & SEED_PLAIN) && g.tm[u] != 4 && g.tm[u] != 6 && g.tm[t & ~SEED_PLAIN] == 4)
+            g.cnt[t & ~SEED_PLAIN]++;
+    }
     for (size_t k = 0; k < d->n; k++) {
         outside |= g.tm[d->v[k]] == 4 && g.cnt[d->v[k]] != g.rec[d->v[k]].indeg;
         g.cnt[d->v[k]] = 0;
@@ -993,16 +1011,16 @@ static bool mark(struct pass *p, bool *from_roots)
     for (size_t k = 0; k < g.nstable; k++)
         reach(p, g.roots.v[k], P_ROOT);
     if (!*from_roots) {
-        for (size_t k = 0; k < p->touched.n; k++) {
+        for (size_t k = 0; k < p->touched.n; k++) { /* new and piecewise rows: all new */
             uint32_t u = p->touched.v[k];
             const struct word *w = &g.pool[g.rec[u].row];
-            for (uint32_t x = 0; g.mk[u] && x < g.rec[u].len; x++)
+            for (uint32_t x = 0; !(g.flags[u] & F_DIFF) && g.mk[u] && x < g.rec[u].len; x++)
                 if (definite(w[x].target))
                     reach(p, tid(w[x].target), u);
         }
         for (size_t k = 0; k < p->seeds.n; k += 2)
             if (g.mk[p->seeds.v[k]])
-                reach(p, p->seeds.v[k + 1], p->seeds.v[k]);
+                reach(p, p->seeds.v[k + 1] & ~SEED_PLAIN, p->seeds.v[k]);
     }
     drain(p);
     for (size_t k = g.nstable; k < g.roots.n; k++)
