@@ -509,11 +509,11 @@ static long run(uintptr_t caller_sp, uintptr_t returning, bool print)
     memset(&j, 0, sizeof j);
     j.caller_sp = caller_sp;
     j.returning = returning;
-    j.e = edge_buf;
-    j.cap = edge_cap;
     lg_busy++;
     uint64_t t0 = now_ns();
     lg_lock(&collect_lock);
+    j.e = edge_buf; /* under the lock: another collection may have grown it */
+    j.cap = edge_cap;
     if (mode == MODE_UNSET)
         choose_mode();
     collections++;

@@ -789,7 +789,9 @@ static void resolve_slow_row(struct pass *p, uint32_t id)
             continue;
         uint32_t t = resolve(p, g.pos[id], w[x].value, w[x].off);
         w[x].target = t == W_ID ? W_SLOW | W_INTER | W_ID : (t | W_SLOW);
-        if (w[x].target == old)
+        /* the same id may be another block now (freed, and its id reused by one born at
+         * that address): a definite target not reached yet is a new reference */
+        if (w[x].target == old && !(definite(old) && !g.mk[tid(old)]))
             continue;
         if (definite(old) && g.t[tid(old)].parent == id && (!ids_push(&p->cand, tid(old)) || !ids_push(&p->cand, id)))
             p->oom = true;
@@ -888,17 +890,17 @@ static bool below_suspects(struct pass *p, struct ids *d)
     for (size_t k = 0; k < p->sus.n; k++) {
         uint32_t v = p->sus.v[k];
         if (g.mk[v] && g.tm[v] != 4) {
-            g.tm[v] = 4;
             if (!ids_push(d, v))
-                return false;
+                return p->oom = true, false; /* tm set only with the push: unmark clears d */
+            g.tm[v] = 4;
         }
     }
     for (size_t h = 0; h < d->n && d->n <= g.nid / 4; h++)
         for (uint32_t c = g.t[d->v[h]].first; c != NIL; c = g.t[c].next)
             if (g.tm[c] != 4) {
-                g.tm[c] = 4;
                 if (!ids_push(d, c))
-                    return false;
+                    return p->oom = true, false;
+                g.tm[c] = 4;
             }
     return d->n <= g.nid / 4;
 }
@@ -1135,6 +1137,18 @@ static bool take_dirty(struct pass *p, const uint64_t *dirty)
         drop_row(p, id, false);
         if (!touch(p, id))
             return false;
+    }
+    /* blocks not wholly readable now that were: their rows hold words no scan reads */
+    for (size_t w = 0; p->sc->partial && w < (p->sc->n + 63) / 64; w++) {
+        for (uint64_t bits = p->sc->partial[w]; bits; bits &= bits - 1) {
+            size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
+            uint32_t id = i < p->sc->n ? p->cur_id[i] : NEW;
+            if (id == NEW || (g.flags[id] & F_TOUCHED))
+                continue;
+            drop_row(p, id, false);
+            if (!touch(p, id))
+                return false;
+        }
     }
     g.partial.n = 0;
     unhook_dead(p);

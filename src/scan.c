@@ -249,7 +249,12 @@ void lg_scan_drop_kept(void)
 
 static bool same_maps(const struct lg_maps *m)
 {
-    return m->n == kept_nmaps && !memcmp(m->ent, kept_maps, m->n * sizeof *m->ent);
+    if (m->n != kept_nmaps)
+        return false;
+    for (size_t i = 0; i < m->n; i++) /* field by field: the struct has padding */
+        if (m->ent[i].lo != kept_maps[i].lo || m->ent[i].hi != kept_maps[i].hi || m->ent[i].flags != kept_maps[i].flags)
+            return false;
+    return true;
 }
 
 static void keep_maps(const struct lg_maps *m)
