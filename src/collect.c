@@ -156,14 +156,7 @@ static size_t first_at(struct dirty_ctx *c, uintptr_t lo)
         }
         h = c->hint + step < n ? c->hint + step : n;
     }
-    while (l < h) {
-        size_t mid = l + (h - l) / 2;
-        if (b[mid].addr < lo)
-            l = mid + 1;
-        else
-            h = mid;
-    }
-    return l;
+    return lg_scan_lower_bound(b, l, h, lo);
 }
 
 /* Flags every block overlapping [lo, hi). Blocks do not overlap: only the one before
@@ -209,14 +202,7 @@ static bool uffd_dirty(struct dirty_ctx *c, const struct lg_maps *maps)
         /* the blocks starting before the last handled mapping's end, but the last one
          * (it may reach into the mappings after) */
         uintptr_t end = maps->ent[next - 1].hi;
-        size_t l = i + 1, h = n;
-        while (l < h) {
-            size_t mid = l + (h - l) / 2;
-            if (b[mid].addr < end)
-                l = mid + 1;
-            else
-                h = mid;
-        }
+        size_t l = lg_scan_lower_bound(b, i + 1, n, end);
         i = l > i + 1 ? l - 1 : i + 1;
         if (i < n && i == l - 1 && b[i].addr + (b[i].size ? b[i].size : 1) <= end)
             i++; /* wholly inside: nothing new */

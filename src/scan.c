@@ -272,17 +272,22 @@ static void keep_maps(const struct lg_maps *m)
     kept_nmaps = m->n;
 }
 
-/* Whether each block overlapping [lo, hi) is wholly readable now. */
-static bool recheck_partial(struct lg_scan *s, uintptr_t lo, uintptr_t hi)
+size_t lg_scan_lower_bound(const struct lg_block *b, size_t l, size_t h, uintptr_t addr)
 {
-    size_t l = 0, h = s->n;
     while (l < h) {
         size_t mid = l + (h - l) / 2;
-        if (s->blocks[mid].addr < lo)
+        if (b[mid].addr < addr)
             l = mid + 1;
         else
             h = mid;
     }
+    return l;
+}
+
+/* Whether each block overlapping [lo, hi) is wholly readable now. */
+static bool recheck_partial(struct lg_scan *s, uintptr_t lo, uintptr_t hi)
+{
+    size_t l = lg_scan_lower_bound(s->blocks, 0, s->n, lo);
     if (l > 0 && s->blocks[l - 1].addr + s->blocks[l - 1].size > lo)
         l--;
     for (; l < s->n && s->blocks[l].addr < hi; l++) {

@@ -76,6 +76,9 @@ bool lg_scan_is_partial(const struct lg_scan *s, size_t i);
 /* Scans every block's contents. */
 void lg_scan_blocks(struct lg_scan *s);
 
+/* The first of b[l, h) (sorted by address) that starts at addr or after: h if none. */
+size_t lg_scan_lower_bound(const struct lg_block *b, size_t l, size_t h, uintptr_t addr);
+
 /* Sorts blocks by address (LSD radix); exposed for the unit tests. */
 bool lg_scan_sort(struct lg_block *b, size_t n);
 

@@ -27,6 +27,18 @@ static bool covered(const struct seen *s, uintptr_t a)
     return false;
 }
 
+/* A fresh state whose first rotation maps the card table over a 1 MiB static "heap". */
+static char heap[1 << 20] __attribute__((aligned(64)));
+static void table_setup(uintptr_t *lo, uintptr_t *hi)
+{
+    extern volatile int lg_storehooks_seen;
+    *lo = (uintptr_t)heap;
+    *hi = *lo + sizeof heap;
+    lg_dirtyset_reset();
+    lg_storehooks_seen = 1;
+    cr_assert(lg_dirtyset_rotate(*lo - 4096, *hi + 4096, *lo, *hi));
+}
+
 Test(dirtyset, cards_ranges_and_two_generations)
 {
     lg_dirtyset_reset();
@@ -87,12 +99,8 @@ Test(dirtyset, last_overwrite)
  * thread stopped between a hook's test and its mark) is harvested at the next one. */
 Test(dirtyset, card_table)
 {
-    extern volatile int lg_storehooks_seen;
-    static char heap[1 << 20] __attribute__((aligned(64)));
-    uintptr_t lo = (uintptr_t)heap, hi = lo + sizeof heap;
-    lg_dirtyset_reset();
-    lg_storehooks_seen = 1;
-    cr_assert(lg_dirtyset_rotate(lo - 4096, hi + 4096, lo, hi));
+    uintptr_t lo, hi;
+    table_setup(&lo, &hi);
     cr_assert_not_null(leakgraph_store_window.cards);
     cr_assert_leq(leakgraph_store_window.card_base, lo);
     cr_assert_geq(leakgraph_store_window.card_base + leakgraph_store_window.card_span, hi);
@@ -124,12 +132,8 @@ Test(dirtyset, card_table)
  * generation holds them. */
 Test(dirtyset, table_cards_in_order_and_merged)
 {
-    extern volatile int lg_storehooks_seen;
-    static char heap[1 << 20] __attribute__((aligned(64)));
-    uintptr_t lo = (uintptr_t)heap, hi = lo + sizeof heap;
-    lg_dirtyset_reset();
-    lg_storehooks_seen = 1;
-    cr_assert(lg_dirtyset_rotate(lo - 4096, hi + 4096, lo, hi));
+    uintptr_t lo, hi;
+    table_setup(&lo, &hi);
     lg_dirtyset_card_async(lo + 0x9000);
     lg_dirtyset_card_async(lo + 0x3040);
     lg_dirtyset_drain();
@@ -151,12 +155,8 @@ Test(dirtyset, table_cards_in_order_and_merged)
  * the blocks outside the table need rescanning, and the table's cards are all there. */
 Test(dirtyset, log_overflow_loses_only_outside_the_table)
 {
-    extern volatile int lg_storehooks_seen;
-    static char heap[1 << 20] __attribute__((aligned(64)));
-    uintptr_t lo = (uintptr_t)heap, hi = lo + sizeof heap;
-    lg_dirtyset_reset();
-    lg_storehooks_seen = 1;
-    cr_assert(lg_dirtyset_rotate(lo - 4096, hi + 4096, lo, hi));
+    uintptr_t lo, hi;
+    table_setup(&lo, &hi);
     lg_dirtyset_card_async(lo + 0x5000);
     uintptr_t far = (uintptr_t)leakgraph_store_window.card_base + leakgraph_store_window.card_span + (1ul << 30);
     for (uintptr_t a = 0; a < LG_TLOG_CARDS + 100; a++)

@@ -30,6 +30,12 @@ freed: collect=6 garbage=6
   definite size=32 cycle=0 fresh=0 stack=yes
   definite size=32 cycle=0 fresh=0 stack=yes'
 
+# ran_to_done DIR TAG: TAG's run exited 0 and printed "done" last; else says why.
+ran_to_done() {
+    [ "$(cat "$1/$2.rc")" = 0 ] && [ "$(tail -1 "$1/$2.out")" = done ] ||
+        { echo "$2: exit $(cat "$1/$2.rc"): $(lg_tail "$1/$2.err")"; return 1; }
+}
+
 # verified_ok FILE MIN: every collect_verify summary in FILE says 0 mismatches, there is
 # one, no MISMATCH line, and at least MIN collections were incremental in all.
 verified_ok() {
@@ -131,8 +137,7 @@ mutator_run() {
     shift 3
     mkdir -p "$d"
     lg_exec "$d" "$tag" 120 env LEAKGRAPH_OPTIONS="report=0:collect_verify=1:$opts" LD_PRELOAD="$LG_LIB" "$prog" "$@"
-    [ "$(cat "$d/$tag.rc")" = 0 ] && [ "$(tail -1 "$d/$tag.out")" = done ] ||
-        { echo "$tag: exit $(cat "$d/$tag.rc"): $(lg_tail "$d/$tag.err")"; return 1; }
+    ran_to_done "$d" "$tag" || return 1
     verified_ok "$d/$tag.err" 30
 }
 t_collect_mutator_uffd() { mutator_run uffd "$LG_PROGS/collect_mutator" collect_dirty=uffd 40 7 1; }
@@ -173,8 +178,7 @@ rewire_run() {
     lg_exec "$d" "$tag-full" 120 env LEAKGRAPH_OPTIONS=report=0:collect_dirty=full LD_PRELOAD="$LG_LIB" "$LG_PROGS/collect_rewire"
     lg_exec "$d" "$tag" 120 env LEAKGRAPH_OPTIONS="report=0:collect_verify=1:verbosity=2:collect_dirty=$mode" \
         LD_PRELOAD="$LG_LIB" "$prog"
-    [ "$(cat "$d/$tag.rc")" = 0 ] && [ "$(tail -1 "$d/$tag.out")" = done ] ||
-        { echo "$tag: exit $(cat "$d/$tag.rc"): $(lg_tail "$d/$tag.err")"; return 1; }
+    ran_to_done "$d" "$tag" || return 1
     cmp -s "$d/$tag-full.out" "$d/$tag.out" ||
         { echo "$tag: unreachable counts differ from full rescans: $(diff "$d/$tag-full.out" "$d/$tag.out" | head -4 | tr '\n' '|')"; return 1; }
     grep -q '^round 12 [1-9]' "$d/$tag.out" || { echo "$tag: nothing lost at the end: $(tail -2 "$d/$tag.out")"; return 1; }
@@ -201,8 +205,7 @@ interior_run() {
     for seed in 1 2 3 4 5 6 7 8 9 10; do
         lg_exec "$d" "$tag-$seed" 120 env LEAKGRAPH_OPTIONS="report=0:collect_verify=1:collect_dirty=$mode" \
             LD_PRELOAD="$LG_LIB" "$prog" 300 "$seed" 8
-        [ "$(cat "$d/$tag-$seed.rc")" = 0 ] && [ "$(tail -1 "$d/$tag-$seed.out")" = done ] ||
-            { echo "$tag seed $seed: exit $(cat "$d/$tag-$seed.rc"): $(lg_tail "$d/$tag-$seed.err")"; return 1; }
+        ran_to_done "$d" "$tag-$seed" || return 1
         verified_ok "$d/$tag-$seed.err" 250 || { echo "$tag seed $seed"; return 1; }
     done
 }
