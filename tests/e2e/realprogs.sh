@@ -3,7 +3,10 @@
 # `leakgraph run` (timeout 120 s); stdout and the exit status must be the same, it must
 # not hang, and a report must appear on stderr ("LEAK SUMMARY").
 #
-# Environment: LG_TOOL (the leakgraph command; required), LG_JOBS (parallel tests,
+# Also, on some of them, incremental collections verified block by block (rpc).
+#
+# Environment: LG_TOOL (the leakgraph command; required), LG_LIB (libleakgraph.so, for
+# the collections), LG_JOBS (parallel tests,
 # default: number of CPUs), LG_ONLY (regular expression on test names), LG_KEEP=1.
 # Output: "ok NAME" / "FAIL NAME: reason" per test, "NAME: not installed" for programs
 # that are missing, then "N passed, M failed". Exit status 1 if any test failed.
@@ -116,6 +119,27 @@ rp() {
     return 0
 }
 
+# rpc NAME SETUP PREFIX EVERY CMD...: incremental collections every EVERY allocations
+# (collect_dirty=auto), each compared block by block with a full rescan at the same stop:
+# stdout and status as native, no mismatch, and most collections incremental.
+rpc() {
+    local name=$1 setup=$2 prefix=$3 every=$4 d=$WORK/$1 reason line runs inc
+    shift 4
+    local envp=(env)
+    [ "$prefix" = - ] || envp=(env "$prefix")
+    mkdir -p "$d/native" "$d/traced"
+    (cd "$d/native" && $setup && lg_exec "$d" native 120 "${envp[@]}" "$@")
+    (cd "$d/traced" && $setup && lg_exec "$d" traced 240 "${envp[@]}" \
+        LEAKGRAPH_OPTIONS="report=0:collect_every=$every:collect_verify=1" LD_PRELOAD="$LG_LIB" "$@")
+    reason=$(lg_same_as_native "$d") || { echo "$reason"; return 1; }
+    grep -m3 MISMATCH "$d/traced.err" && return 1
+    line=$(grep -E '^leakgraph: collect_verify: [0-9]+ collections' "$d/traced.err" | sort -t' ' -k3 -n | tail -1)
+    runs=$(echo "$line" | sed -E 's/.*verify: ([0-9]+) collections.*/\1/')
+    inc=$(echo "$line" | sed -E 's/.*\(([0-9]+) incremental\).*/\1/')
+    [[ $line == *": 0 mismatches" ]] && [ "${runs:-0}" -ge 10 ] && [ "${inc:-0}" -ge $((runs / 2)) ] ||
+        { echo "collections not verified, or too few incremental: ${line:-none}: $(lg_tail "$d/traced.err")"; return 1; }
+}
+
 queue() {
     local name=$1
     shift
@@ -147,12 +171,14 @@ if have python3; then
     [ -x "$PY" ] || PY=$P
     queue python3 rp python3 setup_python - "$PY" script.py
     queue python3-pymalloc-off rp python3-pymalloc-off setup_python PYTHONMALLOC=malloc "$PY" script.py
+    queue python3-collections rpc python3-collections setup_python PYTHONMALLOC=malloc 20000 "$PY" script.py
 fi
 if have gcc; then
     queue gcc rp gcc setup_gcc - "$P" -O2 -o hello hello.c
 fi
 if have sqlite3; then
     queue sqlite3 rp sqlite3 setup_sqlite - "$P" :memory: ".read t.sql"
+    queue sqlite3-collections rpc sqlite3-collections setup_sqlite - 50 "$P" :memory: ".read t.sql"
 fi
 if have git; then
     queue git-version rp git-version setup_none - "$P" --version
