@@ -175,6 +175,7 @@ if have python3; then
 fi
 if have gcc; then
     queue gcc rp gcc setup_gcc - "$P" -O2 -o hello hello.c
+    queue gcc-collections rpc gcc-collections setup_gcc - 500 "$P" -O2 -o hello hello.c
 fi
 if have sqlite3; then
     queue sqlite3 rp sqlite3 setup_sqlite - "$P" :memory: ".read t.sql"
