@@ -512,7 +512,7 @@ static long run(uintptr_t caller_sp, uintptr_t returning, bool print)
 
     lg_log(LG_LOG_INFO, "collection %u: %ld unreachable; %lu blocks rescanned, %lu kept%s, %lu suspects%s; paused %lu us "
            "of %lu (stop %lu, copy and index %lu, roots %lu, dirty %lu, blocks %lu, classify %lu%s)", collections, j.rc,
-           (unsigned long)j.st.rescanned, (unsigned long)j.st.replayed, j.st.full ? " (full)" : "",
+           (unsigned long)j.st.rescanned, (unsigned long)j.st.kept, j.st.full ? " (full)" : "",
            (unsigned long)j.st.suspects,
            j.st.full ? "" : j.st.remarked ? " (marked again from the roots)"
            : j.st.scanned_rows ? " (marked again locally, found through every kept row)"

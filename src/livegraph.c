@@ -1227,7 +1227,7 @@ static bool update(struct pass *p, const uint64_t *dirty, bool full, const struc
     if (p->oom)
         return false;
     st->rescanned = p->touched.n;
-    st->replayed = sc->n - p->touched.n;
+    st->kept = sc->n - p->touched.n;
     st->suspects = p->sus.n;
     st->remarked = full;
     if (!mark(p, &st->remarked))

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 struct lg_livegraph_stats {
-    size_t rescanned, replayed;
+    size_t rescanned, kept; /* blocks read again; blocks whose rows held */
     bool full;     /* every block was rescanned (first collection, a new heap window...) */
     bool remarked;   /* the reachable set was marked again from the roots */
     size_t suspects; /* reached blocks whose marking parent's reference went */
