@@ -1,6 +1,8 @@
 /* mmap-backed metadata: lg_map for tables, a bump arena for immortal small objects. */
 #include "arena.h"
 
+#include <string.h>
+
 #include "lock.h"
 
 #include <sys/mman.h>
@@ -50,6 +52,24 @@ void *lg_buf_reserve(struct lg_buf *b, size_t bytes)
         b->bytes = b->p ? bytes : 0;
     }
     return b->p;
+}
+
+bool lg_grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    size_t nc = *cap ? *cap : 1024;
+    while (nc < need)
+        nc *= 2;
+    void *np = lg_map(nc * elem);
+    if (!np)
+        return false;
+    if (*cap)
+        memcpy(np, *p, *cap * elem);
+    lg_unmap(*p, *cap * elem);
+    *p = np;
+    *cap = nc;
+    return true;
 }
 
 void *lg_arena_alloc(size_t len)

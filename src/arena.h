@@ -4,6 +4,7 @@
 #ifndef LG_ARENA_H
 #define LG_ARENA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,11 @@ struct lg_buf {
 };
 /* b's memory, at least bytes long (contents not kept when it grows); NULL on failure. */
 void *lg_buf_reserve(struct lg_buf *b, size_t bytes);
+
+/* Grows the array *p of *cap elements of elem bytes to hold need (doubling, from 1024),
+ * keeping its contents; the new part is zero. False when the kernel refuses memory (*p
+ * stays). Not thread-safe: its owner serialises. */
+bool lg_grow(void **p, size_t *cap, size_t need, size_t elem);
 
 /* Bump allocation for small objects that live until exit (sites, modules). Takes the
  * arena lock. NULL when the kernel refuses memory. */

@@ -80,15 +80,15 @@ static uint64_t now_ns(void)
 
 /* ---- references into tracer memory ---- */
 
-static bool push_edge(void *ctx, uint32_t from, uint32_t to)
+/* Populated at once, not through lg_grow: a full rescan fills tens of MB of edges. */
+static void push_edge(struct job *j, uint32_t from, uint32_t to)
 {
-    struct job *j = ctx;
     if (j->ne == j->cap) {
         size_t ncap = j->cap ? j->cap * 2 : 65536;
         struct lg_live_edge *ne = lg_map_populated(ncap * sizeof *ne);
         if (!ne) {
             j->oom = true;
-            return false;
+            return;
         }
         if (j->ne)
             memcpy(ne, j->e, j->ne * sizeof *ne);
@@ -97,7 +97,6 @@ static bool push_edge(void *ctx, uint32_t from, uint32_t to)
         j->cap = edge_cap = ncap;
     }
     j->e[j->ne++] = (struct lg_live_edge){from, to};
-    return true;
 }
 
 static void emit(void *ctx, const struct lg_snap_edge *se)

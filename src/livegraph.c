@@ -7,11 +7,14 @@
  * What a collection touches: the rows of dirty, new and dead blocks; the words that
  * referred to nothing (they may refer to a block born since, blocks never overlap); the
  * interior pointers (looked up again each time: the heuristics read the target); the
- * roots. The mark keeps each reached block's parent: with no parent reference gone
- * (dead holder, rewritten word, root gone), everything reached stays reached and only
- * the new references are followed; otherwise the reachable set is marked again from the
- * roots over the kept rows (no block is read). A dead block still referred to by kept
- * start pointers (dangling pointers) costs one pass over the pool.
+ * roots. The mark keeps each reached block's parent, in a tree: with no parent
+ * reference gone (dead holder, rewritten word, root gone), everything reached stays
+ * reached and only the new references are followed; otherwise the blocks below the lost
+ * references are marked again from what changed and the roots, and those still not
+ * reached from a pass over every kept row when a row the mark did not follow may refer
+ * to them (over a quarter of the heap: everything, from the roots). No block is read for
+ * it. A dead block still referred to by kept start pointers (dangling pointers) costs one
+ * pass over the pool. What the roots do not reach goes to livemark as a graph of its own.
  *
  * Everything here is protected by the collection lock (collect.c) and used with the
  * world stopped. */
@@ -122,27 +125,9 @@ static struct {
 
 /* ---- memory ---- */
 
-static bool grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return true;
-    size_t nc = *cap ? *cap : 1024;
-    while (nc < need)
-        nc *= 2;
-    void *np = lg_map(nc * elem);
-    if (!np)
-        return false;
-    if (*cap)
-        memcpy(np, *p, *cap * elem);
-    lg_unmap(*p, *cap * elem);
-    *p = np;
-    *cap = nc;
-    return true;
-}
-
 static bool ids_push(struct ids *l, uint32_t x)
 {
-    if (l->n == l->cap && !grow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v))
+    if (l->n == l->cap && !lg_grow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v))
         return false;
     l->v[l->n++] = x;
     return true;
@@ -162,7 +147,7 @@ static bool grow_ids(size_t need)
     while (nc < need)
         nc *= 2;
     size_t c;
-#define GROW(a) (c = g.cap, grow((void **)&g.a, &c, nc, sizeof *g.a))
+#define GROW(a) (c = g.cap, lg_grow((void **)&g.a, &c, nc, sizeof *g.a))
     bool ok = GROW(rec) && GROW(t) && GROW(pos) && GROW(flags) && GROW(tm) && GROW(mk) && GROW(cnt);
 #undef GROW
     if (ok)
@@ -172,7 +157,7 @@ static bool grow_ids(size_t need)
 
 static bool pool_reserve(size_t more)
 {
-    return grow((void **)&g.pool, &g.pool_cap, g.npool + more, sizeof *g.pool);
+    return lg_grow((void **)&g.pool, &g.pool_cap, g.npool + more, sizeof *g.pool);
 }
 
 static void forget(void)
@@ -688,15 +673,15 @@ static bool give_ids(struct pass *p)
 /* ---- what changed in clean rows ---- */
 
 /* A row changed: the children it parented that it no longer refers to definitely. */
-static void check_cands(struct pass *p, uint32_t holder, const uint32_t *child, size_t nchild, size_t stride)
+static void check_cands(struct pass *p, uint32_t holder, const uint32_t *pair, size_t npairs)
 {
     const struct word *w = &g.pool[g.rec[holder].row];
     for (uint32_t k = 0; k < g.rec[holder].len; k++)
         if (definite(w[k].target))
             g.tm[tid(w[k].target)] = 1;
-    for (size_t c = 0; c < nchild; c++)
-        if (g.t[child[c * stride]].parent == holder && !g.tm[child[c * stride]])
-            suspect(p, child[c * stride]);
+    for (size_t c = 0; c < npairs; c++) /* pairs (child, holder) */
+        if (g.t[pair[2 * c]].parent == holder && !g.tm[pair[2 * c]])
+            suspect(p, pair[2 * c]);
     for (uint32_t k = 0; k < g.rec[holder].len; k++)
         if (definite(w[k].target))
             g.tm[tid(w[k].target)] = 0;
@@ -709,7 +694,7 @@ static void check_all_cands(struct pass *p)
         size_t b = a;
         while (b < p->cand.n && p->cand.v[b + 1] == holder)
             b += 2;
-        check_cands(p, holder, &p->cand.v[a], (b - a) / 2, 2);
+        check_cands(p, holder, &p->cand.v[a], (b - a) / 2);
         a = b;
     }
 }
@@ -799,7 +784,7 @@ static void resolve_slow_row(struct pass *p, uint32_t id)
             seed(p, id, w[x].target);
     }
     if (p->cand.n > c0) {
-        check_cands(p, id, &p->cand.v[c0], (p->cand.n - c0) / 2, 2);
+        check_cands(p, id, &p->cand.v[c0], (p->cand.n - c0) / 2);
         p->cand.n = c0;
     }
 }
@@ -1001,7 +986,7 @@ static bool mark(struct pass *p, bool *from_roots)
 {
     p->queue.n = p->qhead = 0;
     w_list.n = 0; /* D, for finish_suspects */
-    if (!grow((void **)&p->queue.v, &p->queue.cap, g.nid + 1, sizeof *p->queue.v))
+    if (!lg_grow((void **)&p->queue.v, &p->queue.cap, g.nid + 1, sizeof *p->queue.v))
         return false;
     if (!*from_roots && p->sus.n && !unmark_suspects(p, from_roots))
         return false;
@@ -1037,7 +1022,7 @@ static bool mark(struct pass *p, bool *from_roots)
 
 static bool sub_edge(uint32_t from, uint32_t to)
 {
-    if (w_sub_e.n == w_sub_e.cap && !grow((void **)&w_sub_e.v, &w_sub_e.cap, w_sub_e.n + 1, sizeof *w_sub_e.v))
+    if (w_sub_e.n == w_sub_e.cap && !lg_grow((void **)&w_sub_e.v, &w_sub_e.cap, w_sub_e.n + 1, sizeof *w_sub_e.v))
         return false;
     w_sub_e.v[w_sub_e.n++] = (struct lg_live_edge){from, to};
     return true;

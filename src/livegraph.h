@@ -3,7 +3,7 @@
  * that may be references, kept in tracer memory, and the marking parent of every block
  * reached from the roots by definite references. A collection rescans new, dirty and
  * not wholly readable blocks only, updates the rows they change, and marks only from
- * what changed; it re-marks from the roots when a marking parent's reference went. */
+ * what changed: below a marking parent's reference that went, it marks again locally. */
 #ifndef LG_LIVEGRAPH_H
 #define LG_LIVEGRAPH_H
 

@@ -22,17 +22,8 @@ struct stack {
 
 static bool push(struct stack *s, uint32_t x)
 {
-    if (s->n == s->cap) {
-        size_t ncap = s->cap ? s->cap * 2 : 4096;
-        uint32_t *nv = lg_map(ncap * sizeof *nv);
-        if (!nv)
-            return false;
-        if (s->n)
-            memcpy(nv, s->v, s->n * sizeof *nv);
-        lg_unmap(s->v, s->cap * sizeof *nv);
-        s->v = nv;
-        s->cap = ncap;
-    }
+    if (s->n == s->cap && !lg_grow((void **)&s->v, &s->cap, s->n + 1, sizeof *s->v))
+        return false;
     s->v[s->n++] = x;
     return true;
 }
