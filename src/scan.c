@@ -69,27 +69,83 @@ static void gput(struct lg_scan *s, uint64_t g, uint32_t idx)
 #define NO_BLOCK UINT32_MAX
 #define DENSE_GAP (256ull << 20) /* a gap this large starts a new run */
 
-/* Picks the run of blocks with no gap over DENSE_GAP that holds the most blocks, and
- * gives it a direct array when that costs at most 4 words per block: lookups there
- * touch one small array instead of probing a hash table. */
-static bool build_dense(struct lg_scan *s)
+static inline bool in_dense(const struct lg_scan *s, uintptr_t a) { return a - s->dense_lo < s->dense_hi - s->dense_lo; }
+
+static inline bool is_partial(const struct lg_scan *s, size_t i)
 {
-    size_t best_lo = 0, best_n = 0, lo = 0;
-    for (size_t i = 1; i <= s->n; i++) {
-        if (i < s->n && s->blocks[i].addr - s->blocks[i - 1].addr < DENSE_GAP)
-            continue;
-        if (i - lo > best_n)
-            best_lo = lo, best_n = i - lo;
-        lo = i;
-    }
-    if (best_n < 1024)
+    return s->partial && (s->partial[i / 64] >> (i % 64) & 1);
+}
+
+/* What one pass over the sorted blocks tells the index: the run of blocks with no gap
+ * over DENSE_GAP that holds the most blocks (the dense array's candidate), the highest
+ * end + 1 of its blocks the granules take, their granules, and every such block's. One
+ * pass, with the readability check in it: a million records are 32 MB, and each pass
+ * over them cost 3-4 ms of a collection's pause (there were six). */
+struct summary {
+    size_t best_lo, best_n;
+    uintptr_t best_hi;
+    uint64_t best_granules, granules;
+};
+
+static inline uint64_t granules_of(const struct lg_block *b)
+{
+    uint64_t end = b->addr + (b->size ? b->size - 1 : 0);
+    return (end >> GRANULE_SHIFT) - (b->addr >> GRANULE_SHIFT) + 1;
+}
+
+/* Whether [a, b) lies in readable memory; k: the walk's place in the sorted mappings. */
+static inline bool readable(const struct lg_maps *m, size_t *k, uintptr_t a, uintptr_t b)
+{
+    while (*k < m->n && m->ent[*k].hi <= a)
+        (*k)++;
+    const struct lg_map_ent *e = *k < m->n ? &m->ent[*k] : NULL;
+    if (a == b || (e && e->lo <= a && b <= e->hi && (e->flags & LG_MAP_R) &&
+                   !(e->flags & (LG_MAP_SPECIAL | LG_MAP_DEVICE))))
         return true;
-    uintptr_t dlo = s->blocks[best_lo].addr & ~(uintptr_t)((1u << GRANULE_SHIFT) - 1), dhi = 0;
-    for (size_t i = best_lo; i < best_lo + best_n; i++)
-        if (s->blocks[i].size <= LARGE_BLOCK && s->blocks[i].addr + s->blocks[i].size + 1 > dhi)
-            dhi = s->blocks[i].addr + s->blocks[i].size + 1;
-    uint64_t ng = ((dhi - dlo) >> GRANULE_SHIFT) + 1;
-    if (ng > 8 * (uint64_t)best_n)
+    return lg_maps_scannable(m, a, b);
+}
+
+static bool summarize(struct lg_scan *s, struct summary *u)
+{
+    size_t lo = 0, k = 0;
+    uintptr_t run_hi = 0;
+    uint64_t run_granules = 0;
+    memset(u, 0, sizeof *u);
+    for (size_t i = 0; i <= s->n; i++) {
+        if (i == s->n || (i && s->blocks[i].addr - s->blocks[i - 1].addr >= DENSE_GAP)) {
+            if (i - lo > u->best_n)
+                *u = (struct summary){lo, i - lo, run_hi, run_granules, u->granules};
+            if (i == s->n)
+                break;
+            lo = i, run_hi = 0, run_granules = 0;
+        }
+        const struct lg_block *b = &s->blocks[i];
+        uintptr_t end = b->addr + b->size;
+        s->hi = end > s->hi ? end : s->hi;
+        if (b->size <= LARGE_BLOCK) {
+            uint64_t gr = granules_of(b);
+            run_granules += gr;
+            u->granules += gr;
+            run_hi = end + 1 > run_hi ? end + 1 : run_hi;
+        }
+        if (!s->maps || readable(s->maps, &k, b->addr, end))
+            continue;
+        if (!s->partial && !(s->partial = lg_map((s->n + 63) / 64 * 8)))
+            return false;
+        s->partial[i / 64] |= 1ull << (i % 64);
+    }
+    return true;
+}
+
+/* Gives the best run a direct array when that costs at most 4 words per block: lookups
+ * there touch one small array instead of probing a hash table. */
+static bool build_dense(struct lg_scan *s, const struct summary *u)
+{
+    if (u->best_n < 1024)
+        return true;
+    uintptr_t dlo = s->blocks[u->best_lo].addr & ~(uintptr_t)((1u << GRANULE_SHIFT) - 1);
+    uint64_t ng = ((u->best_hi - dlo) >> GRANULE_SHIFT) + 1;
+    if (u->best_hi <= dlo || ng > 8 * (uint64_t)u->best_n)
         return true;
     s->dense = lg_map_populated(ng * sizeof *s->dense);
     if (!s->dense)
@@ -101,22 +157,15 @@ static bool build_dense(struct lg_scan *s)
     return true;
 }
 
-static inline bool in_dense(const struct lg_scan *s, uintptr_t a) { return a - s->dense_lo < s->dense_hi - s->dense_lo; }
-
-static bool build_index(struct lg_scan *s)
+/* The best run's blocks but the large ones are in the dense array (when there is one):
+ * a block of another run is over DENSE_GAP away from it, larger than LARGE_BLOCK. */
+static bool build_index(struct lg_scan *s, const struct summary *u)
 {
-    if (!build_dense(s))
+    if (!build_dense(s, u))
         return false;
     /* only the blocks outside the dense array go into the hash table: sized for all of
      * them, its mapping (tens of MB on a million blocks, populated) cost more than the rest */
-    uint64_t entries = 0;
-    for (size_t i = 0; i < s->n; i++) {
-        const struct lg_block *b = &s->blocks[i];
-        uint64_t end = b->addr + (b->size ? b->size - 1 : 0);
-        if (b->size > LARGE_BLOCK || (s->dense && in_dense(s, b->addr) && in_dense(s, end)))
-            continue;
-        entries += (end >> GRANULE_SHIFT) - (b->addr >> GRANULE_SHIFT) + 1;
-    }
+    uint64_t entries = u->granules - (s->dense ? u->best_granules : 0);
     uint64_t slots = 1024;
     while (slots < entries * 2)
         slots *= 2;
@@ -126,6 +175,7 @@ static bool build_index(struct lg_scan *s)
     s->large = lg_map((s->n + 1) * sizeof *s->large);
     if (!s->gkey || !s->gval || !s->large)
         return false;
+    size_t dense_end = s->dense ? u->best_lo + u->best_n : 0;
     for (size_t i = 0; i < s->n; i++) {
         const struct lg_block *b = &s->blocks[i];
         if (b->size > LARGE_BLOCK) {
@@ -133,7 +183,7 @@ static bool build_index(struct lg_scan *s)
             continue;
         }
         uint64_t end = b->addr + (b->size ? b->size - 1 : 0);
-        if (s->dense && in_dense(s, b->addr) && in_dense(s, end)) {
+        if (i >= u->best_lo && i < dense_end) {
             for (uint64_t g = (b->addr - s->dense_lo) >> GRANULE_SHIFT; g <= (end - s->dense_lo) >> GRANULE_SHIFT; g++)
                 if (s->dense[g] == NO_BLOCK)
                     s->dense[g] = (uint32_t)i;
@@ -141,35 +191,6 @@ static bool build_index(struct lg_scan *s)
         }
         for (uint64_t g = b->addr >> GRANULE_SHIFT; g <= end >> GRANULE_SHIFT; g++)
             gput(s, g, (uint32_t)i);
-    }
-    return true;
-}
-
-static inline bool is_partial(const struct lg_scan *s, size_t i)
-{
-    return s->partial && (s->partial[i / 64] >> (i % 64) & 1);
-}
-
-/* Marks the blocks that are not wholly inside readable memory, walking the sorted
- * blocks and the sorted mappings together. */
-static bool find_partial(struct lg_scan *s)
-{
-    if (!s->maps)
-        return true;
-    const struct lg_maps *m = s->maps;
-    size_t k = 0;
-    for (size_t i = 0; i < s->n; i++) {
-        uintptr_t a = s->blocks[i].addr, b = a + s->blocks[i].size;
-        while (k < m->n && m->ent[k].hi <= a)
-            k++;
-        if (a == b || (k < m->n && m->ent[k].lo <= a && b <= m->ent[k].hi && (m->ent[k].flags & LG_MAP_R) &&
-                       !(m->ent[k].flags & (LG_MAP_SPECIAL | LG_MAP_DEVICE))))
-            continue;
-        if (lg_maps_scannable(m, a, b))
-            continue;
-        if (!s->partial && !(s->partial = lg_map((s->n + 63) / 64 * 8)))
-            return false;
-        s->partial[i / 64] |= 1ull << (i % 64);
     }
     return true;
 }
@@ -212,17 +233,15 @@ bool lg_scan_prepare_sorted(struct lg_scan *s, const struct lg_maps *maps, struc
 /* The rest of the preparation, once the blocks are sorted. */
 static bool index_sorted(struct lg_scan *s)
 {
-    if (!find_partial(s))
+    struct summary u;
+    if (!summarize(s, &u))
         return false;
     if (s->n) {
         s->lo = s->blocks[0].addr;
-        for (size_t i = 0; i < s->n; i++)
-            if (s->blocks[i].addr + s->blocks[i].size > s->hi)
-                s->hi = s->blocks[i].addr + s->blocks[i].size;
         if (s->blocks[s->n - 1].addr >= s->hi)
             s->hi = s->blocks[s->n - 1].addr + 1; /* a trailing malloc(0) */
     }
-    return build_index(s);
+    return build_index(s, &u);
 }
 
 /* The collections' kept index (kept.index_kept set when valid) and the mappings its
