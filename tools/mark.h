@@ -27,9 +27,12 @@ struct lgt_graph {
     size_t *first;     /* [nblocks + 1]: out-edges of b are idx[first[b] .. first[b+1]) */
     uint32_t *idx;     /* indices into heap->edges */
     const struct lg_snap_edge *edges;
+    uint32_t *adj;     /* [same as idx]: each edge's target, LGT_ADJ_INTERIOR when not definite */
     size_t *roots;     /* indices into heap->root_edges of the strong root edges */
     size_t nroots;
 };
+
+#define LGT_ADJ_INTERIOR 0x80000000u
 
 void lgt_mark_graph_build(const struct lgt_heap *h, struct lgt_graph *g);
 void lgt_mark_graph_free(struct lgt_graph *g);
