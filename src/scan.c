@@ -560,9 +560,87 @@ void lg_scan_block(struct lg_scan *s, size_t i)
     }
 }
 
+/* The words of every block, looked up a few words behind the read: candidates (words
+ * inside the blocks' span) wait in a ring, their index entry loaded when they come in,
+ * their block record half-way, looked up and emitted, in order, when they leave. On a
+ * heap whose references go anywhere, each look-up missed the cache twice (index, then
+ * block record), and the full scan ran at about a tenth of the memory's speed. */
+#define PIPE 32 /* a power of two */
+struct pipe {
+    struct lg_scan *s;
+    struct cand {
+        uintptr_t v, slot;
+        uint32_t from;
+        uint64_t off;
+    } c[PIPE];
+    size_t in, out;
+};
+
+/* gcc's dead code elimination dropped __builtin_prefetch here (gcc 12, -O1 and up): the
+ * instruction itself, which nothing can drop. */
+static inline void prefetch(const void *p) { __asm__ volatile("prefetcht0 (%0)" : : "r"(p)); }
+
+static inline void pipe_first_load(const struct lg_scan *s, uintptr_t v)
+{
+    if (s->dense && in_dense(s, v))
+        prefetch(&s->dense[(v - s->dense_lo) >> GRANULE_SHIFT]);
+    else
+        prefetch(&s->gkey[ghash(v >> GRANULE_SHIFT) & s->gmask]);
+}
+
+static inline void pipe_second_load(const struct lg_scan *s, uintptr_t v)
+{
+    if (s->dense && in_dense(s, v)) {
+        uint32_t j = s->dense[(v - s->dense_lo) >> GRANULE_SHIFT];
+        if (j != NO_BLOCK)
+            prefetch(&s->blocks[j]);
+    }
+}
+
+static inline void pipe_leave(struct pipe *p)
+{
+    const struct cand *c = &p->c[p->out++ % PIPE];
+    consider(p->s, c->v, c->from, c->off, c->slot);
+}
+
+static inline void pipe_enter(struct pipe *p, uintptr_t v, uint32_t from, uint64_t off, uintptr_t slot)
+{
+    if (p->in - p->out == PIPE)
+        pipe_leave(p);
+    if (p->in - p->out >= PIPE / 2)
+        pipe_second_load(p->s, p->c[(p->in - PIPE / 2) % PIPE].v);
+    pipe_first_load(p->s, v);
+    p->c[p->in++ % PIPE] = (struct cand){v, slot, from, off};
+}
+
+static void pipe_flush(struct pipe *p)
+{
+    while (p->out < p->in)
+        pipe_leave(p);
+}
+
 void lg_scan_blocks(struct lg_scan *s)
 {
     s->weak_any = lg_annot_has_weak();
-    for (size_t i = 0; i < s->n; i++)
-        lg_scan_block(s, i);
+    if (s->weak_any) { /* a weak slot's test reads the holder: one block at a time */
+        for (size_t i = 0; i < s->n; i++)
+            lg_scan_block(s, i);
+        return;
+    }
+    struct pipe p = {.s = s};
+    for (size_t i = 0; i < s->n; i++) {
+        uintptr_t a = s->blocks[i].addr, b = a + s->blocks[i].size, q = (a + 7) & ~(uintptr_t)7;
+        if (is_partial(s, i)) {
+            pipe_flush(&p); /* the edges stay in block order */
+            lg_scan_block(s, i);
+            continue;
+        }
+        s->scanned_bytes += b > q ? b - q : 0;
+        for (; q + 8 <= b; q += 8) {
+            uintptr_t v = *(const volatile uintptr_t *)q;
+            if (v >= s->lo && v < s->hi)
+                pipe_enter(&p, v, (uint32_t)i, q - a, q);
+        }
+    }
+    pipe_flush(&p);
 }

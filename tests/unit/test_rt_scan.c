@@ -3,6 +3,7 @@
 #include "scan.h"
 
 #include "blocks.h"
+#include "maps.h"
 #include "writer.h"
 
 #include <criterion/criterion.h>
@@ -199,4 +200,72 @@ Test(scan, dense_and_hashed_lookups_agree_with_brute_force)
     }
     lg_scan_release(&s);
     drop(b, N + 3);
+}
+
+struct big_sink {
+    struct lg_snap_edge *e;
+    size_t n, cap;
+};
+
+static void collect_all(void *ctx, const struct lg_snap_edge *e)
+{
+    struct big_sink *k = ctx;
+    if (k->n == k->cap) {
+        k->cap = k->cap ? 2 * k->cap : 4096;
+        k->e = realloc(k->e, k->cap * sizeof *k->e);
+    }
+    k->e[k->n++] = *e;
+}
+
+/* lg_scan_blocks looks words up a few behind the read (scan.c): the same edges, in the
+ * same order, as scanning each block by itself, on real blocks whose words point
+ * anywhere among them (starts, interiors, one past the end, not heap at all). */
+Test(scan, pipelined_scan_emits_what_block_by_block_does)
+{
+    enum { N = 3000, W = 6 };
+    uintptr_t *blk[N];
+    struct lg_block *b = calloc(N, sizeof *b);
+    srand(11);
+    for (int i = 0; i < N; i++) {
+        size_t sz = (size_t)(1 + rand() % W) * 8 + (size_t)(rand() % 3);
+        blk[i] = malloc(sz);
+        b[i] = (struct lg_block){.addr = (uintptr_t)blk[i], .size = sz, .seq = (uint64_t)i + 1};
+    }
+    for (int i = 0; i < N; i++)
+        for (size_t w = 0; w < b[i].size / 8; w++) {
+            int t = rand() % N;
+            switch (rand() % 4) {
+            case 0: blk[i][w] = (uintptr_t)blk[t]; break;
+            case 1: blk[i][w] = (uintptr_t)blk[t] + (uintptr_t)(rand() % 24); break;
+            case 2: blk[i][w] = (uintptr_t)blk[t] + b[t].size; break;
+            default: blk[i][w] = (uintptr_t)rand(); break;
+            }
+        }
+    struct lg_maps maps; /* the heuristics read the mappings */
+    cr_assert_geq(lg_maps_read(&maps), 0);
+    struct lg_scan s;
+    memset(&s, 0, sizeof s);
+    for (size_t i = 0; i < N; i++)
+        lg_blocks_insert(&b[i]);
+    lg_blocks_lock_all();
+    cr_assert(lg_scan_prepare(&s, &maps));
+    lg_blocks_unlock_all();
+    struct big_sink piped = {0}, single = {0};
+    s.emit = collect_all;
+    s.ctx = &piped;
+    lg_scan_blocks(&s);
+    s.ctx = &single;
+    for (size_t i = 0; i < s.n; i++)
+        lg_scan_block(&s, i);
+    cr_assert_gt(single.n, (size_t)N, "the heap has references");
+    cr_assert_eq(piped.n, single.n);
+    cr_assert(!memcmp(piped.e, single.e, single.n * sizeof *single.e), "the same edges in the same order");
+    lg_scan_release(&s);
+    lg_maps_free(&maps);
+    drop(b, N);
+    for (int i = 0; i < N; i++)
+        free(blk[i]);
+    free(b);
+    free(piped.e);
+    free(single.e);
 }
