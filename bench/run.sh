@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # leakgraph benchmark: `make bench` or `bash bench/run.sh`.
-# Builds bench/workload.c and bench/bigheap.c into build/bench/, then runs every
+# Builds bench/workload.c, bench/bigheap.c and bench/randheap.c into build/bench/, then runs every
 # configuration interleaved, ROUNDS times, and prints median wall time and peak RSS
 # with their ratios to the native run. Output is also saved to build/bench/results.txt.
 #
@@ -10,9 +10,10 @@
 #   THREADS=2           workload threads
 #   VG_DIV=10           Valgrind runs the workload at SCALE/VG_DIV (and native too, to compare)
 #   BIG=2000            bigheap blocks, in thousands (100 B each: 2000 -> ~200 MB)
-#   VG_BIG_DIV=1        Valgrind runs bigheap at BIG/VG_BIG_DIV
+#   RAND=1000           randheap blocks, in thousands (64 B each, shuffled)
+#   VG_BIG_DIV=1        Valgrind runs bigheap and randheap at BIG/VG_BIG_DIV, RAND/VG_BIG_DIV
 #   LG_LIB=build/libleakgraph.so
-#   SKIP_VALGRIND=1  SKIP_HEAPTRACK=1  SKIP_BIGHEAP=1  SKIP_WORKLOAD=1
+#   SKIP_VALGRIND=1  SKIP_HEAPTRACK=1  SKIP_BIGHEAP=1  SKIP_RANDHEAP=1  SKIP_WORKLOAD=1
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
@@ -27,6 +28,8 @@ LSAN_LIB=${LSAN_LIB:-/usr/lib/x86_64-linux-gnu/liblsan.so.0}
 SKIP_VALGRIND=${SKIP_VALGRIND:-0}
 SKIP_HEAPTRACK=${SKIP_HEAPTRACK:-0}
 SKIP_BIGHEAP=${SKIP_BIGHEAP:-0}
+SKIP_RANDHEAP=${SKIP_RANDHEAP:-0}
+RAND=${RAND:-1000}
 SKIP_WORKLOAD=${SKIP_WORKLOAD:-0}
 CC=${CC:-gcc}
 
@@ -63,6 +66,7 @@ have_vg=0;   [ "$SKIP_VALGRIND" != 1 ] && command -v valgrind >/dev/null && have
 CFLAGS_BENCH="-O2 -g -fno-omit-frame-pointer -Wall -Wextra"
 $CC $CFLAGS_BENCH -pthread bench/workload.c -o $B/workload || { say "bench: cannot build workload"; exit 1; }
 $CC $CFLAGS_BENCH bench/bigheap.c -o $B/bigheap || { say "bench: cannot build bigheap"; exit 1; }
+$CC $CFLAGS_BENCH bench/randheap.c -o $B/randheap || { say "bench: cannot build randheap"; exit 1; }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/lgbench.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
@@ -114,7 +118,7 @@ row() {
 header() { printf '%-34s %9s %9s %11s %9s %4s\n' configuration time t/native peak-RSS rss/nat runs | tee -a "$RESULTS"; }
 
 say "leakgraph benchmark  $(date -u '+%Y-%m-%d %H:%M UTC')  host $(uname -n), $(nproc) cpus"
-say "rounds=$ROUNDS scale=${SCALE}k ops/thread threads=$THREADS  valgrind scale=$((SCALE / VG_DIV))k  bigheap=${BIG}k blocks"
+say "rounds=$ROUNDS scale=${SCALE}k ops/thread threads=$THREADS  valgrind scale=$((SCALE / VG_DIV))k  bigheap=${BIG}k blocks  randheap=${RAND}k blocks"
 say "lib: $LG_LIB_ABS  (medians; ratios are median/median against the native run of the same input)"
 say ""
 
@@ -158,25 +162,27 @@ if [ "$SKIP_WORKLOAD" != 1 ]; then
     say ""
 fi
 
-# ---- bigheap: the exit-time leak check ----
-if [ "$SKIP_BIGHEAP" != 1 ]; then
-    G=$B/bigheap
-    VGB=$((BIG / VG_BIG_DIV)); [ $VGB -lt 1 ] && VGB=1
+# ---- bigheap and randheap: the exit-time leak check ----
+# exit_bench P PROG N TITLE: PROG N, native and under each tool, ROUNDS times, interleaved;
+# Valgrind at N / VG_BIG_DIV; the run names start with P.
+exit_bench() {
+    local P=$1 G=$2 N=$3 title=$4
+    local VGB=$((N / VG_BIG_DIV)); [ $VGB -lt 1 ] && VGB=1
     for ((i = 1; i <= ROUNDS; i++)); do
-        echo "bench: bigheap round $i/$ROUNDS" >&2
-        run b_native "$G" "$BIG"
+        echo "bench: $(basename "$G") round $i/$ROUNDS" >&2
+        run ${P}_native "$G" "$N"
         if [ $have_lg = 1 ]; then
-            run b_lg env LD_PRELOAD="$LG_LIB_ABS" LEAKGRAPH_OPTIONS=report=1 "$G" "$BIG"
-            grep -hE 'stop [0-9.]+ ?ms|scan [0-9.]+ ?ms' "$DATA/b_lg.err" | tail -3 >>"$DATA/b_lg.stats"
+            run ${P}_lg env LD_PRELOAD="$LG_LIB_ABS" LEAKGRAPH_OPTIONS=report=1 "$G" "$N"
+            grep -hE 'stop [0-9.]+ ?ms|scan [0-9.]+ ?ms' "$DATA/${P}_lg.err" | tail -3 >>"$DATA/${P}_lg.stats"
         fi
-        [ $have_lsan = 1 ] && run b_lsan env LD_PRELOAD="$LSAN_LIB" "$G" "$BIG"
+        [ $have_lsan = 1 ] && run ${P}_lsan env LD_PRELOAD="$LSAN_LIB" "$G" "$N"
         if [ $have_vg = 1 ]; then
-            [ "$VGB" != "$BIG" ] && run b_native_vg "$G" "$VGB"
-            run b_vg valgrind --leak-check=full -q "$G" "$VGB"
+            [ "$VGB" != "$N" ] && run ${P}_native_vg "$G" "$VGB"
+            run ${P}_vg valgrind --leak-check=full -q "$G" "$VGB"
         fi
     done
-    [ "$VGB" = "$BIG" ] && [ -s "$DATA/b_native" ] && cp "$DATA/b_native" "$DATA/b_native_vg"
-    say "== bigheap: ${BIG}k blocks of 100 B with lost rings and subtrees; exit-time check =="
+    [ "$VGB" = "$N" ] && [ -s "$DATA/${P}_native" ] && cp "$DATA/${P}_native" "$DATA/${P}_native_vg"
+    say "== $(basename "$G"): $title; exit-time check =="
     printf '%-34s %9s %11s %9s %11s\n' configuration time exit-cost t/native peak-RSS | tee -a "$RESULTS"
     brow() {
         local label=$1 name=$2 base=$3 t bt r
@@ -187,18 +193,20 @@ if [ "$SKIP_BIGHEAP" != 1 ]; then
         printf '%-34s %8ss %10ss %9s %11s\n' "$label" "$t" "$(awk -v a="$t" -v b="$bt" 'BEGIN{printf "%.2f", a-b}')" "$(ratio "$t" "$bt")" "$(mb "$r")" | tee -a "$RESULTS"
         [ -f "$DATA/$name.crash" ] && say "   ^ $(sort -u "$DATA/$name.crash" | head -3)"
     }
-    brow "native" b_native b_native
-    brow "leakgraph (report=1)" b_lg b_native
-    brow "LeakSanitizer" b_lsan b_native
-    [ "$VGB" != "$BIG" ] && brow "native (${VGB}k, for valgrind)" b_native_vg b_native_vg
-    brow "valgrind memcheck (${VGB}k)" b_vg b_native_vg
-    if [ -s "$DATA/b_lg.stats" ]; then
+    brow "native" ${P}_native ${P}_native
+    brow "leakgraph (report=1)" ${P}_lg ${P}_native
+    brow "LeakSanitizer" ${P}_lsan ${P}_native
+    [ "$VGB" != "$N" ] && brow "native (${VGB}k, for valgrind)" ${P}_native_vg ${P}_native_vg
+    brow "valgrind memcheck (${VGB}k)" ${P}_vg ${P}_native_vg
+    if [ -s "$DATA/${P}_lg.stats" ]; then
         say "  leakgraph snapshot stats (per round):"
-        sed 's/^==[0-9]*== */    /' "$DATA/b_lg.stats" | tee -a "$RESULTS"
+        sed 's/^==[0-9]*== */    /' "$DATA/${P}_lg.stats" | tee -a "$RESULTS"
     fi
-    [ -s "$DATA/b_lg.err" ] && grep -E 'definitely lost:|indirectly lost:|cyclic:' "$DATA/b_lg.err" | sed 's/^==[0-9]*== */  leakgraph: /' | tee -a "$RESULTS"
-    [ -s "$DATA/b_lsan.err" ] && grep SUMMARY "$DATA/b_lsan.err" | sed 's/^/  /' | tee -a "$RESULTS"
+    [ -s "$DATA/${P}_lg.err" ] && grep -E 'definitely lost:|indirectly lost:|cyclic:' "$DATA/${P}_lg.err" | sed 's/^==[0-9]*== */  leakgraph: /' | tee -a "$RESULTS"
+    [ -s "$DATA/${P}_lsan.err" ] && grep SUMMARY "$DATA/${P}_lsan.err" | sed 's/^/  /' | tee -a "$RESULTS"
     say ""
-fi
+}
+[ "$SKIP_BIGHEAP" != 1 ] && exit_bench b $B/bigheap "$BIG" "${BIG}k blocks of 100 B with lost rings and subtrees"
+[ "$SKIP_RANDHEAP" != 1 ] && exit_bench r $B/randheap "$RAND" "${RAND}k blocks of 64 B, shuffled, references anywhere"
 say "results saved to $RESULTS"
 exit 0
