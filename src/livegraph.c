@@ -116,6 +116,25 @@ static struct lg_buf b_cur_id, b_caddr, b_cseq, b_fresh;
 /* The last collection's blocks by position (g.paddr, g.pseq, g.pid point into them). */
 static struct lg_buf b_paddr, b_pseq, b_pid;
 static struct ids w_dead, w_touched, w_queue, w_cand, w_seeds, w_list, w_sus, w_diffs, w_rint;
+/* Pool ranges [v[2k], v[2k+1]) that rescan filled with words still to look up. */
+static struct {
+    uint64_t *v;
+    size_t n, cap;
+} w_unresolved;
+
+static bool unresolved_add(uint64_t lo, uint64_t hi)
+{
+    if (w_unresolved.n && w_unresolved.v[w_unresolved.n - 1] == lo) { /* rows come one after another */
+        w_unresolved.v[w_unresolved.n - 1] = hi;
+        return true;
+    }
+    if (!lg_grow((void **)&w_unresolved.v, &w_unresolved.cap, w_unresolved.n + 2, sizeof *w_unresolved.v))
+        return false;
+    w_unresolved.v[w_unresolved.n++] = lo;
+    w_unresolved.v[w_unresolved.n++] = hi;
+    return true;
+}
+
 /* What give() hands out: the unreached blocks' positions and their references. */
 static struct ids w_sub_pos;
 static struct {
@@ -291,7 +310,9 @@ static void partial_capture(void *ctx, const struct lg_snap_edge *e)
     g.pool[g.npool++] = (struct word){t->addr + e->to_off, (uint32_t)e->from_off, target};
 }
 
-/* Rescans the block at position i, whose id has no row. */
+/* Rescans the block at position i, whose id has no row: its words go into the pool with
+ * the holder's position for a target, looked up by resolve_rows (the pieces of a block
+ * not wholly readable are looked up as they come). */
 static bool rescan(struct pass *p, size_t i)
 {
     struct lg_scan *sc = p->sc;
@@ -305,27 +326,60 @@ static bool rescan(struct pass *p, size_t i)
         lg_scan_block(sc, i);
         sc->emit = capture;
     } else {
-        sc->holder_seq = sc->blocks[i].seq & LG_SEQ_MASK;
         sc->scanned_bytes += sc->blocks[i].size;
         if (!pool_reserve(sc->blocks[i].size / 8))
             return false;
+        uint64_t from = g.npool;
         for (uintptr_t q = (a + 7) & ~(uintptr_t)7; q + 8 <= end; q += 8) {
             uintptr_t v = *(const volatile uintptr_t *)q;
-            if (v - win_lo >= win_hi - win_lo)
-                continue;
-            uint32_t t = resolve_pos(p, i, v, (uint32_t)(q - a));
-            g.pool[g.npool++] = (struct word){v, (uint32_t)(q - a), t};
+            if (v - win_lo < win_hi - win_lo)
+                g.pool[g.npool++] = (struct word){v, (uint32_t)(q - a), (uint32_t)i};
         }
+        if (g.npool > from && !unresolved_add(from, g.npool))
+            return false;
     }
     if (p->oom)
         return false;
     g.rec[id].len = (uint32_t)(g.npool - g.rec[id].row);
     g.live += g.rec[id].len;
-    for (uint64_t k = g.rec[id].row; k < g.npool; k++) {
-        uint32_t t = g.pool[k].target;
-        g.flags[id] |= t & W_SLOW ? F_SLOW : t == W_ID ? F_NONE : 0;
-    }
     return true;
+}
+
+#define AHEAD_INDEX 16 /* words ahead whose target's index entry is loaded */
+#define AHEAD_BLOCK 8  /* and whose target's block record */
+
+/* Looks up the words rescan left with their holder's position, the loads of the words
+ * ahead started early: each look-up missed the cache twice (index, block record), and
+ * a first collection of a million random blocks spent most of its time there. */
+static void resolve_rows(struct pass *p)
+{
+    for (size_t r = 0; r < w_unresolved.n; r += 2) {
+        uint64_t lo = w_unresolved.v[r], hi = w_unresolved.v[r + 1];
+        for (uint64_t k = lo; k < hi; k++) {
+            if (k + AHEAD_INDEX < hi)
+                lg_scan_prefetch(p->sc, g.pool[k + AHEAD_INDEX].value, false);
+            if (k + AHEAD_BLOCK < hi)
+                lg_scan_prefetch(p->sc, g.pool[k + AHEAD_BLOCK].value, true);
+            struct word *w = &g.pool[k];
+            size_t i = w->target;
+            p->sc->holder_seq = p->sc->blocks[i].seq & LG_SEQ_MASK;
+            w->target = resolve_pos(p, i, w->value, w->off);
+        }
+    }
+    w_unresolved.n = 0;
+}
+
+/* The flags of the rows rescanned (not against an old row). */
+static void flag_rows(const struct pass *p)
+{
+    for (size_t k = 0; k < p->touched.n; k++) {
+        uint32_t id = p->touched.v[k];
+        if (g.flags[id] & F_DIFF)
+            continue;
+        const struct word *w = &g.pool[g.rec[id].row];
+        for (uint32_t x = 0; x < g.rec[id].len; x++)
+            g.flags[id] |= w[x].target & W_SLOW ? F_SLOW : w[x].target == W_ID ? F_NONE : 0;
+    }
 }
 
 #define AHEAD_ID 16 /* words ahead whose target's id is prefetched */
@@ -1196,7 +1250,9 @@ static bool update(struct pass *p, const uint64_t *dirty, bool full, const struc
     for (size_t k = 0; k < p->touched.n; k++) /* new and piecewise blocks */
         if (!(g.flags[p->touched.v[k]] & F_DIFF) && !rescan(p, g.pos[p->touched.v[k]]))
             return false;
+    resolve_rows(p);
     positions_to_ids(p, from);
+    flag_rows(p);
     if (!rescan_diffs(p))
         return false;
     for (size_t k = 0; k < p->touched.n; k++) {
@@ -1231,6 +1287,7 @@ bool lg_livegraph_update(struct lg_scan *sc, uint64_t version, const uint64_t *d
     struct pass p = {.sc = sc, .dead = w_dead, .touched = w_touched, .queue = w_queue, .cand = w_cand,
                      .seeds = w_seeds, .sus = w_sus, .diffs = w_diffs, .rint = w_rint};
     p.dead.n = p.touched.n = p.queue.n = p.cand.n = p.seeds.n = p.sus.n = p.diffs.n = p.rint.n = 0;
+    w_unresolved.n = 0; /* (a failed collection may have left some) */
     memset(st, 0, sizeof *st);
     sc->weak_any = lg_annot_has_weak();
     /* weak slots are not kept as words: while any exist, and once after, rescan all */

@@ -597,6 +597,16 @@ static inline void pipe_second_load(const struct lg_scan *s, uintptr_t v)
     }
 }
 
+void lg_scan_prefetch(const struct lg_scan *s, uintptr_t addr, bool second)
+{
+    if (addr < s->lo || addr >= s->hi)
+        return;
+    if (second)
+        pipe_second_load(s, addr);
+    else
+        pipe_first_load(s, addr);
+}
+
 static inline void pipe_leave(struct pipe *p)
 {
     const struct cand *c = &p->c[p->out++ % PIPE];

@@ -61,6 +61,10 @@ void lg_scan_release(struct lg_scan *s);
 
 /* Index of the block containing addr (start or interior), or -1. */
 long lg_scan_lookup(const struct lg_scan *s, uintptr_t addr);
+/* Starts loading what lg_scan_lookup(s, addr) will read: its index entry (first), or,
+ * once that is in, the block record it names (second). For look-ups made a few words
+ * behind the read. */
+void lg_scan_prefetch(const struct lg_scan *s, uintptr_t addr, bool second);
 
 /* Scans the aligned words of [lo, hi); from and base_off label the references. */
 void lg_scan_range(struct lg_scan *s, uintptr_t lo, uintptr_t hi, uint32_t from, uint64_t base_off);
