@@ -243,6 +243,8 @@ static int read_blocks(struct rd *r, const struct lg_snap_section *s, uint64_t o
         return fail(r, "corrupt", off - SEC_BYTES, "BLOCKS section after BLOCK_ATTRS");
     if (append_fixed(r, s, off, sizeof *h->blocks, (void **)&h->blocks, &h->nblocks))
         return -1;
+    if (h->nblocks > 0x7fffffffu) /* the mark's adjacency keeps a flag in an index's top bit */
+        return fail(r, "corrupt", off - SEC_BYTES, "%zu blocks: more than 2^31 - 1", h->nblocks);
     for (size_t i = first ? first : 1; i < h->nblocks; i++) {
         const struct lg_snap_block *a = &h->blocks[i - 1], *b = &h->blocks[i];
         uint64_t at = off + (i - first) * sizeof *b;
