@@ -16,6 +16,10 @@ void lg_unmap(void *p, size_t len);
  * arrays): the kernel populates it in one call, 4-5x cheaper than first-touch page
  * faults on the VMs we measured. */
 void *lg_map_populated(size_t len);
+/* Like lg_map_populated, for a large table read and written at random (the block
+ * table's slots): in transparent huge pages where the system grants them on request
+ * (THP "madvise" or "always"), aligned for them. Freed with lg_unmap. */
+void *lg_map_table(size_t len);
 
 /* A mapping kept from one use to the next and grown (by a quarter more) when too small:
  * collections reuse their working arrays, since mapping and populating them anew cost

@@ -1,4 +1,5 @@
 /* The block table: insert, remove, growth, backward-shift deletion, stats. */
+#include "arena.h"
 #include "blocks.h"
 
 #include <criterion/criterion.h>
@@ -118,4 +119,25 @@ Test(blocks, remove_batch_and_drain)
     cr_assert_eq(lg_blocks_remove_batch(batch, 12, annot), 0, "a second pass removes nothing");
     lg_blocks_stats(&st, false);
     cr_assert_eq(st.total_frees - st0.total_frees, 11, "and frees nothing");
+}
+
+/* The table's memory (arena.c): a large one aligned for huge pages, zeroed, writable
+ * to its last byte, and unmapped whole (the count of mapped bytes comes back); a small
+ * one as lg_map_populated gives it. */
+Test(blocks, table_memory_is_aligned_zeroed_and_unmapped_whole)
+{
+    size_t sizes[] = {64u << 10, 4u << 20, (8u << 20) + 4096};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        uint64_t before = lg_arena_mapped_bytes();
+        unsigned char *t = lg_map_table(sizes[k]);
+        cr_assert_not_null(t);
+        if (sizes[k] >= (4u << 20))
+            cr_assert_eq((uintptr_t)t % (2u << 20), 0, "aligned for huge pages");
+        cr_assert_eq(t[0], 0);
+        cr_assert_eq(t[sizes[k] - 1], 0);
+        t[0] = t[sizes[k] - 1] = 1;
+        cr_assert_eq(lg_arena_mapped_bytes(), before + ((sizes[k] + 4095) & ~(size_t)4095));
+        lg_unmap(t, sizes[k]);
+        cr_assert_eq(lg_arena_mapped_bytes(), before);
+    }
 }
