@@ -71,7 +71,6 @@ static void before_fork(void)
     lg_regions_lock();
     lg_blocks_lock_all();
     lg_threads_fork_lock();
-    lg_threads_note_fork_sps();
     lg_annot_lock();
     lg_sites_fork_lock();
     lg_arena_fork_lock(); /* last: the others allocate under their locks */

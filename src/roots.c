@@ -207,12 +207,7 @@ static bool overlaps_live(const struct lg_roots *r, uintptr_t lo, uintptr_t hi)
  * scans that memory, so a block kept only by a joined thread's __thread is reachable.
  * Only from the SP the thread left at its exit, as Valgrind does (the stack below it
  * died with its frames): glibc reuses a cached stack for the next thread, whose own
- * dead frames would otherwise keep its lost blocks reachable.
- * In a fork child, the parent's other threads left their stacks and TLS: scanned from
- * the SP each had at the fork when it was parked in a system call then, as Valgrind
- * does; whole otherwise. Their dead frames below that SP had made the child's report
- * vary: the register save area of a lazy symbol binding held a start pointer to the
- * thread's own DTV block (a new thread's registers are its creator's). */
+ * dead frames would otherwise keep its lost blocks reachable. */
 static void exited_threads(struct lg_roots *r, const struct lg_maps *m)
 {
     uint32_t n = lg_threads_count();
@@ -227,8 +222,7 @@ static void exited_threads(struct lg_roots *r, const struct lg_maps *m)
         st->flags = LG_THR_EXITED;
         st->stack_lo = t->stack_lo;
         st->stack_hi = t->stack_hi;
-        uintptr_t sp = t->flags & LG_T_FORKED ? t->fork_sp : t->exit_sp;
-        uintptr_t from = sp > t->stack_lo && sp < t->stack_hi ? sp : t->stack_lo;
+        uintptr_t from = t->exit_sp > t->stack_lo && t->exit_sp < t->stack_hi ? t->exit_sp : t->stack_lo;
         add_clipped(r, m, LG_ROOT_STACK, from, t->stack_hi, t->tid, 0, LG_MAP_W);
         if (lg_threads_tls_range(t->tp, &st->tls_lo, &st->tls_hi) && !overlaps_live(r, st->tls_lo, st->tls_hi))
             add_clipped(r, m, LG_ROOT_TLS, st->tls_lo, st->tls_hi, t->tid, 0, LG_MAP_W);

@@ -151,12 +151,6 @@ static uintptr_t syscall_sp(const char *sc)
     return 0;
 }
 
-uintptr_t lg_stw_syscall_sp(uint32_t tid)
-{
-    char sc[256];
-    return read_task_file(tid, "syscall", sc, sizeof sc) > 0 ? syscall_sp(sc) : 0;
-}
-
 static uint32_t thread_state(uint32_t tid, int signo, uintptr_t *sp)
 {
     char buf[2048], sc[256];

@@ -34,8 +34,5 @@ void lg_stw_resume(void);
 bool lg_stw_overflowed(void);
 /* When lg_stw_stop gave no records: ENOMEM, or EINVAL (the handler could not be set). */
 int lg_stw_error(void);
-/* The user SP of thread tid of this process while it is parked in a system call, from
- * /proc (0 when it runs, or on any error). AS-safe: raw system calls only. */
-uintptr_t lg_stw_syscall_sp(uint32_t tid);
 
 #endif

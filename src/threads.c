@@ -2,8 +2,6 @@
 #include "freebatch.h"
 #include "threads.h"
 
-#include "stw.h"
-
 #include "arena.h"
 #include "crash.h"
 #include "dirtyset.h"
@@ -13,7 +11,6 @@
 #include "sites.h"
 
 #include <dlfcn.h>
-#include <sched.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -188,31 +185,6 @@ void lg_threads_note_exit(uintptr_t sp)
 void lg_threads_fork_lock(void) { lg_lock(&reg_lock); }
 void lg_threads_fork_unlock(void) { lg_unlock(&reg_lock); }
 
-/* Reading a /proc file per thread costs some microseconds: past this many threads the
- * child scans the others' stacks whole, as when one runs all along. */
-#define FORK_SP_THREADS 1024
-/* A thread found running is asked again after a yield, this many times: at a fork the
- * others mostly wait (for the lock a pthread_atfork handler took, say), or soon will. */
-#define FORK_SP_TRIES 4
-
-void lg_threads_note_fork_sps(void)
-{
-    uint32_t n = lg_threads_count(), self = lg_threads_tid();
-    for (uint32_t i = 0; i < n; i++)
-        records[i].fork_sp = 0;
-    for (int round = 0; n <= FORK_SP_THREADS && round < FORK_SP_TRIES; round++) {
-        bool running = false;
-        for (uint32_t i = 0; i < n; i++) {
-            struct lg_thread *t = &records[i];
-            if ((t->flags & LG_T_LIVE) && t->tid != self && !t->fork_sp)
-                running |= !(t->fork_sp = lg_stw_syscall_sp(t->tid));
-        }
-        if (!running)
-            break;
-        sched_yield();
-    }
-}
-
 void lg_threads_atfork_child(void)
 {
     lg_lock_reset(&reg_lock);
@@ -224,8 +196,8 @@ void lg_threads_atfork_child(void)
             t->tid = lg_threads_tid();
             continue;
         }
-        /* Their stacks and TLS were copied into the child, not the threads (roots.c). */
+        /* Their stacks were copied into the child: memory like an exited thread's. */
         if (t->flags & LG_T_LIVE)
-            t->flags = (t->flags & ~(uint32_t)LG_T_LIVE) | LG_T_EXITED | LG_T_FORKED;
+            t->flags = (t->flags & ~(uint32_t)LG_T_LIVE) | LG_T_EXITED;
     }
 }

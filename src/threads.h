@@ -10,9 +10,7 @@
 #define LG_MAX_THREADS 16384
 #define LG_NREGS 23 /* NGREG on x86-64 */
 
-/* LG_T_FORKED: a thread of the parent, running when this process forked: the child has
- * its stack and TLS, not the thread. */
-enum { LG_T_LIVE = 1, LG_T_EXITED = 2, LG_T_MAIN = 4, LG_T_FORKED = 8 };
+enum { LG_T_LIVE = 1, LG_T_EXITED = 2, LG_T_MAIN = 4 };
 
 struct lg_thread {
     uint32_t tid;
@@ -21,8 +19,6 @@ struct lg_thread {
     uintptr_t tp;                 /* thread pointer (pthread_self) */
     uintptr_t exit_sp;            /* SP at its pthread_exit call (the main thread) or at its
                                    * exit in the trampoline (others); 0 before */
-    uintptr_t fork_sp;            /* SP when another thread last forked, if it was parked
-                                   * in a system call then; 0 otherwise */
     /* Stop state, written by the thread's own stop handler. */
     volatile uint32_t acked;
     uintptr_t sp;
@@ -32,9 +28,6 @@ struct lg_thread {
 /* The calling thread is in pthread_exit with its frames above sp: what a zombie main
  * thread's stack holds from then on. */
 void lg_threads_note_exit(uintptr_t sp);
-/* Before a fork, with the registry locked (lg_threads_fork_lock): where the other
- * threads' stacks end, for the child, which gets their stacks and not them. */
-void lg_threads_note_fork_sps(void);
 
 /* Registers the calling (main) thread. */
 bool lg_threads_init(void);

@@ -167,13 +167,13 @@ def cmp_json(e, rep):
         errs.append("definite+indirect %s, expected %s" % (fmt(lost), fmt(elost)))
     if e["cyclic"] == (0, 0) and d != e["definite"]:
         errs.append("definite %s, expected %s" % (fmt(d), fmt(e["definite"])))
-    # A fork child scans the stacks of the parent's other threads from the SP each had at
-    # the fork, as Valgrind does, when it was parked in a system call then; whole when it
-    # kept running (README, fork). Then a start pointer to its DTV block can lie in its
-    # dead frames (glibc's lazy binding saves the registers there, and a new thread's
-    # come from its creator), and that block comes out still reachable instead of
-    # possibly lost. Such blocks, of the expected DTV size (with the tracer's allowance
-    # below), count as possible here; everything else is compared as it is.
+    # A fork child scans the stacks of the parent's other threads whole: their SPs at the
+    # fork are not known in the child (Valgrind scans from there). A start pointer to
+    # one's DTV block can lie in their dead frames (glibc's lazy binding saves the
+    # registers there, and a new thread's come from its creator), so that block may be
+    # still reachable instead of possibly lost (README, fork). Such blocks, of the
+    # expected DTV size (with the tracer's allowance below), count as possible here;
+    # everything else is compared as it is.
     moved = 0
     if e["sel"] == "child" and e["possible"][1] and (p != e["possible"] or r != e["reachable"]):
         size = e["possible"][0] // e["possible"][1] + TRACER_TLS_BYTES
