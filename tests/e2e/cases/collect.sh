@@ -188,12 +188,14 @@ rewire_run() {
         [ "$n" -ge 2 ] || { echo "$tag: only $n collections matched '$want'"; return 1; }
     done
 }
-t_collect_rewire_gcc() { rewire_run gcc "$LG_PROGS/collect_rewire-gcc" hooks; }
-t_collect_rewire_clang() { rewire_run clang "$LG_PROGS/collect_rewire-clang" hooks; }
-t_collect_rewire_uffd() { rewire_run uffd "$LG_PROGS/collect_rewire" uffd; }
-queue collect_rewire_gcc t_collect_rewire_gcc
-queue collect_rewire_clang t_collect_rewire_clang
-queue collect_rewire_uffd t_collect_rewire_uffd
+# queue_dirty_modes VICTIM RUN: RUN TAG PROG MODE under gcc's and clang's store hooks
+# (VICTIM-gcc, VICTIM-clang) and under userfaultfd (VICTIM), as VICTIM_gcc and so on.
+queue_dirty_modes() {
+    queue "$1_gcc" "$2" gcc "$LG_PROGS/$1-gcc" hooks
+    queue "$1_clang" "$2" clang "$LG_PROGS/$1-clang" hooks
+    queue "$1_uffd" "$2" uffd "$LG_PROGS/$1" uffd
+}
+queue_dirty_modes collect_rewire rewire_run
 
 # Interior pointers accepted by a heuristic, varied sizes, realloc and memcpy, under the
 # hooks and userfaultfd: every collection verified (collect_interior, 300 rounds of 8
@@ -209,12 +211,7 @@ interior_run() {
         verified_ok "$d/$tag-$seed.err" 250 || { echo "$tag seed $seed"; return 1; }
     done
 }
-t_collect_interior_gcc() { interior_run gcc "$LG_PROGS/collect_interior-gcc" hooks; }
-t_collect_interior_clang() { interior_run clang "$LG_PROGS/collect_interior-clang" hooks; }
-t_collect_interior_uffd() { interior_run uffd "$LG_PROGS/collect_interior" uffd; }
-queue collect_interior_gcc t_collect_interior_gcc
-queue collect_interior_clang t_collect_interior_clang
-queue collect_interior_uffd t_collect_interior_uffd
+queue_dirty_modes collect_interior interior_run
 
 # Two corner cases found in review, each with the counts a full rescan gives:
 # collect_slowreuse: an interior pointer in a clean block into a block freed and born
