@@ -12,6 +12,8 @@
  * So ~12% of the blocks are lost. Deterministic; prints a checksum. The work the tool
  * does at exit (stop threads, scan 200 MB, build the graph, report) is what the
  * benchmark measures, as the run's wall time minus the native run's. */
+#include "xorshift.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,11 +33,7 @@ struct node **kept_subtrees;
 size_t nkept_rings, nkept_subtrees;
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
 
-static uint64_t rnd(void)
-{
-    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
-    return rng;
-}
+static uint64_t rnd(void) { return xorshift64(&rng); }
 
 static __attribute__((noinline)) struct node *new_tree_node(struct node *up)
 {

@@ -9,6 +9,7 @@
  * (full) collection and every later one in ms. Run under libleakgraph.so with
  * collect_dirty=full, and with the default (userfaultfd), and compare. */
 #include "leakgraph.h"
+#include "xorshift.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,14 +34,8 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static unsigned long long rng = 88172645463325252ull;
-static unsigned long long next(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t rng = 88172645463325252ull;
+static inline uint64_t next(void) { return xorshift64(&rng); }
 
 int main(int argc, char **argv)
 {

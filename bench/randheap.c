@@ -11,6 +11,8 @@
  * random references. bench/bigheap.c builds its blocks in order, and most of its
  * references point near their holder: the two bracket what programs do. Deterministic;
  * prints the number of nodes. */
+#include "xorshift.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -21,14 +23,8 @@ struct node {
 
 struct node *root; /* external, so the compiler keeps the stores */
 
-static unsigned long long rng = 88172645463325252ull;
-static unsigned long long next(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t rng = 88172645463325252ull;
+static inline uint64_t next(void) { return xorshift64(&rng); }
 
 int main(int argc, char **argv)
 {

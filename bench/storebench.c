@@ -8,6 +8,7 @@
  * hooks' logs drain as they would. Prints the loop's time in ms. Also
  * times 10 million 64-byte memcpy calls through a pointer (the interposed memcpy). */
 #include "leakgraph.h"
+#include "xorshift.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,14 +33,8 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static unsigned long long rng = 88172645463325252ull;
-static inline unsigned long long next(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t rng = 88172645463325252ull;
+static inline uint64_t next(void) { return xorshift64(&rng); }
 
 struct node **nodes;
 

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xorshift.h"
+
 /* Pointer stores into the heap. Built with -DWORKLOAD_STORE_MACRO they go through
  * LEAKGRAPH_STORE (bench/storework.sh measures what that and the compiler hooks cost). */
 #ifdef WORKLOAD_STORE_MACRO
@@ -48,12 +50,7 @@ struct tstate {
     uint64_t sum;
 };
 
-static inline uint64_t rnd(struct tstate *t)
-{
-    uint64_t x = t->rng;
-    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
-    return t->rng = x;
-}
+static inline uint64_t rnd(struct tstate *t) { return xorshift64(&t->rng); }
 
 /* Size of a block allocated at a given site (call path): like a real program, most
  * sites allocate one type, some (a quarter) allocate a few different sizes (strings,
