@@ -232,7 +232,7 @@ static uint64_t *dirty_blocks(const struct lg_scan *sc, const struct lg_maps *ma
         mark_range(&c, 0, kept_lo);
         mark_range(&c, kept_hi, UINTPTR_MAX);
         lg_log(LG_LOG_INFO, "collection %u: a thread's log of stores outside the card table overflowed; the "
-               "blocks outside it were rescanned", collections + 0);
+               "blocks outside it were rescanned", collections);
     }
     return c.bits;
 }
@@ -265,7 +265,7 @@ static const char *kind_name(uint8_t k)
 
 /* The incremental classification block by block: sub's blocks as classified, the others
  * reachable. */
-static bool spread(const struct lg_livemark *m, const struct lg_live_sub *sub, size_t n, uint8_t *kind,
+static void spread(const struct lg_livemark *m, const struct lg_live_sub *sub, size_t n, uint8_t *kind,
                    uint32_t *cycle)
 {
     memset(kind, LG_LIVE_REACHABLE, n);
@@ -273,7 +273,6 @@ static bool spread(const struct lg_livemark *m, const struct lg_live_sub *sub, s
         kind[sub ? sub->pos[c] : c] = m->kind[c];
         cycle[sub ? sub->pos[c] : c] = m->cycle ? m->cycle[c] : 0;
     }
-    return true;
 }
 
 /* Rescans every block at the same stop and compares the classification block by block. */
