@@ -510,58 +510,8 @@ static inline long consider(struct lg_scan *s, uintptr_t v, uint32_t from, uint6
     return j;
 }
 
-void lg_scan_range(struct lg_scan *s, uintptr_t lo, uintptr_t hi, uint32_t from, uint64_t base_off)
-{
-    uintptr_t p = (lo + 7) & ~(uintptr_t)7;
-    if (hi < p)
-        return;
-    s->scanned_bytes += hi - p;
-    for (; p + 8 <= hi; p += 8) {
-        uintptr_t v = *(const volatile uintptr_t *)p;
-        if (v >= s->lo && v < s->hi)
-            consider(s, v, from, base_off + (p - lo), p);
-    }
-}
-
-long lg_scan_slot(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off, uintptr_t slot)
-{
-    return v >= s->lo && v < s->hi ? consider(s, v, from, off, slot) : -1;
-}
-
-void lg_scan_word(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off)
-{
-    if (v >= s->lo && v < s->hi)
-        consider(s, v, from, off, 0);
-}
-
-struct piece_ctx {
-    struct lg_scan *s;
-    uint32_t from;
-    uintptr_t base;
-};
-
-static void scan_piece(void *p, uintptr_t lo, uintptr_t hi)
-{
-    struct piece_ctx *c = p;
-    lg_scan_range(c->s, lo, hi, c->from, lo - c->base);
-}
-
-bool lg_scan_is_partial(const struct lg_scan *s, size_t i) { return is_partial(s, i); }
-
-void lg_scan_block(struct lg_scan *s, size_t i)
-{
-    uintptr_t a = s->blocks[i].addr, b = a + s->blocks[i].size;
-    s->holder_seq = s->blocks[i].seq & LG_SEQ_MASK;
-    if (!is_partial(s, i)) {
-        lg_scan_range(s, a, b, (uint32_t)i, 0);
-    } else {
-        struct piece_ctx c = {s, (uint32_t)i, a};
-        lg_maps_clip(s->maps, a, b, 0, 0, scan_piece, &c);
-    }
-}
-
-/* The words of every block, looked up a few words behind the read: candidates (words
- * inside the blocks' span) wait in a ring, their index entry loaded when they come in,
+/* Words are looked up a few words behind the read: candidates (words inside the
+ * blocks' span) wait in a ring, their index entry loaded when they come in,
  * their block record half-way, looked up and emitted, in order, when they leave. On a
  * heap whose references go anywhere, each look-up missed the cache twice (index, then
  * block record), and the full scan ran at about a tenth of the memory's speed. */
@@ -629,6 +579,67 @@ static void pipe_flush(struct pipe *p)
         pipe_leave(p);
 }
 
+/* The aligned words of [lo, hi) into the ring, labelled from, at base_off + their offset. */
+static inline void pipe_words(struct pipe *p, uintptr_t lo, uintptr_t hi, uint32_t from, uint64_t base_off)
+{
+    struct lg_scan *s = p->s;
+    uintptr_t q = (lo + 7) & ~(uintptr_t)7;
+    if (hi < q)
+        return;
+    s->scanned_bytes += hi - q;
+    for (; q + 8 <= hi; q += 8) {
+        uintptr_t v = *(const volatile uintptr_t *)q;
+        if (v >= s->lo && v < s->hi)
+            pipe_enter(p, v, from, base_off + (q - lo), q);
+    }
+}
+
+void lg_scan_range(struct lg_scan *s, uintptr_t lo, uintptr_t hi, uint32_t from, uint64_t base_off)
+{
+    struct pipe p; /* not zeroed: 1 KB, for ranges of a few words as often as not */
+    p.s = s;
+    p.in = p.out = 0;
+    pipe_words(&p, lo, hi, from, base_off);
+    pipe_flush(&p);
+}
+
+long lg_scan_slot(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off, uintptr_t slot)
+{
+    return v >= s->lo && v < s->hi ? consider(s, v, from, off, slot) : -1;
+}
+
+void lg_scan_word(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off)
+{
+    if (v >= s->lo && v < s->hi)
+        consider(s, v, from, off, 0);
+}
+
+struct piece_ctx {
+    struct lg_scan *s;
+    uint32_t from;
+    uintptr_t base;
+};
+
+static void scan_piece(void *p, uintptr_t lo, uintptr_t hi)
+{
+    struct piece_ctx *c = p;
+    lg_scan_range(c->s, lo, hi, c->from, lo - c->base);
+}
+
+bool lg_scan_is_partial(const struct lg_scan *s, size_t i) { return is_partial(s, i); }
+
+void lg_scan_block(struct lg_scan *s, size_t i)
+{
+    uintptr_t a = s->blocks[i].addr, b = a + s->blocks[i].size;
+    s->holder_seq = s->blocks[i].seq & LG_SEQ_MASK;
+    if (!is_partial(s, i)) {
+        lg_scan_range(s, a, b, (uint32_t)i, 0);
+    } else {
+        struct piece_ctx c = {s, (uint32_t)i, a};
+        lg_maps_clip(s->maps, a, b, 0, 0, scan_piece, &c);
+    }
+}
+
 void lg_scan_blocks(struct lg_scan *s)
 {
     s->weak_any = lg_annot_has_weak();
@@ -637,20 +648,16 @@ void lg_scan_blocks(struct lg_scan *s)
             lg_scan_block(s, i);
         return;
     }
-    struct pipe p = {.s = s};
+    struct pipe p; /* one ring across the blocks */
+    p.s = s;
+    p.in = p.out = 0;
     for (size_t i = 0; i < s->n; i++) {
-        uintptr_t a = s->blocks[i].addr, b = a + s->blocks[i].size, q = (a + 7) & ~(uintptr_t)7;
         if (is_partial(s, i)) {
             pipe_flush(&p); /* the edges stay in block order */
             lg_scan_block(s, i);
             continue;
         }
-        s->scanned_bytes += b > q ? b - q : 0;
-        for (; q + 8 <= b; q += 8) {
-            uintptr_t v = *(const volatile uintptr_t *)q;
-            if (v >= s->lo && v < s->hi)
-                pipe_enter(&p, v, (uint32_t)i, q - a, q);
-        }
+        pipe_words(&p, s->blocks[i].addr, s->blocks[i].addr + s->blocks[i].size, (uint32_t)i, 0);
     }
     pipe_flush(&p);
 }

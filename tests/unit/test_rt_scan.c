@@ -217,10 +217,11 @@ static void collect_all(void *ctx, const struct lg_snap_edge *e)
     k->e[k->n++] = *e;
 }
 
-/* lg_scan_blocks looks words up a few behind the read (scan.c): the same edges, in the
- * same order, as scanning each block by itself, on real blocks whose words point
- * anywhere among them (starts, interiors, one past the end, not heap at all). */
-Test(scan, pipelined_scan_emits_what_block_by_block_does)
+/* lg_scan_blocks looks words up a few behind the read, through a ring (scan.c): the
+ * same edges, in the same order, as looking each word up at once (lg_scan_slot), on
+ * real blocks whose words point anywhere among them (starts, interiors, one past the
+ * end, not heap at all). */
+Test(scan, pipelined_scan_emits_what_word_by_word_lookups_do)
 {
     enum { N = 3000, W = 6 };
     uintptr_t *blk[N];
@@ -255,8 +256,11 @@ Test(scan, pipelined_scan_emits_what_block_by_block_does)
     s.ctx = &piped;
     lg_scan_blocks(&s);
     s.ctx = &single;
-    for (size_t i = 0; i < s.n; i++)
-        lg_scan_block(&s, i);
+    for (size_t i = 0; i < s.n; i++) {
+        uintptr_t a = s.blocks[i].addr;
+        for (uintptr_t q = (a + 7) & ~(uintptr_t)7; q + 8 <= a + s.blocks[i].size; q += 8)
+            lg_scan_slot(&s, *(const uintptr_t *)q, (uint32_t)i, q - a, q);
+    }
     cr_assert_gt(single.n, (size_t)N, "the heap has references");
     cr_assert_eq(piped.n, single.n);
     cr_assert(!memcmp(piped.e, single.e, single.n * sizeof *single.e), "the same edges in the same order");
