@@ -427,6 +427,34 @@ static void word_gone(struct pass *p, uint32_t id, uint32_t t)
         p->oom = true;
 }
 
+/* The words of a dirty block [a, end) up to the first that differs from its old row:
+ * those at the same offsets, with the same values, each still leading where it led,
+ * stay as they are, row, counts and tree, and need no write (their flag of words that
+ * refer to nothing is brought up to date: unhook_dead may have made such words). Most
+ * blocks of a dirty page, or next to a dirty card, did not change at all, and a large
+ * block's row is not rewritten up to its first change (measured under userfaultfd, where
+ * a page makes 64 small blocks dirty: the writes were a fifth of a collection). Returns
+ * where the rest starts, *k the old words it kept; *flags loses F_SLOW, and has F_NONE
+ * if a kept word refers to nothing. */
+static uintptr_t unchanged_prefix(const struct pass *p, uintptr_t a, uintptr_t end, const struct word *old,
+                                  uint32_t olen, uint32_t *k, uint8_t *flags)
+{
+    uint32_t n = 0;
+    uint8_t none = 0;
+    uintptr_t q = (a + 7) & ~(uintptr_t)7;
+    for (; q + 8 <= end; q += 8) {
+        uintptr_t v = *(const volatile uintptr_t *)q;
+        if (v - win_lo >= win_hi - win_lo)
+            continue; /* an old word at this offset went: the next test, or the caller, sees it */
+        if (n == olen || old[n].off != (uint32_t)(q - a) || old[n].value != v || !still_holds(p, &old[n]))
+            break;
+        none |= old[n++].target == W_ID ? F_NONE : 0;
+    }
+    *k = n;
+    *flags = (uint8_t)((*flags & ~(F_SLOW | F_NONE)) | none);
+    return q;
+}
+
 /* Rescans the dirty block at position i against its old row, word by word (both in
  * offset order): a word with the same value keeps its target without a look-up, and
  * only the words that changed touch the counts and the tree. Most words of a dirty
@@ -442,12 +470,14 @@ static bool rescan_diff(struct pass *p, size_t i)
     if (!pool_reserve(sc->blocks[i].size / 8))
         return false;
     struct word *old = &g.pool[g.rec[id].row], *out = old;
-    uint32_t olen = g.rec[id].len, k = 0, w = 0;
+    uint32_t olen = g.rec[id].len, k = 0, w;
     bool moved = false;
-    sc->holder_seq = sc->blocks[i].seq & LG_SEQ_MASK;
     sc->scanned_bytes += sc->blocks[i].size;
-    g.flags[id] &= (uint8_t)~(F_SLOW | F_NONE);
-    for (uintptr_t q = (a + 7) & ~(uintptr_t)7; q + 8 <= end; q += 8) {
+    uintptr_t q = unchanged_prefix(p, a, end, old, olen, &k, &g.flags[id]);
+    if (q + 8 > end && k == olen)
+        return true; /* as it was: nothing to write */
+    sc->holder_seq = sc->blocks[i].seq & LG_SEQ_MASK;
+    for (w = k; q + 8 <= end; q += 8) {
         uintptr_t v = *(const volatile uintptr_t *)q;
         uint32_t off = (uint32_t)(q - a);
         for (; k < olen && old[k].off < off; k++)
