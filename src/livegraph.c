@@ -427,31 +427,27 @@ static void word_gone(struct pass *p, uint32_t id, uint32_t t)
         p->oom = true;
 }
 
-/* The words of a dirty block [a, end) up to the first that differs from its old row:
- * those at the same offsets, with the same values, each still leading where it led,
- * stay as they are, row, counts and tree, and need no write (their flag of words that
- * refer to nothing is brought up to date: unhook_dead may have made such words). Most
- * blocks of a dirty page, or next to a dirty card, did not change at all, and a large
- * block's row is not rewritten up to its first change (measured under userfaultfd, where
- * a page makes 64 small blocks dirty: the writes were a fifth of a collection). Returns
- * where the rest starts, *k the old words it kept; *flags loses F_SLOW, and has F_NONE
- * if a kept word refers to nothing. */
-static uintptr_t unchanged_prefix(const struct pass *p, uintptr_t a, uintptr_t end, const struct word *old,
-                                  uint32_t olen, uint32_t *k, uint8_t *flags)
+/* A run of a dirty block's words, from q, up to the first that differs from its old row
+ * (from old[*k]): words at the same offsets, with the same values, each still leading
+ * where it led, stay as they are, row, counts and tree, and need no write while the row
+ * is rewritten in place with nothing shifted. Most blocks of a dirty page, or next to a
+ * dirty card, did not change at all, and a large block changed in a few words (measured
+ * under userfaultfd, where a page makes 64 small blocks dirty: rewriting their rows was a
+ * fifth of a collection). Returns where the run stopped; *k the next old word, *none
+ * gains F_NONE if a kept word refers to nothing (unhook_dead may have made such words). */
+static uintptr_t unchanged_run(const struct pass *p, uintptr_t a, uintptr_t q, uintptr_t end, const struct word *old,
+                               uint32_t olen, uint32_t *k, uint8_t *none)
 {
-    uint32_t n = 0;
-    uint8_t none = 0;
-    uintptr_t q = (a + 7) & ~(uintptr_t)7;
+    uint32_t n = *k;
     for (; q + 8 <= end; q += 8) {
         uintptr_t v = *(const volatile uintptr_t *)q;
         if (v - win_lo >= win_hi - win_lo)
             continue; /* an old word at this offset went: the next test, or the caller, sees it */
         if (n == olen || old[n].off != (uint32_t)(q - a) || old[n].value != v || !still_holds(p, &old[n]))
             break;
-        none |= old[n++].target == W_ID ? F_NONE : 0;
+        *none |= old[n++].target == W_ID ? F_NONE : 0;
     }
     *k = n;
-    *flags = (uint8_t)((*flags & ~(F_SLOW | F_NONE)) | none);
     return q;
 }
 
@@ -470,14 +466,18 @@ static bool rescan_diff(struct pass *p, size_t i)
     if (!pool_reserve(sc->blocks[i].size / 8))
         return false;
     struct word *old = &g.pool[g.rec[id].row], *out = old;
-    uint32_t olen = g.rec[id].len, k = 0, w;
+    uint32_t olen = g.rec[id].len, k = 0, w = 0;
+    uint8_t fl = 0; /* F_SLOW, F_NONE: of the new row */
     bool moved = false;
     sc->scanned_bytes += sc->blocks[i].size;
-    uintptr_t q = unchanged_prefix(p, a, end, old, olen, &k, &g.flags[id]);
-    if (q + 8 > end && k == olen)
-        return true; /* as it was: nothing to write */
     sc->holder_seq = sc->blocks[i].seq & LG_SEQ_MASK;
-    for (w = k; q + 8 <= end; q += 8) {
+    for (uintptr_t q = (a + 7) & ~(uintptr_t)7;; q += 8) {
+        if (!moved && w == k) { /* in place, nothing shifted: the unchanged words stay */
+            q = unchanged_run(p, a, q, end, old, olen, &k, &fl);
+            w = k;
+        }
+        if (q + 8 > end)
+            break;
         uintptr_t v = *(const volatile uintptr_t *)q;
         uint32_t off = (uint32_t)(q - a);
         for (; k < olen && old[k].off < off; k++)
@@ -505,7 +505,7 @@ static bool rescan_diff(struct pass *p, size_t i)
             if (definite(t))
                 seed(p, id, t); /* the unchanged words lead where they led */
         }
-        g.flags[id] |= t & W_SLOW ? F_SLOW : t == W_ID ? F_NONE : 0;
+        fl |= t & W_SLOW ? F_SLOW : t == W_ID ? F_NONE : 0;
         if (!moved && w >= k) { /* would overwrite an unread old word: move */
             moved = true;
             out = &g.pool[g.npool];
@@ -513,6 +513,9 @@ static bool rescan_diff(struct pass *p, size_t i)
         }
         out[w++] = (struct word){v, off, t};
     }
+    g.flags[id] = (uint8_t)((g.flags[id] & ~(F_SLOW | F_NONE)) | fl);
+    if (k == olen && w == olen && !moved)
+        return !p->oom; /* (the usual case: nothing went, nothing moved) */
     for (; k < olen; k++)
         word_gone(p, id, old[k].target);
     if (moved) { /* (an empty old row may sit at the pool's end: out == old then) */
