@@ -122,6 +122,19 @@ static struct {
     size_t n, cap;
 } w_unresolved;
 
+/* The words of dirty rows whose value changed, looked up after the rows (pend_resolve):
+ * the value, the row's id, the word's index in the row (PEND_OLD: an old word was at
+ * that offset, with target old). Emptied at every collection. */
+#define PEND_OLD 0x80000000u
+struct pend {
+    uint64_t value;
+    uint32_t id, w, old;
+};
+static struct {
+    struct pend *v;
+    size_t n, cap;
+} w_pend;
+
 static bool unresolved_add(uint64_t lo, uint64_t hi)
 {
     if (w_unresolved.n && w_unresolved.v[w_unresolved.n - 1] == lo) { /* rows come one after another */
@@ -488,24 +501,17 @@ static bool rescan_diff(struct pass *p, size_t i)
                 k++;
             continue; /* out of the window: not kept (old[k], if any, goes next round) */
         }
-        uint32_t t;
+        uint32_t t = W_ID; /* a changed word's: pend_resolve's */
         if (same && still_holds(p, &old[k])) {
             t = old[k++].target;
+            fl |= t & W_SLOW ? F_SLOW : t == W_ID ? F_NONE : 0;
         } else {
-            t = resolve(p, i, v, off);
-            if (k < olen && old[k].off == off) {
-                if (old[k].target != t)
-                    word_gone(p, id, old[k].target);
-                else if (!(t & W_SLOW) && tid(t) != W_ID)
-                    g.rec[t].indeg--; /* counted again below */
-                k++;
-            }
-            if (!(t & W_SLOW) && tid(t) != W_ID)
-                g.rec[t].indeg++;
-            if (definite(t))
-                seed(p, id, t); /* the unchanged words lead where they led */
+            bool had = k < olen && old[k].off == off;
+            if (w_pend.n == w_pend.cap && !lg_grow((void **)&w_pend.v, &w_pend.cap, w_pend.n + 1, sizeof *w_pend.v))
+                return p->oom = true, false;
+            w_pend.v[w_pend.n++] = (struct pend){v, id, w | (had ? PEND_OLD : 0), had ? old[k].target : 0};
+            k += had;
         }
-        fl |= t & W_SLOW ? F_SLOW : t == W_ID ? F_NONE : 0;
         if (!moved && w >= k) { /* would overwrite an unread old word: move */
             moved = true;
             out = &g.pool[g.npool];
@@ -526,6 +532,39 @@ static bool rescan_diff(struct pass *p, size_t i)
     g.live -= olen;
     g.rec[id].len = w;
     return !p->oom;
+}
+
+/* The changed words of the dirty rows, looked up with the loads of those ahead started
+ * early (each look-up missed the cache two or three times, one after the other, and
+ * under userfaultfd a collection's look-ups were a tenth of it). Then, as for a word
+ * rescanned: the old word at its offset goes unless it led to the same target, the start
+ * pointer counts, and a definite reference is followed if its holder is reached. */
+static void pend_resolve(struct pass *p)
+{
+    const struct pend *e = w_pend.v;
+    size_t n = w_pend.n;
+    for (size_t k = 0; k < n; k++) {
+        if (k + AHEAD_INDEX < n)
+            lg_scan_prefetch(p->sc, e[k + AHEAD_INDEX].value, false);
+        if (k + AHEAD_BLOCK < n)
+            lg_scan_prefetch(p->sc, e[k + AHEAD_BLOCK].value, true);
+        uint32_t id = e[k].id;
+        size_t i = g.pos[id];
+        struct word *wd = &g.pool[g.rec[id].row + (e[k].w & ~PEND_OLD)];
+        p->sc->holder_seq = p->sc->blocks[i].seq & LG_SEQ_MASK;
+        uint32_t t = wd->target = resolve(p, i, e[k].value, wd->off);
+        bool counted = !(t & W_SLOW) && tid(t) != W_ID;
+        if ((e[k].w & PEND_OLD) && e[k].old != t)
+            word_gone(p, id, e[k].old);
+        else if ((e[k].w & PEND_OLD) && counted)
+            g.rec[t].indeg--; /* counted again below */
+        if (counted)
+            g.rec[t].indeg++;
+        if (definite(t))
+            seed(p, id, t); /* the unchanged words lead where they led */
+        g.flags[id] |= t & W_SLOW ? F_SLOW : t == W_ID ? F_NONE : 0;
+    }
+    w_pend.n = 0;
 }
 
 #define AHEAD_DIFF 8 /* dirty rows ahead whose record, block and words are prefetched */
@@ -552,7 +591,8 @@ static bool rescan_diffs(struct pass *p)
         if ((g.flags[v[k]] & F_DIFF) && !rescan_diff(p, g.pos[v[k]]))
             return false;
     }
-    return true;
+    pend_resolve(p);
+    return !p->oom;
 }
 
 /* Dirty rows keep their old words until rescanned: those referring to a block dead now
@@ -1320,7 +1360,7 @@ bool lg_livegraph_update(struct lg_scan *sc, uint64_t version, const uint64_t *d
     struct pass p = {.sc = sc, .dead = w_dead, .touched = w_touched, .queue = w_queue, .cand = w_cand,
                      .seeds = w_seeds, .sus = w_sus, .diffs = w_diffs, .rint = w_rint};
     p.dead.n = p.touched.n = p.queue.n = p.cand.n = p.seeds.n = p.sus.n = p.diffs.n = p.rint.n = 0;
-    w_unresolved.n = 0; /* (a failed collection may have left some) */
+    w_unresolved.n = w_pend.n = 0; /* (a failed collection may have left some) */
     memset(st, 0, sizeof *st);
     sc->weak_any = lg_annot_has_weak();
     /* weak slots are not kept as words: while any exist, and once after, rescan all */
