@@ -358,6 +358,34 @@ static bool rescan(struct pass *p, size_t i)
     return true;
 }
 
+#define AHEAD_TOUCHED 8 /* touched rows ahead whose flags, block record and block are loaded */
+
+/* Rescans the new and the piecewise blocks among the touched (not the dirty ones, which
+ * rescan_diffs compares with their rows), the loads of those ahead started early: the
+ * new blocks are anywhere in the heap, and each missed the cache three times. */
+static bool rescan_touched(struct pass *p)
+{
+    const uint32_t *v = p->touched.v;
+    size_t n = p->touched.n;
+    for (size_t k = 0; k < n; k++) {
+        if (k + 2 * AHEAD_TOUCHED < n) {
+            __builtin_prefetch(&g.flags[v[k + 2 * AHEAD_TOUCHED]]);
+            __builtin_prefetch(&g.pos[v[k + 2 * AHEAD_TOUCHED]]);
+        }
+        if (k + AHEAD_TOUCHED < n)
+            __builtin_prefetch(&p->sc->blocks[g.pos[v[k + AHEAD_TOUCHED]]]);
+        if (k + AHEAD_TOUCHED / 2 < n && !(g.flags[v[k + AHEAD_TOUCHED / 2]] & F_DIFF)) {
+            const struct lg_block *b = &p->sc->blocks[g.pos[v[k + AHEAD_TOUCHED / 2]]];
+            __builtin_prefetch((const void *)(uintptr_t)b->addr);
+            if (b->size > 1)
+                __builtin_prefetch((const void *)(uintptr_t)(b->addr + b->size - 1));
+        }
+        if (!(g.flags[v[k]] & F_DIFF) && !rescan(p, g.pos[v[k]]))
+            return false;
+    }
+    return true;
+}
+
 #define AHEAD_INDEX 16 /* words ahead whose target's index entry is loaded */
 #define AHEAD_BLOCK 8  /* and whose target's block record */
 
@@ -1320,9 +1348,8 @@ static bool update(struct pass *p, const uint64_t *dirty, bool full, const struc
             g.flags[id] &= (uint8_t)~F_DIFF;
         }
     }
-    for (size_t k = 0; k < p->touched.n; k++) /* new and piecewise blocks */
-        if (!(g.flags[p->touched.v[k]] & F_DIFF) && !rescan(p, g.pos[p->touched.v[k]]))
-            return false;
+    if (!rescan_touched(p))
+        return false;
     resolve_rows(p);
     positions_to_ids(p, from);
     flag_rows(p);
