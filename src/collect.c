@@ -135,10 +135,15 @@ static void scan_roots(struct job *j, struct lg_scan *sc, const struct lg_roots 
 
 /* ---- dirty blocks ---- */
 
+#define MARK_RING 16 /* dirty ranges waiting for their look-up (a power of two) */
 struct dirty_ctx {
     const struct lg_scan *sc;
     uint64_t *bits;
     size_t hint; /* where the last range's search ended: ranges mostly come in order */
+    struct {
+        uintptr_t lo, hi;
+    } ring[MARK_RING]; /* ranges [out, in) */
+    size_t in, out;
 };
 
 /* The first block at lo or after, galloping from the hint when lo is past it. */
@@ -160,9 +165,8 @@ static size_t first_at(struct dirty_ctx *c, uintptr_t lo)
 
 /* Flags every block overlapping [lo, hi). Blocks do not overlap: only the one before
  * the first block starting at lo or later can reach into the range. */
-static void mark_range(void *p, uintptr_t lo, uintptr_t hi)
+static void mark_now(struct dirty_ctx *c, uintptr_t lo, uintptr_t hi)
 {
-    struct dirty_ctx *c = p;
     const struct lg_block *b = c->sc->blocks;
     /* most ranges start inside a block: the scan's index finds it in a miss or two */
     long in = lg_scan_lookup(c->sc, lo);
@@ -172,6 +176,31 @@ static void mark_range(void *p, uintptr_t lo, uintptr_t hi)
         l--;
     for (; l < c->sc->n && b[l].addr < hi; l++)
         c->bits[l / 64] |= 1ull << (l % 64);
+}
+
+/* The ranges wait in a ring, their look-up's index entry loaded as they come in and
+ * its block record half-way, and are flagged, in order, as they leave: ten thousand
+ * dirty cards or pages anywhere in the heap missed the cache twice each, one after the
+ * other. */
+static void mark_range(void *p, uintptr_t lo, uintptr_t hi)
+{
+    struct dirty_ctx *c = p;
+    if (c->in - c->out == MARK_RING) {
+        mark_now(c, c->ring[c->out % MARK_RING].lo, c->ring[c->out % MARK_RING].hi);
+        c->out++;
+    }
+    lg_scan_prefetch(c->sc, lo, false);
+    c->ring[c->in % MARK_RING].lo = lo;
+    c->ring[c->in % MARK_RING].hi = hi;
+    c->in++;
+    if (c->in - c->out > MARK_RING / 2)
+        lg_scan_prefetch(c->sc, c->ring[(c->in - 1 - MARK_RING / 2) % MARK_RING].lo, true);
+}
+
+static void mark_flush(struct dirty_ctx *c)
+{
+    for (; c->out < c->in; c->out++)
+        mark_now(c, c->ring[c->out % MARK_RING].lo, c->ring[c->out % MARK_RING].hi);
 }
 
 /* The heap mappings: every writable mapping that holds part of a block, each once (the
@@ -224,13 +253,15 @@ static uint64_t *dirty_blocks(const struct lg_scan *sc, const struct lg_maps *ma
     if (mode == MODE_UFFD && !uffd_dirty(&c, maps))
         lg_log(LG_LOG_INFO, "userfaultfd refused a heap mapping; its blocks were rescanned");
     uintptr_t kept_lo, kept_hi;
-    if (mode == MODE_HOOKS && !lg_dirtyset_each(mark_range, &c, &kept_lo, &kept_hi))
+    bool each = mode == MODE_HOOKS && lg_dirtyset_each(mark_range, &c, &kept_lo, &kept_hi);
+    mark_flush(&c);
+    if (mode == MODE_HOOKS && !each)
         *full = true; /* a set overflowed: some writes went unrecorded */
     else if (mode == MODE_HOOKS && kept_hi != kept_lo) {
         /* only the writes outside the card table went unrecorded: the blocks there */
         c.hint = 0;
-        mark_range(&c, 0, kept_lo);
-        mark_range(&c, kept_hi, UINTPTR_MAX);
+        mark_now(&c, 0, kept_lo);
+        mark_now(&c, kept_hi, UINTPTR_MAX);
         lg_log(LG_LOG_INFO, "collection %u: a thread's log of stores outside the card table overflowed; the "
                "blocks outside it were rescanned", collections);
     }
