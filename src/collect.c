@@ -545,7 +545,7 @@ static long run(uintptr_t caller_sp, uintptr_t returning, bool print)
            (unsigned long)j.st.suspects,
            j.st.full ? "" : j.st.remarked ? " (marked again from the roots)"
            : j.st.scanned_rows ? " (marked again locally, found through every kept row)"
-           : j.st.scanned_diffs ? " (marked again locally, found through the dirty rows)"
+           : j.st.scanned_diffs ? " (marked again locally, the dirty rows searched)"
            : j.st.suspects ? " (marked again locally)" : "",
            (unsigned long)((j.stop_ns + j.work_ns) / 1000), (unsigned long)((t1 - t0) / 1000), (unsigned long)(j.stop_ns / 1000),
            (unsigned long)(j.t_prepare / 1000), (unsigned long)(j.t_roots / 1000), (unsigned long)(j.t_dirty / 1000),

@@ -107,7 +107,7 @@ struct pass {
     struct ids seeds;           /* pairs (holder, target): new references of clean rows */
     struct ids sus;             /* reached blocks whose parent reference went */
     bool scanned_rows;          /* finding the references into them took a pass over the rows */
-    bool scanned_diffs;         /* a pass over the dirty rows found them */
+    bool scanned_diffs;         /* they were looked for in the dirty rows first */
     bool oom;
     struct lg_snap_edge last;   /* what lg_scan_slot emitted */
     bool unmoved;               /* the same blocks at the same places as last time */

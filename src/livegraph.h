@@ -20,7 +20,7 @@ struct lg_livegraph_stats {
     bool remarked;   /* the reachable set was marked again from the roots */
     size_t suspects; /* reached blocks whose marking parent's reference went */
     bool scanned_rows; /* finding what refers to them took a pass over every kept row */
-    bool scanned_diffs; /* a pass over the dirty rows found what refers to them */
+    bool scanned_diffs; /* they were looked for in the dirty rows (the pass before that one) */
 };
 
 /* What the roots do not reach by definite references, numbered 0..n-1 in address order

@@ -171,7 +171,7 @@ queue collect_mutator_local_uffd t_collect_mutator_local_uffd
 # A large heap that mostly stays (collect_rewire: 1 % of the references rewired per round,
 # leaves replaced and dropped every other round): the same unreachable counts as full
 # rescans, every collection verified, and both incremental marks taken (nothing to mark
-# again; marked again locally), the blocks not reached again found through the dirty
+# again; marked again locally), the blocks not reached again looked for in the dirty
 # rows (the array of all nodes refers to them) instead of a pass over every row.
 rewire_run() {
     local tag=$1 prog=$2 mode=$3 d=$WORK/collect_rewire n want
@@ -184,7 +184,7 @@ rewire_run() {
         { echo "$tag: unreachable counts differ from full rescans: $(diff "$d/$tag-full.out" "$d/$tag.out" | head -4 | tr '\n' '|')"; return 1; }
     grep -q '^round 12 [1-9]' "$d/$tag.out" || { echo "$tag: nothing lost at the end: $(tail -2 "$d/$tag.out")"; return 1; }
     verified_ok "$d/$tag.err" 12 || return 1
-    for want in 'suspects \(marked again locally' ' 0 suspects;' 'found through the dirty rows\)'; do
+    for want in 'suspects \(marked again locally' ' 0 suspects;' 'the dirty rows searched\)'; do
         n=$(grep -cE "^leakgraph: collection [0-9]+: .*$want" "$d/$tag.err")
         [ "$n" -ge 2 ] || { echo "$tag: only $n collections matched '$want'"; return 1; }
     done
