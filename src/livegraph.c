@@ -223,9 +223,9 @@ static void clear(void)
 
 /* ---- words ---- */
 
-/* gcc 12 dropped some __builtin_prefetch calls of this file (dead code elimination, as
- * in scan.c: 14 of 29, among them all of unhook_dead's): the instruction
- * itself, which nothing can drop. */
+/* gcc 12 left some __builtin_prefetch calls of this file out of the object, as in scan.c
+ * (those of a helper inlined into two loops: 18 calls in the source, 15 instructions):
+ * the instruction itself, which nothing can drop. */
 static inline void prefetch(const void *p) { __asm__ volatile("prefetcht0 (%0)" : : "r"(p)); }
 
 static uint32_t tid(uint32_t t) { return t & W_ID; }
@@ -368,8 +368,8 @@ static bool rescan(struct pass *p, size_t i)
 
 /* Rescans the new and the piecewise blocks among the touched (not the dirty ones, which
  * rescan_diffs compares with their rows), the loads of those ahead started early, each
- * once the one before it is in: the new blocks are anywhere in the heap, and each
- * missed the cache four times. The dirty ones, all of the touched under userfaultfd,
+ * once the one before it is in: the new blocks are anywhere in the heap, and their
+ * flags, position, record and memory were four misses one after the other. The dirty ones, all of the touched under userfaultfd,
  * cost only their flags. */
 static bool rescan_touched(struct pass *p)
 {
@@ -573,8 +573,8 @@ static bool rescan_diff(struct pass *p, size_t i)
 }
 
 /* The changed words of the dirty rows, looked up with the loads of those ahead started
- * early (each look-up missed the cache two or three times, one after the other, and
- * under userfaultfd a collection's look-ups were a tenth of it). Then, as for a word
+ * early (each look-up missed the cache two or three times, one after the other: with
+ * store hooks, look-ups were an eighth of a collection's time). Then, as for a word
  * rescanned: the old word at its offset goes unless it led to the same target, the start
  * pointer counts, and a definite reference is followed if its holder is reached. */
 static void pend_resolve(struct pass *p)
@@ -644,21 +644,6 @@ static void idf_add(uint32_t id) { idf[(id & (IDF_BITS - 1)) >> 6] |= 1ull << (i
 static bool idf_has(uint32_t id) { return idf[(id & (IDF_BITS - 1)) >> 6] >> (id & 63) & 1; }
 static void idf_clear(void) { memset(idf, 0, sizeof idf); }
 
-#define AHEAD_ROWS 16 /* touched ids ahead whose flags and record are loaded; half as far, the row */
-
-/* For passes over the dirty rows among the touched: loads the flags and record of the
- * id ahead, and the row of the one half as far (the dirty small blocks are anywhere:
- * without this, three misses one after the other per row, 18 ms for 89,000 rows). */
-static void prefetch_diff_rows(const uint32_t *v, size_t k, size_t n)
-{
-    if (k + AHEAD_ROWS < n) {
-        prefetch(&g.flags[v[k + AHEAD_ROWS]]);
-        prefetch(&g.rec[v[k + AHEAD_ROWS]]);
-    }
-    if (k + AHEAD_ROWS / 2 < n && (g.flags[v[k + AHEAD_ROWS / 2]] & F_DIFF))
-        prefetch(&g.pool[g.rec[v[k + AHEAD_ROWS / 2]].row]);
-}
-
 /* Dirty rows keep their old words until rescanned: those referring to a block dead now
  * refer to nothing, so that the dead block's count shows only the clean rows' (the
  * dangling pointers a pass over the pool must clear). */
@@ -672,7 +657,6 @@ static void unhook_dead(struct pass *p)
     }
     for (size_t k = 0; k < p->touched.n; k++) {
         uint32_t id = p->touched.v[k];
-        prefetch_diff_rows(p->touched.v, k, p->touched.n);
         if (!(g.flags[id] & F_DIFF))
             continue;
         struct word *w = &g.pool[g.rec[id].row];
@@ -1136,7 +1120,6 @@ static bool reach_from_diffs(struct pass *p, const struct ids *d)
 {
     for (size_t k = 0; k < p->touched.n; k++) {
         uint32_t u = p->touched.v[k];
-        prefetch_diff_rows(p->touched.v, k, p->touched.n);
         if (!(g.flags[u] & F_DIFF) || !g.mk[u] || g.tm[u] == 4 || g.tm[u] == 6)
             continue;
         const struct word *w = &g.pool[g.rec[u].row];
