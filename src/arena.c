@@ -1,10 +1,10 @@
 /* mmap-backed metadata: lg_map for tables, a bump arena for immortal small objects. */
 #include "arena.h"
 
-#include <string.h>
-
 #include "lock.h"
 
+#include <errno.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -58,8 +58,10 @@ void *lg_map_table(size_t len)
         syscall(SYS_munmap, p, a - (uintptr_t)p);
     if ((uintptr_t)p + HUGE_PAGE > a)
         syscall(SYS_munmap, a + len, (uintptr_t)p + HUGE_PAGE - a);
+    int saved_errno = errno; /* a kernel without THP or without the populate says EINVAL */
     syscall(SYS_madvise, a, len, MADV_HUGEPAGE);
     syscall(SYS_madvise, a, len, 23 /* MADV_POPULATE_WRITE, Linux 5.14 */);
+    errno = saved_errno;
     __atomic_add_fetch(&mapped_bytes, len, __ATOMIC_RELAXED);
     return (void *)a;
 }
