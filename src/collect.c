@@ -197,10 +197,14 @@ static void mark_range(void *p, uintptr_t lo, uintptr_t hi)
         lg_scan_prefetch(c->sc, c->ring[(c->in - 1 - MARK_RING / 2) % MARK_RING].lo, true);
 }
 
+/* Then the ring's addresses are zeroed, as scan.c's ring is (pipe_done): they point
+ * into heap blocks, on a program thread's stack. */
 static void mark_flush(struct dirty_ctx *c)
 {
     for (; c->out < c->in; c->out++)
         mark_now(c, c->ring[c->out % MARK_RING].lo, c->ring[c->out % MARK_RING].hi);
+    memset(c->ring, 0, sizeof c->ring);
+    __asm__ volatile("" : : "r"(c->ring) : "memory"); /* the stores must happen */
 }
 
 /* The heap mappings: every writable mapping that holds part of a block, each once (the

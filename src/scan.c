@@ -579,6 +579,17 @@ static void pipe_flush(struct pipe *p)
         pipe_leave(p);
 }
 
+/* The last flush: then the ring's entries are zeroed. They hold heap addresses on the
+ * stack of the thread that scans (a program thread, for leakgraph_collect and
+ * collect_every), below its frames; a later conservative scan of that stack could find
+ * them in the program's deeper frames, as sites.c's scrub_below says of libunwind's. */
+static void pipe_done(struct pipe *p)
+{
+    pipe_flush(p);
+    memset(p->c, 0, (p->in < PIPE ? p->in : PIPE) * sizeof *p->c);
+    __asm__ volatile("" : : "r"(p->c) : "memory"); /* the stores must happen */
+}
+
 /* The aligned words of [lo, hi) into the ring, labelled from, at base_off + their offset. */
 static inline void pipe_words(struct pipe *p, uintptr_t lo, uintptr_t hi, uint32_t from, uint64_t base_off)
 {
@@ -600,7 +611,7 @@ void lg_scan_range(struct lg_scan *s, uintptr_t lo, uintptr_t hi, uint32_t from,
     p.s = s;
     p.in = p.out = 0;
     pipe_words(&p, lo, hi, from, base_off);
-    pipe_flush(&p);
+    pipe_done(&p);
 }
 
 long lg_scan_slot(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off, uintptr_t slot)
@@ -659,5 +670,5 @@ void lg_scan_blocks(struct lg_scan *s)
         }
         pipe_words(&p, s->blocks[i].addr, s->blocks[i].addr + s->blocks[i].size, (uint32_t)i, 0);
     }
-    pipe_flush(&p);
+    pipe_done(&p);
 }
