@@ -99,18 +99,29 @@ void lg_sites_set_thread_stack(uintptr_t lo, uintptr_t hi)
 }
 
 /* Independent multiplies per position (no dependency chain through the loop), one
- * final mix; collisions are resolved by comparing the stacks. */
-static uint64_t hash_pcs(const uintptr_t *pc, uint32_t n)
+ * final mix with the depth; collisions are resolved by comparing the stacks. In two
+ * steps, so that the frame-pointer walk hashes as it goes (fp_walk_hash). */
+#define HASH_SEED 0x9E3779B97F4A7C15ull
+static inline void hash_step(uint64_t *a, uint64_t *b, uintptr_t pc, uint32_t i)
 {
-    uint64_t a = 0x9E3779B97F4A7C15ull ^ n, b = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        a += pc[i] * (0xff51afd7ed558ccdull + 2 * i);
-        b ^= pc[i] << (i & 31);
-    }
-    a ^= b;
+    *a += pc * (0xff51afd7ed558ccdull + 2 * i);
+    *b ^= pc << (i & 31);
+}
+
+static inline uint64_t hash_end(uint64_t a, uint64_t b, uint32_t n)
+{
+    a ^= b ^ (uint64_t)n * 0xd6e8feb86659fd93ull;
     a ^= a >> 33;
     a *= 0xc4ceb9fe1a85ec53ull;
     return a ^ (a >> 29);
+}
+
+static uint64_t hash_pcs(const uintptr_t *pc, uint32_t n)
+{
+    uint64_t a = HASH_SEED, b = 0;
+    for (uint32_t i = 0; i < n; i++)
+        hash_step(&a, &b, pc[i], i);
+    return hash_end(a, b, n);
 }
 
 static const struct lg_site *find(const struct lg_site *s, uint64_t h, const uintptr_t *pc, uint32_t n)
@@ -157,11 +168,11 @@ static void tc_put(struct tc_entry *set, uint64_t h, uint32_t id, uint32_t n)
     set[0] = (struct tc_entry){h, id, n};
 }
 
-uint32_t lg_sites_intern(const uintptr_t *pc, uint32_t n)
+/* lg_sites_intern, with h = hash_pcs(pc, n) already known. */
+static uint32_t intern_hashed(const uintptr_t *pc, uint32_t n, uint64_t h)
 {
     if (!buckets)
         return 0;
-    uint64_t h = hash_pcs(pc, n);
     struct tc_entry *tc = thread_cache(), *set = NULL;
     if (tc) {
         set = &tc[((h >> 40) * TC_WAYS) & (TCACHE - 1)];
@@ -195,25 +206,38 @@ uint32_t lg_sites_intern(const uintptr_t *pc, uint32_t n)
     return s ? s->id : 0;
 }
 
+uint32_t lg_sites_intern(const uintptr_t *pc, uint32_t n) { return intern_hashed(pc, n, hash_pcs(pc, n)); }
+
 /* Walks saved frame pointers, trusting only frames that move up the stack and stay
- * inside it: code without frame pointers ends the walk instead of crashing it. */
-static int fp_walk(uintptr_t *pc, int max)
+ * inside it: code without frame pointers ends the walk instead of crashing it. Hashes
+ * as it goes what hash_pcs would of the frames past the tracer's own (*skip of them),
+ * up to max_depth (*wn), and stops there: the walk waits for each frame's load, and the
+ * multiplies fit in those waits (a pass of their own after the walk was a quarter of
+ * the capture). */
+static void fp_walk_hash(uintptr_t *pc, int max, int *skip, uint32_t *wn, uint64_t *h)
 {
-    uintptr_t *fp = __builtin_frame_address(0);
-    int n = 0;
-    if (!stack_hi)
-        return 0;
-    while (n < max && (uintptr_t)fp >= stack_lo && (uintptr_t)fp <= stack_hi - 16 && !((uintptr_t)fp & 7)) {
+    uintptr_t *fp = __builtin_frame_address(0), lo = stack_lo, hi = stack_hi;
+    uintptr_t span = hi >= lo + 16 ? hi - 16 - lo : 0; /* fp - lo within it: fp in the stack */
+    uint64_t a = HASH_SEED, b = 0;
+    uint32_t k = 0;
+    int n = 0, s = -1;
+    while (span && n < max && (uintptr_t)fp - lo <= span && !((uintptr_t)fp & 7)) {
         uintptr_t ret = fp[1];
         uintptr_t *next = (uintptr_t *)fp[0];
         if (ret < 4096)
             break;
         pc[n++] = ret;
+        if (s < 0 && (ret < self_lo || ret >= self_hi))
+            s = n - 1;
+        if (s >= 0 && (hash_step(&a, &b, ret, k), ++k == (uint32_t)max_depth))
+            break; /* (the frames above are not kept) */
         if (next <= fp)
             break;
         fp = next;
     }
-    return n;
+    *skip = s < 0 ? n : s;
+    *wn = k;
+    *h = hash_end(a, b, k);
 }
 
 /* The walk's first frame outside the tracer: our own frames are not the program's. */
@@ -297,10 +321,12 @@ static uint32_t clamp_depth(int n) { return n < 0 ? 0 : n > max_depth ? (uint32_
 static uint32_t capture_verified(void)
 {
     uintptr_t fw[LG_MAX_DEPTH + 8], raw[LG_MAX_DEPTH + 8];
-    int want = max_depth + 8, n = fp_walk(fw, want), skip = skip_self(fw, n);
-    uint32_t wn = clamp_depth(n - skip);
+    int want = max_depth + 8, skip;
+    uint32_t wn;
+    uint64_t h;
+    fp_walk_hash(fw, want, &skip, &wn, &h);
     const uintptr_t *w = fw + skip;
-    uint64_t h = hash_pcs(w, wn) ^ ALIAS_SALT;
+    h ^= ALIAS_SALT;
     struct tc_entry *tc = thread_cache(), *set = NULL;
     if (tc && wn) {
         set = &tc[((h >> 40) * TC_WAYS) & (TCACHE - 1)];
@@ -331,12 +357,15 @@ uint32_t lg_sites_capture(void)
     if (!fast_unwind && alias_buckets && stack_hi)
         return capture_verified();
     uintptr_t raw[LG_MAX_DEPTH + 8];
-    int want = max_depth + 8, n;
-    if (fast_unwind)
-        n = fp_walk(raw, want);
-    else
-        n = (__atomic_add_fetch(&unwinds, 1, __ATOMIC_RELAXED), unw_backtrace((void **)raw, want));
-    int skip = skip_self(raw, n);
+    int want = max_depth + 8, n, skip;
+    if (fast_unwind) {
+        uint32_t wn;
+        uint64_t h;
+        fp_walk_hash(raw, want, &skip, &wn, &h);
+        return intern_hashed(raw + skip, wn, h);
+    }
+    n = (__atomic_add_fetch(&unwinds, 1, __ATOMIC_RELAXED), unw_backtrace((void **)raw, want));
+    skip = skip_self(raw, n);
     return lg_sites_intern(raw + skip, clamp_depth(n - skip));
 }
 
