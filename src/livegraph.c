@@ -77,6 +77,8 @@ static struct {
     uint8_t *flags, *tm; /* tm: a scratch mark per id, all zero between uses */
     uint8_t *mk;         /* t[].parent != P_NONE, in a byte: the mark's test */
     uint32_t *cnt;       /* scratch counts per id, all zero between uses */
+    uint64_t *dead;      /* a bit per id: died this collection (drop_dead to release_dead) */
+    size_t dead_cap;     /* its words */
     size_t nid, cap;
     struct ids free_ids, slow, none, partial, roots;
     size_t nstable; /* roots.v[0, nstable): targets of lasting roots */
@@ -181,7 +183,8 @@ static bool grow_ids(size_t need)
         nc *= 2;
     size_t c;
 #define GROW(a) (c = g.cap, lg_grow((void **)&g.a, &c, nc, sizeof *g.a))
-    bool ok = GROW(rec) && GROW(t) && GROW(pos) && GROW(flags) && GROW(tm) && GROW(mk) && GROW(cnt);
+    bool ok = GROW(rec) && GROW(t) && GROW(pos) && GROW(flags) && GROW(tm) && GROW(mk) && GROW(cnt) &&
+              lg_grow((void **)&g.dead, &g.dead_cap, nc / 64, sizeof *g.dead);
 #undef GROW
     if (ok)
         g.cap = nc;
@@ -203,6 +206,7 @@ static void forget(void)
     lg_unmap(g.flags, c);
     lg_unmap(g.tm, c);
     lg_unmap(g.mk, c);
+    lg_unmap(g.dead, g.dead_cap * sizeof *g.dead);
     ids_free(&g.free_ids);
     ids_free(&g.slow);
     ids_free(&g.none);
@@ -458,14 +462,18 @@ static void positions_to_ids(struct pass *p, size_t from)
 }
 
 /* The old word w of a dirty row, at the same offset and with the same value as now:
- * whether its target still holds. Start pointers do (the dead blocks' were cleared by
- * unhook_dead, and a live block keeps its address); a word that referred to nothing
- * does unless a block was born there; interior pointers are looked up again. */
+ * whether its target still holds. Start pointers do unless their block died (a live
+ * block keeps its address; g.dead has the dead until release_dead, a bit per id, an
+ * eighth of the flags, so that its tests hit the cache); a word that referred to
+ * nothing does unless a block was born there; interior pointers are looked up again. */
 static bool still_holds(const struct pass *p, const struct word *w)
 {
-    if (w->target & W_SLOW)
+    uint32_t t = w->target;
+    if (t & W_SLOW)
         return false;
-    return tid(w->target) != W_ID || !in_fresh(p, w->value);
+    if (tid(t) != W_ID)
+        return !(g.dead[t / 64] >> (t % 64) & 1);
+    return !in_fresh(p, w->value);
 }
 
 /* An old word that went (or changed): its start pointer no longer counts, and the child
@@ -485,7 +493,7 @@ static void word_gone(struct pass *p, uint32_t id, uint32_t t)
  * dirty card, did not change at all, and a large block changed in a few words (measured
  * under userfaultfd, where a page makes 64 small blocks dirty: rewriting their rows was a
  * fifth of a collection). Returns where the run stopped; *k the next old word, *none
- * gains F_NONE if a kept word refers to nothing (unhook_dead may have made such words). */
+ * gains F_NONE if a kept word refers to nothing. */
 static uintptr_t unchanged_run(const struct pass *p, uintptr_t a, uintptr_t q, uintptr_t end, const struct word *old,
                                uint32_t olen, uint32_t *k, uint8_t *none)
 {
@@ -644,35 +652,6 @@ static void idf_add(uint32_t id) { idf[(id & (IDF_BITS - 1)) >> 6] |= 1ull << (i
 static bool idf_has(uint32_t id) { return idf[(id & (IDF_BITS - 1)) >> 6] >> (id & 63) & 1; }
 static void idf_clear(void) { memset(idf, 0, sizeof idf); }
 
-/* Dirty rows keep their old words until rescanned: those referring to a block dead now
- * refer to nothing, so that the dead block's count shows only the clean rows' (the
- * dangling pointers a pass over the pool must clear). */
-static void unhook_dead(struct pass *p)
-{
-    if (!p->dead.n)
-        return;
-    for (size_t k = 0; k < p->dead.n; k++) {
-        g.tm[p->dead.v[k]] = 5;
-        idf_add(p->dead.v[k]);
-    }
-    for (size_t k = 0; k < p->touched.n; k++) {
-        uint32_t id = p->touched.v[k];
-        if (!(g.flags[id] & F_DIFF))
-            continue;
-        struct word *w = &g.pool[g.rec[id].row];
-        for (uint32_t x = 0; x < g.rec[id].len; x++) {
-            uint32_t t = w[x].target;
-            if (!(t & W_SLOW) && tid(t) != W_ID && idf_has(t) && g.tm[t] == 5) {
-                g.rec[t].indeg--;
-                w[x].target = W_ID;
-            }
-        }
-    }
-    for (size_t k = 0; k < p->dead.n; k++)
-        g.tm[p->dead.v[k]] = 0;
-    idf_clear();
-}
-
 /* ---- matching the blocks with the last collection's ---- */
 
 static bool match(struct pass *p, bool full)
@@ -737,12 +716,17 @@ static void clear_dangling(struct pass *p)
     }
 }
 
-/* Drops the dead blocks' rows; their flags go, so nothing below takes them for live. */
+/* Drops the dead blocks' rows; their flags go, so nothing below takes them for live.
+ * They are in g.dead until release_dead: a dirty row's word into one is looked up again
+ * by rescan_diff, like a changed word (a pass of its own over the dirty rows, before,
+ * missed the cache on each as rescan_diff then did again). */
 static void drop_dead(struct pass *p)
 {
     for (size_t k = 0; k < p->dead.n; k++) {
-        drop_row(p, p->dead.v[k], true);
-        g.flags[p->dead.v[k]] = 0;
+        uint32_t d = p->dead.v[k];
+        drop_row(p, d, true);
+        g.flags[d] = 0;
+        g.dead[d / 64] |= 1ull << (d % 64);
     }
 }
 
@@ -797,9 +781,22 @@ static void bury_tree(struct pass *p)
         g.tm[p->dead.v[k]] = 0;
 }
 
+/* The dead leave the marking tree; their ids stay taken until release_dead, so that a
+ * word into one is not taken for a word into a block born now. */
+static void bury_dead(struct pass *p)
+{
+    bury_tree(p);
+    for (size_t k = 0; k < p->dead.n; k++) {
+        uint32_t d = p->dead.v[k];
+        g.pos[d] = DEAD;
+        g.t[d] = (struct tnode){P_NONE, NIL, NIL, NIL};
+        g.mk[d] = 0;
+    }
+}
+
 /* Frees the dead ids, once every row that will go has gone: kept start pointers still
- * referring to one are dangling and refer to nothing now. */
-static bool free_dead(struct pass *p)
+ * referring to one are in clean rows, dangling, and refer to nothing now. */
+static bool release_dead(struct pass *p)
 {
     bool dangling = false;
     for (size_t k = 0; k < p->dead.n; k++) {
@@ -809,15 +806,11 @@ static bool free_dead(struct pass *p)
     }
     if (dangling)
         clear_dangling(p);
-    for (size_t k = 0; k < p->dead.n; k++)
-        g.tm[p->dead.v[k]] = 0;
-    bury_tree(p);
     for (size_t k = 0; k < p->dead.n; k++) {
         uint32_t d = p->dead.v[k];
+        g.tm[d] = 0;
         g.rec[d].indeg = 0;
-        g.pos[d] = DEAD;
-        g.t[d] = (struct tnode){P_NONE, NIL, NIL, NIL};
-        g.mk[d] = 0;
+        g.dead[d / 64] &= ~(1ull << (d % 64));
         if (!ids_push(&g.free_ids, d))
             return false;
     }
@@ -1349,7 +1342,6 @@ static bool take_dirty(struct pass *p, const uint64_t *dirty)
         }
     }
     g.partial.n = 0;
-    unhook_dead(p);
     return !p->oom;
 }
 
@@ -1395,7 +1387,10 @@ static bool update(struct pass *p, const uint64_t *dirty, bool full, const struc
     if (!match(p, full))
         return false;
     drop_dead(p);
-    if (!take_dirty(p, dirty) || !free_dead(p) || !give_ids(p))
+    if (!take_dirty(p, dirty))
+        return false;
+    bury_dead(p);
+    if (!give_ids(p)) /* (not the ids of this collection's dead) */
         return false;
     struct lg_scan *sc = p->sc;
     size_t from = g.npool;
@@ -1411,7 +1406,7 @@ static bool update(struct pass *p, const uint64_t *dirty, bool full, const struc
     resolve_rows(p);
     positions_to_ids(p, from);
     flag_rows(p);
-    if (!rescan_diffs(p))
+    if (!rescan_diffs(p) || !release_dead(p))
         return false;
     for (size_t k = 0; k < p->touched.n; k++) {
         uint32_t id = p->touched.v[k];
