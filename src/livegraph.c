@@ -298,7 +298,7 @@ static void suspect(struct pass *p, uint32_t v)
 }
 
 /* Drops id's row; the children it was the marking parent of become candidates (a dead
- * holder's are taken from its tree node by free_dead). */
+ * holder's are taken from its tree node by bury_dead). */
 static void drop_row(struct pass *p, uint32_t id, bool dying)
 {
     const struct word *w = &g.pool[g.rec[id].row];

@@ -98,9 +98,13 @@ void lg_sites_set_thread_stack(uintptr_t lo, uintptr_t hi)
     stack_hi = hi;
 }
 
-/* Independent multiplies per position (no dependency chain through the loop), one
- * final mix with the depth; collisions are resolved by comparing the stacks. In two
- * steps, so that the frame-pointer walk hashes as it goes (fp_walk_hash). */
+/* Two lanes of independent operations per position (no dependency chain through the
+ * loop), a sum of the return addresses with odd weights and a xor of them shifted, each
+ * mixed on its own at the end (murmur3's finaliser). Combined before mixing, their
+ * differences cancelled: stacks that are the same return addresses in another order
+ * (a recursion through two call sites) got equal hashes about 2 times in 256, and the
+ * thread cache, which trusts the hash, merged their sites. In two steps, so that the
+ * frame-pointer walk hashes as it goes (fp_walk_hash). */
 #define HASH_SEED 0x9E3779B97F4A7C15ull
 static inline void hash_step(uint64_t *a, uint64_t *b, uintptr_t pc, uint32_t i)
 {
@@ -108,12 +112,18 @@ static inline void hash_step(uint64_t *a, uint64_t *b, uintptr_t pc, uint32_t i)
     *b ^= pc << (i & 31);
 }
 
+static inline uint64_t fmix64(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdull;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53ull;
+    return k ^ (k >> 33);
+}
+
 static inline uint64_t hash_end(uint64_t a, uint64_t b, uint32_t n)
 {
-    a ^= b ^ (uint64_t)n * 0xd6e8feb86659fd93ull;
-    a ^= a >> 33;
-    a *= 0xc4ceb9fe1a85ec53ull;
-    return a ^ (a >> 29);
+    return fmix64(a) ^ fmix64(b ^ (uint64_t)n * 0xd6e8feb86659fd93ull);
 }
 
 static uint64_t hash_pcs(const uintptr_t *pc, uint32_t n)
