@@ -310,6 +310,12 @@ static void spread(const struct lg_livemark *m, const struct lg_live_sub *sub, s
     }
 }
 
+/* The kept graph's violations of its invariants (none kept with collect_dirty=full). */
+static uint64_t graph_violations(const struct lg_scan *sc)
+{
+    return mode == MODE_FULL ? 0 : lg_livegraph_check(sc, collections);
+}
+
 /* Rescans every block at the same stop and compares the classification block by block. */
 static void verify(struct job *j, struct lg_scan *sc, size_t nroot_edges, const struct lg_livemark *inc,
                    const struct lg_live_sub *sub)
@@ -330,7 +336,7 @@ static void verify(struct job *j, struct lg_scan *sc, size_t nroot_edges, const 
     spread(inc, sub, sc->n, ikind, icycle);
     verify_runs++;
     verify_incremental += !j->st.full;
-    uint64_t bad = 0;
+    uint64_t bad = graph_violations(sc);
     if (!lg_blockindex_check()) {
         lg_log(LG_LOG_ERROR, "collect_verify: MISMATCH at collection %u: the kept sorted copy of the block "
                "table differs from a fresh copy", collections);

@@ -22,6 +22,7 @@
 
 #include "annot.h"
 #include "arena.h"
+#include "log.h"
 
 #include <string.h>
 
@@ -1490,4 +1491,133 @@ void lg_livegraph_reset(void)
 {
     forget();
     win_lo = win_hi = 0;
+}
+
+/* ---- collect_verify: the kept graph against its invariants ---- */
+
+struct check {
+    unsigned collection;
+    size_t bad;
+};
+
+static void check_fail(struct check *c, const char *what, uint64_t id, uint64_t a, uint64_t b)
+{
+    if (c->bad++ < 10)
+        lg_log(LG_LOG_ERROR, "collect_verify: MISMATCH at collection %u: the kept graph: %s (id %lu: %lu, %lu)",
+               c->collection, what, (unsigned long)id, (unsigned long)a, (unsigned long)b);
+}
+
+/* Ids and positions agree, free ids hold nothing, the scratch state is zero. live[id]:
+ * 1 for a live id, 2 for a free one. */
+static void check_ids(struct check *c, const struct lg_scan *sc, uint8_t *live)
+{
+    for (size_t w = 0; w < g.dead_cap; w++)
+        if (g.dead[w])
+            check_fail(c, "a dead id's bit left", w * 64, g.dead[w], 0);
+    for (size_t id = 0; id < g.nid; id++)
+        if (g.tm[id] || g.cnt[id])
+            check_fail(c, "scratch state left", id, g.tm[id], g.cnt[id]);
+    if (g.pn != sc->n)
+        check_fail(c, "kept positions for another number of blocks", 0, g.pn, sc->n);
+    for (size_t i = 0; i < sc->n && i < g.pn; i++) {
+        uint32_t id = g.pid[i];
+        if (id >= g.nid || live[id] || g.pos[id] != i || g.paddr[i] != sc->blocks[i].addr)
+            check_fail(c, "position and id disagree", id, i, id < g.nid ? g.pos[id] : 0);
+        else
+            live[id] = 1;
+    }
+    for (size_t k = 0; k < g.free_ids.n; k++) {
+        uint32_t id = g.free_ids.v[k];
+        if (id >= g.nid || live[id] || g.rec[id].len || g.rec[id].indeg || g.mk[id])
+            check_fail(c, "a free id is in use", id, id < g.nid ? g.rec[id].len : 0, id < g.nid ? live[id] : 0);
+        else
+            live[id] = 2;
+    }
+    for (size_t id = 0; id < g.nid; id++)
+        if (!live[id])
+            check_fail(c, "an id neither live nor free", id, 0, 0);
+}
+
+/* One live row: its words are the block's words in the window now, in offset order,
+ * each start pointer's target the block at its value (counted in cnt), no word
+ * referring to nothing where a block starts, and its flags and tree node say so. */
+static void check_row(struct check *c, const struct lg_scan *sc, uint32_t id, const uint8_t *live, uint32_t *cnt)
+{
+    const struct lg_block *b = &sc->blocks[g.pos[id]];
+    const struct word *w = &g.pool[g.rec[id].row];
+    uint8_t fl = 0;
+    for (uint32_t x = 0; x < g.rec[id].len; x++) {
+        uint32_t t = w[x].target, ti = tid(t);
+        fl |= t & W_SLOW ? F_SLOW : t == W_ID ? F_NONE : 0;
+        if (ti == W_ID) {
+            long at = (t & W_SLOW) ? -1 : lg_scan_lookup(sc, w[x].value);
+            if (at >= 0 && sc->blocks[at].addr == w[x].value)
+                check_fail(c, "a word refers to nothing at a block's start", id, w[x].off, (uint64_t)at);
+            continue;
+        }
+        const struct lg_block *tb = ti < g.nid && live[ti] == 1 ? &sc->blocks[g.pos[ti]] : NULL;
+        if (!tb)
+            check_fail(c, "a word refers to an id not live", id, w[x].off, ti);
+        else if (!(t & W_SLOW) && w[x].value != tb->addr)
+            check_fail(c, "a start pointer's target is not at its value", id, w[x].off, ti);
+        else if ((t & W_SLOW) && (w[x].value < tb->addr || w[x].value - tb->addr > tb->size))
+            check_fail(c, "an interior pointer outside its target", id, w[x].off, ti);
+        else if (!(t & W_SLOW))
+            cnt[ti]++;
+    }
+    if (!(g.flags[id] & F_PARTIAL)) {
+        uint32_t x = 0;
+        for (uintptr_t q = (b->addr + 7) & ~(uintptr_t)7; q + 8 <= b->addr + b->size; q += 8) {
+            uintptr_t v = *(const volatile uintptr_t *)q;
+            if (v - win_lo >= win_hi - win_lo)
+                continue;
+            if (x >= g.rec[id].len || w[x].off != (uint32_t)(q - b->addr) || w[x].value != v) {
+                check_fail(c, "a row differs from its block", id, q - b->addr, x);
+                x = UINT32_MAX;
+                break;
+            }
+            x++;
+        }
+        if (x != UINT32_MAX && x != g.rec[id].len)
+            check_fail(c, "a row longer than its block's words", id, x, g.rec[id].len);
+    }
+    if ((fl & ~g.flags[id]) || (g.flags[id] & (F_TOUCHED | F_DIFF | F_LISTED)))
+        check_fail(c, "a row's flags", id, fl, g.flags[id]);
+    uint32_t par = g.t[id].parent;
+    if (g.mk[id] != (par != P_NONE) || (par < P_DETACHED && (par >= g.nid || live[par] != 1 || !g.mk[par])))
+        check_fail(c, "a tree node", id, par, g.mk[id]);
+}
+
+size_t lg_livegraph_check(const struct lg_scan *sc, unsigned collection)
+{
+    struct check c = {collection, 0};
+    if (!valid || g.weak || sc->weak_any)
+        return 0; /* nothing kept, or weak slots left out of the rows */
+    uint8_t *live = lg_map(g.nid + 1);
+    uint32_t *cnt = lg_map((g.nid + 1) * sizeof *cnt);
+    if (live && cnt) {
+        check_ids(&c, sc, live);
+        for (uint32_t id = 0; id < g.nid; id++)
+            if (live[id] == 1)
+                check_row(&c, sc, id, live, cnt);
+        for (uint32_t id = 0; id < g.nid; id++)
+            if (live[id] == 1 && g.rec[id].indeg != cnt[id])
+                check_fail(&c, "an in-degree", id, g.rec[id].indeg, cnt[id]);
+        for (size_t k = 0; k < g.none.n; k++)
+            live[g.none.v[k]] |= 4;
+        for (size_t k = 0; k < g.slow.n; k++)
+            live[g.slow.v[k]] |= 8;
+        for (size_t k = 0; k < g.partial.n; k++)
+            live[g.partial.v[k]] |= 16;
+        for (uint32_t id = 0; id < g.nid; id++)
+            if ((live[id] & 3) == 1 && (((g.flags[id] & F_NONE) && !(live[id] & 4)) ||
+                                       ((g.flags[id] & F_SLOW) && !(live[id] & 8)) ||
+                                       ((g.flags[id] & F_PARTIAL) && !(live[id] & 16))))
+                check_fail(&c, "a flagged row not listed", id, g.flags[id], live[id]);
+    } else {
+        lg_log(LG_LOG_WARN, "collect_verify: out of tracer memory; the kept graph not checked");
+    }
+    lg_unmap(live, g.nid + 1);
+    lg_unmap(cnt, (g.nid + 1) * sizeof *cnt);
+    return c.bad;
 }

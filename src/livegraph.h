@@ -48,6 +48,13 @@ bool lg_livegraph_update(struct lg_scan *sc, uint64_t version, const uint64_t *d
                          const struct lg_live_edge *roots, size_t nstable, size_t nroots, struct lg_live_sub *sub,
                          struct lg_livegraph_stats *st);
 
+/* collect_verify, after a successful update with the world still stopped: checks the
+ * kept graph against its invariants (ids and positions agree, every row equals its
+ * block's words now, targets live and at their values, in-degrees recounted, flags,
+ * lists, the marking tree, scratch state zero). Logs the first violations as
+ * MISMATCH errors of the collection; returns how many. */
+size_t lg_livegraph_check(const struct lg_scan *sc, unsigned collection);
+
 /* The heap window the kept words cover: what the store hooks should watch. */
 void lg_livegraph_window(uintptr_t *lo, uintptr_t *hi);
 
