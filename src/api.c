@@ -13,6 +13,7 @@
 #include "snapshot.h"
 #include "trigger.h"
 #include "arena.h"
+#include "storehooks.h"
 
 #include <errno.h>
 #include <string.h>
@@ -135,6 +136,8 @@ LG_EXPORT long leakgraph_garbage(struct leakgraph_garbage *out, size_t cap)
     n = lg_collect_garbage(all, n); /* the list may have changed in between: take the smaller */
     for (size_t i = 0; i < n && i < cap; i++)
         fill_entry(&out[i], &all[i]);
+    if (n && cap) /* block addresses, into what may be a heap block */
+        lg_storehooks_wrote(out, (n < cap ? n : cap) * sizeof *out);
     lg_unmap(all, n * sizeof *all);
     lg_busy--;
     return (long)n;

@@ -6,6 +6,7 @@
 #include "storehooks.h"
 
 #include "dirtyset.h"
+#include "modules.h"
 
 #include <dlfcn.h>
 #include <stddef.h>
@@ -138,9 +139,11 @@ static volatile size_t no_limit = (size_t)-1;
 
 typedef void *copy_fn(void *, const void *, size_t);
 typedef void *set_fn(void *, int, size_t);
-/* Written once by lg_storehooks_init, before the program's threads exist. */
+/* Written once by lg_storehooks_init, before the program's threads exist: the real
+ * functions, and the tracer's own text. */
 static copy_fn *real_memcpy, *real_memmove, *real_mempcpy;
 static set_fn *real_memset;
+static uintptr_t self_lo, self_hi;
 
 void lg_storehooks_init(void)
 {
@@ -148,34 +151,49 @@ void lg_storehooks_init(void)
     real_memmove = (copy_fn *)dlsym(RTLD_NEXT, "memmove");
     real_mempcpy = (copy_fn *)dlsym(RTLD_NEXT, "mempcpy");
     real_memset = (set_fn *)dlsym(RTLD_NEXT, "memset");
+    if (!lg_modules_self_range((const void *)lg_storehooks_init, &self_lo, &self_hi))
+        self_lo = self_hi = 0;
 }
 
-static inline void wrote(const void *d, size_t n)
+/* A write of n bytes at d by the code that returns to ra. The tracer's own copies (its
+ * tables, its kept rows, during a collection too) are not the program's writes: with
+ * them the range list filled up and the next collection rescanned everything. Outside
+ * the blocks' span at the last collection nothing needs recording (as for the hooks):
+ * blocks born since are rescanned whole. */
+static inline void wrote(const void *d, size_t n, uintptr_t ra)
 {
-    if (__builtin_expect(lg_storehooks_libc, 0) && n)
-        lg_dirtyset_range_async((uintptr_t)d, (uintptr_t)d + n);
+    if (!__builtin_expect(lg_storehooks_libc, 0) || !n || ra - self_lo < self_hi - self_lo)
+        return;
+    uintptr_t lo = (uintptr_t)d, hi = lo + n, wlo = lg_dirtyset_lo, whi = lg_dirtyset_hi;
+    lo = lo > wlo ? lo : wlo;
+    hi = hi < whi ? hi : whi;
+    if (lo < hi)
+        lg_dirtyset_range_async(lo, hi);
 }
+#define RA ((uintptr_t)__builtin_return_address(0))
+
+void lg_storehooks_wrote(const void *d, size_t n) { wrote(d, n, 0); }
 
 /* Collecting with store hooks: record, then copy. Out of line, so that the common case
  * is a test and a tail jump. */
-static __attribute__((noinline)) void *memcpy_noted(void *d, const void *s, size_t n)
+static __attribute__((noinline)) void *memcpy_noted(void *d, const void *s, size_t n, uintptr_t ra)
 {
-    wrote(d, n);
+    wrote(d, n, ra);
     return __memcpy_chk(d, s, n, no_limit);
 }
-static __attribute__((noinline)) void *memmove_noted(void *d, const void *s, size_t n)
+static __attribute__((noinline)) void *memmove_noted(void *d, const void *s, size_t n, uintptr_t ra)
 {
-    wrote(d, n);
+    wrote(d, n, ra);
     return __memmove_chk(d, s, n, no_limit);
 }
-static __attribute__((noinline)) void *memset_noted(void *d, int c, size_t n)
+static __attribute__((noinline)) void *memset_noted(void *d, int c, size_t n, uintptr_t ra)
 {
-    wrote(d, n);
+    wrote(d, n, ra);
     return __memset_chk(d, c, n, no_limit);
 }
-static __attribute__((noinline)) void *mempcpy_noted(void *d, const void *s, size_t n)
+static __attribute__((noinline)) void *mempcpy_noted(void *d, const void *s, size_t n, uintptr_t ra)
 {
-    wrote(d, n);
+    wrote(d, n, ra);
     return __mempcpy_chk(d, s, n, no_limit);
 }
 
@@ -183,51 +201,51 @@ LG_EXPORT void *memcpy(void *d, const void *s, size_t n)
 {
     copy_fn *f = real_memcpy;
     if (__builtin_expect(lg_storehooks_libc || !f, 0))
-        return memcpy_noted(d, s, n);
+        return memcpy_noted(d, s, n, RA);
     return f(d, s, n);
 }
 LG_EXPORT void *memmove(void *d, const void *s, size_t n)
 {
     copy_fn *f = real_memmove;
     if (__builtin_expect(lg_storehooks_libc || !f, 0))
-        return memmove_noted(d, s, n);
+        return memmove_noted(d, s, n, RA);
     return f(d, s, n);
 }
 LG_EXPORT void *memset(void *d, int c, size_t n)
 {
     set_fn *f = real_memset;
     if (__builtin_expect(lg_storehooks_libc || !f, 0))
-        return memset_noted(d, c, n);
+        return memset_noted(d, c, n, RA);
     return f(d, c, n);
 }
 LG_EXPORT void *mempcpy(void *d, const void *s, size_t n)
 {
     copy_fn *f = real_mempcpy;
     if (__builtin_expect(lg_storehooks_libc || !f, 0))
-        return mempcpy_noted(d, s, n);
+        return mempcpy_noted(d, s, n, RA);
     return f(d, s, n);
 }
 LG_EXPORT char *strcpy(char *d, const char *s)
 {
     char *r = __strcpy_chk(d, s, no_limit);
-    wrote(d, strlen(d) + 1);
+    wrote(d, strlen(d) + 1, RA);
     return r;
 }
 LG_EXPORT char *stpcpy(char *d, const char *s)
 {
     char *r = __stpcpy_chk(d, s, no_limit);
-    wrote(d, (size_t)(r - d) + 1);
+    wrote(d, (size_t)(r - d) + 1, RA);
     return r;
 }
 LG_EXPORT char *strncpy(char *d, const char *s, size_t n)
 {
-    wrote(d, n);
+    wrote(d, n, RA);
     return __strncpy_chk(d, s, n, no_limit);
 }
 LG_EXPORT char *strcat(char *d, const char *s)
 {
     size_t before = strlen(d);
     char *r = __strcat_chk(d, s, no_limit);
-    wrote(d + before, strlen(d + before) + 1);
+    wrote(d + before, strlen(d + before) + 1, RA);
     return r;
 }

@@ -5,6 +5,7 @@
 #define LG_STOREHOOKS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Which kind of hook the program has called, 0 for none yet (enum lg_hook_kind bits). */
 enum { LG_HOOK_MACRO = 1, LG_HOOK_CLANG = 2, LG_HOOK_GCC = 4, LG_HOOK_MEMCPY = 8 };
@@ -14,6 +15,10 @@ extern volatile int lg_storehooks_libc;
 /* The collect_last_store option: hooks note which store overwrote a reference. Set once
  * by lg_collect_init. */
 extern int lg_storehooks_last_store;
+
+/* Records a write the tracer made into the program's memory on its behalf (the
+ * interposed memcpy family leaves out the tracer's own copies). */
+void lg_storehooks_wrote(const void *d, size_t n);
 
 /* Resolves glibc's memcpy, memmove, memset and mempcpy for the interposed ones (which
  * use the checking entry points until then). Called once at start-up. */
