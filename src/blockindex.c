@@ -28,6 +28,15 @@ static uint64_t version;
 static struct copy scratch;
 static uint64_t *scratch_addr;
 static size_t scratch_addr_cap;
+/* The last merge's changes (lg_blockindex_changes), made from version merged_from;
+ * kept mapped. Same lock. */
+static struct lg_blockindex_change *last;
+static size_t nlast, last_cap;
+static uint64_t merged_from;
+static bool last_valid;
+/* alt holds the copy of version prev_version, when prev_valid (after a swap). */
+static uint64_t prev_version;
+static bool prev_valid;
 
 static bool reserve(struct copy *c, size_t n)
 {
@@ -110,24 +119,35 @@ static bool changes(size_t *n)
     return true;
 }
 
-/* alt = cur without the changed addresses, merged with the changed records still live. */
+/* alt = cur without the changed addresses, merged with the changed records still live;
+ * what each change was goes to last (when there is room: last_valid says). */
 static bool merge(const struct lg_block *ch, size_t nch)
 {
     if (!reserve(&alt, cur.n + nch))
         return false;
+    last_valid = lg_grow((void **)&last, &last_cap, nch, sizeof *last);
     size_t i = 0, k = 0, n = 0;
     while (i < cur.n || k < nch) {
         if (k == nch || (i < cur.n && cur.b[i].addr < ch[k].addr)) {
             alt.b[n++] = cur.b[i++];
             continue;
         }
-        if (i < cur.n && cur.b[i].addr == ch[k].addr)
-            i++; /* replaced, or gone */
-        if (ch[k].size != UINT64_MAX)
+        struct lg_blockindex_change c = {.addr = ch[k].addr, .old_pos = i, .new_pos = n};
+        if (i < cur.n && cur.b[i].addr == ch[k].addr) { /* replaced, or gone */
+            c.what |= LG_BI_OLD;
+            c.old_seq = cur.b[i++].seq & LG_SEQ_MASK;
+        }
+        if (ch[k].size != UINT64_MAX) {
+            c.what |= LG_BI_NEW;
+            c.new_seq = ch[k].seq & LG_SEQ_MASK;
             alt.b[n++] = ch[k];
+        }
+        if (last_valid)
+            last[k] = c;
         k++;
     }
     alt.n = n;
+    nlast = nch;
     return true;
 }
 
@@ -144,6 +164,10 @@ static bool update(bool *same)
 bool lg_blockindex_get(struct lg_block **blocks, size_t *n, bool *incremental, bool *same)
 {
     *same = false;
+    last_valid = false;
+    merged_from = version;
+    bool was_valid = valid;
+    prev_valid = false; /* (alt is written below) */
     *incremental = valid && update(same);
     if (!*incremental && !full_copy()) {
         valid = false;
@@ -154,7 +178,8 @@ bool lg_blockindex_get(struct lg_block **blocks, size_t *n, bool *incremental, b
         struct copy t = cur;
         cur = alt;
         alt = t;
-        version++;
+        prev_valid = was_valid;
+        prev_version = version++;
     }
     valid = true;
     *blocks = cur.b;
@@ -181,3 +206,22 @@ void lg_blockindex_reset(void)
 }
 
 uint64_t lg_blockindex_version(void) { return version; }
+
+bool lg_blockindex_copy_of(uint64_t v, const struct lg_block **b, size_t *n)
+{
+    const struct copy *c = valid && v == version ? &cur : prev_valid && v == prev_version ? &alt : NULL;
+    if (c) {
+        *b = c->b;
+        *n = c->n;
+    }
+    return c != NULL;
+}
+
+bool lg_blockindex_changes(uint64_t base, const struct lg_blockindex_change **ch, size_t *n)
+{
+    if (!last_valid || merged_from != base || version != base + 1)
+        return false;
+    *ch = last;
+    *n = nlast;
+    return true;
+}

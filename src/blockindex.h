@@ -13,6 +13,21 @@
  * when the log was empty (the same array as the last call's, unchanged). False when
  * out of tracer memory. */
 bool lg_blockindex_get(struct lg_block **blocks, size_t *n, bool *incremental, bool *same);
+/* What the last lg_blockindex_get changed, when it merged the log into the copy of
+ * version base: the changed addresses in order, each with the block there before (old)
+ * and now (new), their sequence numbers (LG_SEQ_MASK'd), and where the address is, or
+ * would be, in each copy. False when that get did not merge from base (a fresh copy,
+ * or another base): compare the copies then. */
+enum { LG_BI_OLD = 1, LG_BI_NEW = 2 };
+struct lg_blockindex_change {
+    uint64_t addr, old_seq, new_seq;
+    size_t old_pos, new_pos;
+    uint32_t what; /* LG_BI_OLD | LG_BI_NEW */
+};
+bool lg_blockindex_changes(uint64_t base, const struct lg_blockindex_change **ch, size_t *n);
+/* The copy of version v (records in address order), while it is kept: the current one,
+ * or the one before it (kept until the next lg_blockindex_get). False otherwise. */
+bool lg_blockindex_copy_of(uint64_t v, const struct lg_block **b, size_t *n);
 /* collect_verify: the copy matches a fresh copy and sort of the table, record by record. */
 bool lg_blockindex_check(void);
 /* Changes whenever the copy does: the same version, the same blocks at the same places. */
