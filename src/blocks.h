@@ -63,8 +63,9 @@ bool lg_blocks_lookup(uint64_t addr, bool mark, struct lg_block *out);
 /* Takes or releases every shard lock: around a snapshot and around fork. */
 void lg_blocks_lock_all(void);
 void lg_blocks_unlock_all(void);
-/* The crash path's: each shard lock tried for up to ms; held[LG_BLOCKS_NSHARDS] says which
- * were taken (and are released by lg_blocks_unlock_held). False if any was not. AS-safe. */
+/* The crash path's: every shard lock tried for up to ms in all; held[LG_BLOCKS_NSHARDS]
+ * says which were taken (and are released by lg_blocks_unlock_held). False if any was
+ * not. AS-safe. */
 #define LG_BLOCKS_NSHARDS 256
 bool lg_blocks_lock_all_within(long ms, bool *held);
 void lg_blocks_unlock_held(const bool *held);

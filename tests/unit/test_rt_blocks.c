@@ -4,6 +4,7 @@
 
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <time.h>
 
 static struct lg_block mk(uint64_t addr, uint64_t size)
 {
@@ -140,4 +141,26 @@ Test(blocks, table_memory_is_aligned_zeroed_and_unmapped_whole)
         lg_unmap(t, sizes[k]);
         cr_assert_eq(lg_arena_mapped_bytes(), before);
     }
+}
+
+/* The crash path waits for the shard locks once in all, not once per shard: with every
+ * lock held (by the crashing thread itself, say), 50 ms a shard would be 12.8 s. The
+ * bound is loose on purpose; it tells the two apart on a loaded machine. */
+Test(blocks, lock_all_within_gives_up_once)
+{
+    static bool held[LG_BLOCKS_NSHARDS];
+    lg_blocks_lock_all();
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_assert(!lg_blocks_lock_all_within(50, held));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    for (int i = 0; i < LG_BLOCKS_NSHARDS; i++)
+        cr_assert(!held[i], "shard %d taken while held", i);
+    lg_blocks_unlock_all();
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    cr_assert_lt(s, 5.0, "gave up after %.1f s", s);
+    cr_assert(lg_blocks_lock_all_within(50, held));
+    for (int i = 0; i < LG_BLOCKS_NSHARDS; i++)
+        cr_assert(held[i]);
+    lg_blocks_unlock_held(held);
 }
