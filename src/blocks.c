@@ -3,6 +3,7 @@
 #include "blocks.h"
 
 #include "arena.h"
+#include "guard.h"
 #include "lock.h"
 
 #include <string.h>
@@ -269,6 +270,7 @@ size_t lg_blocks_drain_batch_locked(uint64_t *addr, size_t n, struct lg_block *a
 bool lg_blocks_lookup(uint64_t addr, bool mark, struct lg_block *out)
 {
     struct shard *s = shard_of(addr);
+    LG_ENTER(); /* a signal handler's free meanwhile must not wait for this lock */
     lg_lock(&s->lock);
     struct lg_block *b = find_slot(s, addr);
     if (b) {
@@ -279,6 +281,7 @@ bool lg_blocks_lookup(uint64_t addr, bool mark, struct lg_block *out)
         *out = *b;
     }
     lg_unlock(&s->lock);
+    LG_LEAVE();
     return b != NULL;
 }
 

@@ -197,6 +197,30 @@ static bool build_index(struct lg_scan *s, const struct summary *u)
 
 static bool index_sorted(struct lg_scan *s);
 
+/* Live blocks never overlap, but a record can outlive its block: a free the tracer could
+ * not take (a signal handler's, while its thread held a table lock) leaves it until a
+ * block takes the same address, and glibc may carve smaller blocks out of the chunk
+ * meanwhile. Of two sorted records that overlap, the older allocation (lower sequence
+ * number) is the stale one: it goes from the copy (the snapshot reader rejects overlaps,
+ * and the look-ups assume none). Returns the records left. */
+static size_t drop_overlaps(struct lg_block *b, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool keep = true;
+        while (k && b[i].addr < b[k - 1].addr + b[k - 1].size) {
+            if ((b[i].seq & LG_SEQ_MASK) < (b[k - 1].seq & LG_SEQ_MASK)) {
+                keep = false; /* b[i] is the stale one */
+                break;
+            }
+            k--; /* b[k - 1] was */
+        }
+        if (keep)
+            b[k++] = b[i];
+    }
+    return k;
+}
+
 bool lg_scan_prepare(struct lg_scan *s, const struct lg_maps *maps)
 {
     size_t slack = 1024;
@@ -216,7 +240,10 @@ bool lg_scan_prepare(struct lg_scan *s, const struct lg_maps *maps)
         lg_unmap(s->blocks, s->cap * sizeof *s->blocks);
         slack *= 4;
     }
-    return lg_scan_sort(s->blocks, s->n) && index_sorted(s);
+    if (!lg_scan_sort(s->blocks, s->n))
+        return false;
+    s->n = drop_overlaps(s->blocks, s->n);
+    return index_sorted(s);
 }
 
 bool lg_scan_prepare_sorted(struct lg_scan *s, const struct lg_maps *maps, struct lg_block *blocks, size_t n)
@@ -489,6 +516,23 @@ static uint8_t heuristic(const struct lg_scan *s, size_t j, uintptr_t a)
 }
 
 /* Emits the reference v makes, if any; returns the target's index, or -1. */
+/* What malloc_usable_size says of the block at position j, from its chunk's size word
+ * alone, or 0 when that word is not a live chunk's for this block. malloc_usable_size
+ * also reads the next chunk's header, at the address the size word gives: a record
+ * left behind by a free the tracer could not take (a signal handler's, while its thread
+ * held a table lock) names a chunk glibc may have merged since, and the scan crashed
+ * there. In use: size - 8 (the next chunk's first word is the block's); mmapped:
+ * size - 16. */
+static uint64_t usable_size(const struct lg_scan *s, size_t j)
+{
+    const struct lg_block *b = &s->blocks[j];
+    if (is_partial(s, j) || (s->maps && !lg_maps_scannable(s->maps, b->addr - 8, b->addr)))
+        return 0;
+    uint64_t w = ((const volatile uint64_t *)b->addr)[-1], size = w & ~(uint64_t)7;
+    uint64_t hdr = (w & 2) ? 16 : 8, slack = (w & 2) ? 4096 + 16 : 32;
+    return size >= b->size + hdr && size - hdr - b->size < slack ? size - hdr : 0;
+}
+
 static inline long consider(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off, uintptr_t slot)
 {
     long j = lg_scan_lookup(s, v);
@@ -499,7 +543,7 @@ static inline long consider(struct lg_scan *s, uintptr_t v, uint32_t from, uint6
     uint64_t to_off = v - b->addr;
     if (to_off) {
         /* glibc's bins point at the next chunk's header: p + usable - 8 (FEASIBILITY §6) */
-        if (to_off + 8 >= b->size && v == b->addr + malloc_usable_size((void *)b->addr) - 8)
+        if (to_off + 8 >= b->size && v == b->addr + usable_size(s, (size_t)j) - 8)
             return -1;
         e.heur = heuristic(s, (size_t)j, v);
     }

@@ -68,7 +68,11 @@ void *lg_track_alloc(void *p, size_t size)
  * replaces, rather than wait for itself. */
 static bool forget(void *p, struct lg_block *b)
 {
-    return lg_busy ? lg_blocks_remove_nowait((uintptr_t)p, b) : lg_blocks_remove((uintptr_t)p, b);
+    bool nested = lg_busy;
+    LG_ENTER(); /* a signal handler's free meanwhile must not wait for the lock held here */
+    bool found = nested ? lg_blocks_remove_nowait((uintptr_t)p, b) : lg_blocks_remove((uintptr_t)p, b);
+    LG_LEAVE();
+    return found;
 }
 
 bool lg_track_free(void *p)
@@ -100,6 +104,9 @@ bool lg_track_take(void *p, struct lg_block *saved)
 
 void lg_track_restore(const struct lg_block *saved)
 {
-    if (lg_blocks_insert(saved) && lg_journal_active)
+    LG_ENTER(); /* (as in forget) */
+    bool in = lg_blocks_insert(saved);
+    LG_LEAVE();
+    if (in && lg_journal_active)
         lg_journal_add(saved);
 }
