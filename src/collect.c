@@ -336,7 +336,7 @@ static void verify(struct job *j, struct lg_scan *sc, size_t nroot_edges, const 
     spread(inc, sub, sc->n, ikind, icycle);
     verify_runs++;
     verify_incremental += !j->st.full;
-    uint64_t bad = graph_violations(sc);
+    uint64_t bad = 0, broken = graph_violations(sc);
     if (!lg_blockindex_check()) {
         lg_log(LG_LOG_ERROR, "collect_verify: MISMATCH at collection %u: the kept sorted copy of the block "
                "table differs from a fresh copy", collections);
@@ -352,7 +352,7 @@ static void verify(struct job *j, struct lg_scan *sc, size_t nroot_edges, const 
                    (unsigned long)sc->blocks[i].size, kind_name(ikind[i]), ic ? " (cyclic)" : "",
                    kind_name(full.kind[i]), fc ? " (cyclic)" : "");
     }
-    verify_mismatches += bad;
+    verify_mismatches += bad + broken;
     if (bad)
         lg_log(LG_LOG_ERROR, "collect_verify: MISMATCH at collection %u: %lu of %lu blocks differ (%lu rescanned)",
                collections, (unsigned long)bad, (unsigned long)sc->n, (unsigned long)j->st.rescanned);

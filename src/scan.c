@@ -515,24 +515,25 @@ static uint8_t heuristic(const struct lg_scan *s, size_t j, uintptr_t a)
     return LG_HEUR_NONE;
 }
 
-/* Emits the reference v makes, if any; returns the target's index, or -1. */
 /* What malloc_usable_size says of the block at position j, from its chunk's size word
  * alone, or 0 when that word is not a live chunk's for this block. malloc_usable_size
  * also reads the next chunk's header, at the address the size word gives: a record
  * left behind by a free the tracer could not take (a signal handler's, while its thread
  * held a table lock) names a chunk glibc may have merged since, and the scan crashed
  * there. In use: size - 8 (the next chunk's first word is the block's); mmapped:
- * size - 16. */
+ * size - 16. The slack allowed past the requested size: a chunk realloc shrank in place
+ * keeps a remainder under 32 bytes, on top of the rounding; an mmapped one, a page. */
 static uint64_t usable_size(const struct lg_scan *s, size_t j)
 {
     const struct lg_block *b = &s->blocks[j];
     if (is_partial(s, j) || (s->maps && !lg_maps_scannable(s->maps, b->addr - 8, b->addr)))
         return 0;
     uint64_t w = ((const volatile uint64_t *)b->addr)[-1], size = w & ~(uint64_t)7;
-    uint64_t hdr = (w & 2) ? 16 : 8, slack = (w & 2) ? 4096 + 16 : 32;
+    uint64_t hdr = (w & 2) ? 16 : 8, slack = (w & 2) ? 4096 + 16 : 64;
     return size >= b->size + hdr && size - hdr - b->size < slack ? size - hdr : 0;
 }
 
+/* Emits the reference v makes, if any; returns the target's index, or -1. */
 static inline long consider(struct lg_scan *s, uintptr_t v, uint32_t from, uint64_t off, uintptr_t slot)
 {
     long j = lg_scan_lookup(s, v);
