@@ -1624,7 +1624,10 @@ static void check_row(struct check *c, const struct lg_scan *sc, uint32_t id, co
         else if (!(t & W_SLOW))
             cnt[ti]++;
     }
-    if (!(g.flags[id] & F_PARTIAL)) {
+    /* (not the block the checking thread runs on, a coroutine's stack: its frames have
+     * written there since the block was read) */
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    if (!(g.flags[id] & F_PARTIAL) && sp - b->addr >= b->size) {
         uint32_t x = 0;
         for (uintptr_t q = (b->addr + 7) & ~(uintptr_t)7; q + 8 <= b->addr + b->size; q += 8) {
             uintptr_t v = *(const volatile uintptr_t *)q;
