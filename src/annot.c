@@ -3,6 +3,7 @@
 
 #include "arena.h"
 #include "blocks.h"
+#include "guard.h"
 #include "leakgraph/format.h"
 #include "lock.h"
 #include "track.h"
@@ -30,6 +31,20 @@ struct wslot {      /* a weak slot */
 /* Everything below is under annot_lock. Tables are open addressing with backward-shift
  * deletion, grown at half full, in lg_map'd memory. */
 static lg_lock_t annot_lock = LG_LOCK_INIT;
+
+/* Held inside the guard: a signal handler's free of an annotated block meanwhile defers
+ * (freebatch.c) instead of waiting for this lock, which its own thread holds. */
+static inline void alock(void)
+{
+    LG_ENTER();
+    lg_lock(&annot_lock);
+}
+
+static inline void aunlock(void)
+{
+    lg_unlock(&annot_lock);
+    LG_LEAVE();
+}
 static struct battr *battrs;
 static uint64_t battr_mask, battr_n;
 static struct wslot *wslots;
@@ -108,7 +123,7 @@ static int annotate(uintptr_t addr, uint32_t tag, uint32_t flags)
     struct lg_block b;
     if (!addr || !lg_blocks_lookup(addr, true, &b))
         return -ENOENT;
-    lg_lock(&annot_lock);
+    alock();
     int rc = -ENOMEM;
     if (battr_grow(&battrs, &battr_mask, battr_n)) {
         struct battr *e = battr_slot(battrs, battr_mask, addr);
@@ -121,7 +136,7 @@ static int annotate(uintptr_t addr, uint32_t tag, uint32_t flags)
         e->flags |= flags;
         rc = 0;
     }
-    lg_unlock(&annot_lock);
+    aunlock();
     return rc;
 }
 
@@ -146,9 +161,9 @@ int lg_annot_tag(uintptr_t block, const char *name)
 {
     if (!name || !name[0])
         return -EINVAL;
-    lg_lock(&annot_lock);
+    alock();
     uint32_t id = intern_tag(name);
-    lg_unlock(&annot_lock);
+    aunlock();
     return id ? annotate(block, id, 0) : -ENOSPC;
 }
 
@@ -171,7 +186,7 @@ int lg_annot_weak(uintptr_t slot)
         return -EINVAL;
     uintptr_t owner = find_owner(slot);
     uint64_t seq = lg_track_seq_bound();
-    lg_lock(&annot_lock);
+    alock();
     int rc = -ENOMEM;
     if (wslot_grow(&wslots, &wslot_mask, wslot_n) && (!owner || battr_grow(&battrs, &battr_mask, battr_n))) {
         struct wslot *e = wslot_slot(wslots, wslot_mask, slot);
@@ -188,7 +203,7 @@ int lg_annot_weak(uintptr_t slot)
         __atomic_store_n(&nweak, wslot_n, __ATOMIC_RELEASE);
         rc = 0;
     }
-    lg_unlock(&annot_lock);
+    aunlock();
     return rc;
 }
 
@@ -196,7 +211,7 @@ int lg_annot_register_root(uintptr_t addr, size_t len)
 {
     if (!addr || !len || addr + len < addr)
         return -EINVAL;
-    lg_lock(&annot_lock);
+    alock();
     int rc = -ENOSPC;
     if (!roots)
         roots = lg_map(LG_ANNOT_MAX_ROOTS * sizeof *roots);
@@ -206,13 +221,13 @@ int lg_annot_register_root(uintptr_t addr, size_t len)
         nroots++;
         rc = 0;
     }
-    lg_unlock(&annot_lock);
+    aunlock();
     return rc;
 }
 
 int lg_annot_unregister_root(uintptr_t addr)
 {
-    lg_lock(&annot_lock);
+    alock();
     int rc = -ENOENT;
     for (uint32_t i = 0; i < nroots; i++) {
         if (roots[i].addr == addr) {
@@ -221,7 +236,7 @@ int lg_annot_unregister_root(uintptr_t addr)
             break;
         }
     }
-    lg_unlock(&annot_lock);
+    aunlock();
     return rc;
 }
 
@@ -263,14 +278,14 @@ void lg_annot_forget_locked(uintptr_t addr, size_t size)
 
 void lg_annot_forget(uintptr_t addr, size_t size)
 {
-    lg_lock(&annot_lock);
+    alock();
     lg_annot_forget_locked(addr, size);
-    lg_unlock(&annot_lock);
+    aunlock();
 }
 
 void lg_annot_move(uintptr_t from, size_t from_size, uintptr_t to)
 {
-    lg_lock(&annot_lock);
+    alock();
     struct battr *e = battr_find(battrs, battr_mask, from);
     struct battr saved = e ? *e : (struct battr){0};
     if (e) {
@@ -278,7 +293,7 @@ void lg_annot_move(uintptr_t from, size_t from_size, uintptr_t to)
         battr_n--;
     }
     forget_slots(from, from_size);
-    lg_unlock(&annot_lock);
+    aunlock();
     if (saved.tag || saved.flags)
         annotate(to, saved.tag, saved.flags);
 }

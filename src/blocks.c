@@ -137,18 +137,15 @@ static inline void prefetch_slot(uint64_t addr, bool next)
 
 void lg_blocks_prefetch(uint64_t addr) { prefetch_slot(addr, false); }
 
-bool lg_blocks_insert(const struct lg_block *b)
+/* With the shard's lock held. counted: an allocation the program made (a stop's
+ * published in-flight block is not one). */
+static bool insert_locked(struct shard *s, const struct lg_block *b, bool counted)
 {
-    uint64_t h = hash_addr(b->addr);
-    struct shard *s = shard_of(b->addr);
-    lg_lock(&s->lock);
     /* At most half full: backward-shift deletion walks the rest of a probe run,
      * and runs grow quickly past one half with linear probing. */
-    if ((s->n + 1) * 2 > s->mask + 1 && !grow(s)) {
-        lg_unlock(&s->lock);
+    if ((s->n + 1) * 2 > s->mask + 1 && !grow(s))
         return false;
-    }
-    uint64_t i = h & s->mask;
+    uint64_t i = hash_addr(b->addr) & s->mask;
     while (s->slots[i].addr && s->slots[i].addr != b->addr)
         i = (i + 1) & s->mask;
     if (s->slots[i].addr) /* a stale record of a block freed behind our back */
@@ -158,10 +155,26 @@ bool lg_blocks_insert(const struct lg_block *b)
     s->slots[i] = *b;
     log_change(s, b->addr);
     s->bytes += b->size;
-    s->allocs++;
-    s->total_bytes += b->size;
-    lg_unlock(&s->lock);
+    if (counted) {
+        s->allocs++;
+        s->total_bytes += b->size;
+    }
     return true;
+}
+
+bool lg_blocks_insert(const struct lg_block *b)
+{
+    struct shard *s = shard_of(b->addr);
+    lg_lock(&s->lock);
+    bool ok = insert_locked(s, b, true);
+    lg_unlock(&s->lock);
+    return ok;
+}
+
+bool lg_blocks_publish_locked(const struct lg_block *b)
+{
+    struct shard *s = shard_of(b->addr);
+    return find_slot(s, b->addr) ? false : insert_locked(s, b, false);
 }
 
 /* Backward-shift deletion: pull later members of the probe run into the hole. */
@@ -207,6 +220,39 @@ bool lg_blocks_remove(uint64_t addr, struct lg_block *out)
     bool found = remove_locked(s, addr, out ? out : &b);
     lg_unlock(&s->lock);
     return found;
+}
+
+bool lg_blocks_unpublish(uint64_t addr, uint64_t seq, bool locked)
+{
+    struct shard *s = shard_of(addr);
+    struct lg_block b;
+    if (!locked)
+        lg_lock(&s->lock);
+    const struct lg_block *at = find_slot(s, addr);
+    bool found = at && ((at->seq ^ seq) & LG_SEQ_MASK) == 0 && remove_locked(s, addr, &b);
+    if (found)
+        s->frees--; /* the program freed nothing */
+    if (!locked)
+        lg_unlock(&s->lock);
+    return found;
+}
+
+bool lg_blocks_remove_locked(uint64_t addr, struct lg_block *out)
+{
+    return remove_locked(shard_of(addr), addr, out);
+}
+
+int lg_blocks_remove_try(uint64_t addr, struct lg_block *out)
+{
+    struct shard *s = shard_of(addr);
+    if (!lg_lock_try(&s->lock))
+        return -1;
+    const struct lg_block *b = find_slot(s, addr);
+    int rc = !b ? 0 : (b->seq & LG_SEQ_ANNOTATED) ? -1 : 1;
+    if (rc > 0)
+        remove_locked(s, addr, out);
+    lg_unlock(&s->lock);
+    return rc;
 }
 
 bool lg_blocks_remove_nowait(uint64_t addr, struct lg_block *out)

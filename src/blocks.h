@@ -36,6 +36,14 @@ bool lg_blocks_init(void);
 /* Records a new block. False when the table cannot grow (out of metadata memory). */
 bool lg_blocks_insert(const struct lg_block *b);
 
+/* A stop's in-flight block (inflight.c), with every shard lock held: records b unless
+ * a record for its address exists. Not counted as an allocation. True if it was added. */
+bool lg_blocks_publish_locked(const struct lg_block *b);
+/* Takes a published record out again: only if the record at addr still has seq (another
+ * block at that address since is left alone). locked: every shard lock is held. */
+bool lg_blocks_unpublish(uint64_t addr, uint64_t seq, bool locked);
+/* Every shard lock held: forgets addr, copying its record to *out. AS-safe. */
+bool lg_blocks_remove_locked(uint64_t addr, struct lg_block *out);
 /* Starts loading addr's slot into the cache, so that the insert after the stack capture
  * finds it there. Reads the shard without its lock: a hint only, never faults. */
 void lg_blocks_prefetch(uint64_t addr);
@@ -46,6 +54,11 @@ bool lg_blocks_remove(uint64_t addr, struct lg_block *out);
  * tracer, whose thread may be the one holding it. */
 bool lg_blocks_remove_nowait(uint64_t addr, struct lg_block *out);
 
+/* For frees and reallocs made while their thread is inside the tracer (a signal
+ * handler's): 1 when addr's record was removed (copied to *out), 0 when there is none,
+ * -1 when that could not be done here: the shard's lock is taken, or the block has
+ * annotations (their lock may be taken too). Never waits. */
+int lg_blocks_remove_try(uint64_t addr, struct lg_block *out);
 /* Batched frees (freebatch.c). Entries are block addresses; bit 0 (LG_BLOCKS_GONE) set
  * on an entry means it is out of the table already. Removes every entry without the bit,
  * sets the bit on each (under the shard's lock, so a drain never races it), copies the

@@ -6,6 +6,7 @@
  * other than through the memcpy family; see the man page. */
 #include "collect.h"
 #include "freebatch.h"
+#include "inflight.h"
 
 #include "annot.h"
 #include "arena.h"
@@ -394,6 +395,7 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
     memset(&roots, 0, sizeof roots);
     /* after the stop: a free that did not wait for a lock may have come in before it */
     lg_freebatch_drain_locked(true);
+    lg_inflight_publish_stop_locked(recs, nrecs);
     if (lg_maps_read(&maps) < 0) {
         j->rc = -ENOMEM;
         return;

@@ -43,6 +43,17 @@ static lg_lock_t list_lock = LG_LOCK_INIT;
 /* A drain's annotated blocks: drains run with every shard lock held, so one at a time. */
 static struct lg_block drain_annot[FB_CAP];
 
+/* Frees that came while their thread was inside the tracer (lg_busy) and could not take
+ * the block's record out at once: a signal handler's free finding the shard's lock (or
+ * the annotations' lock) taken, maybe by the thread it interrupted. Handing such a chunk
+ * to glibc with its record in place made a false leak; these wait, chained through the
+ * chunk's first word, until a free made outside the tracer or a stop's drain takes their
+ * records out. Pushed with a CAS by any thread and by nested handlers; taken off by the
+ * one thread holding `consuming`, which alone changes links (no ABA). A chunk's record
+ * goes before the chunk leaves the chain, so a stop always finds one or the other. */
+static void *deferred;
+static int consuming;
+
 #define IE __attribute__((tls_model("initial-exec")))
 static __thread struct lg_freebuf *mine IE;
 /* volatile: signal handlers on this thread read them */
@@ -113,6 +124,56 @@ static void free_now(void *p)
     __libc_free(p);
 }
 
+void lg_freebatch_defer(void *p)
+{
+    void *h = __atomic_load_n(&deferred, __ATOMIC_RELAXED);
+    do
+        __atomic_store_n((void **)p, h, __ATOMIC_RELAXED);
+    while (!__atomic_compare_exchange_n(&deferred, &h, p, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+}
+
+/* Takes p off the chain; only the consumer changes links, so the chain from the head
+ * down to p stays as it is while others push. */
+static void unlink_deferred(void *p)
+{
+    void *next = __atomic_load_n((void **)p, __ATOMIC_RELAXED), *h = p;
+    if (__atomic_compare_exchange_n(&deferred, &h, next, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return;
+    void **link = h; /* pushed onto meanwhile: p lies further down */
+    while (__atomic_load_n(link, __ATOMIC_RELAXED) != p)
+        link = __atomic_load_n(link, __ATOMIC_RELAXED);
+    __atomic_store_n(link, next, __ATOMIC_RELEASE);
+}
+
+/* Outside the tracer: the deferred frees' records out, then their chunks to glibc. */
+static void consume_deferred(void)
+{
+    if (__atomic_exchange_n(&consuming, 1, __ATOMIC_ACQUIRE))
+        return;
+    void *p;
+    while ((p = __atomic_load_n(&deferred, __ATOMIC_ACQUIRE))) {
+        lg_track_free(p);
+        unlink_deferred(p);
+        __libc_free(p);
+    }
+    __atomic_store_n(&consuming, 0, __ATOMIC_RELEASE);
+}
+
+/* A free while this thread is inside the tracer: out of the table now if that needs no
+ * wait, else deferred. */
+static void free_nested(void *p)
+{
+    struct lg_block b;
+    int rc = lg_blocks_remove_try((uintptr_t)p, &b);
+    if (rc < 0) {
+        lg_freebatch_defer(p);
+        return;
+    }
+    if (rc && lg_journal_active)
+        lg_journal_remove((uintptr_t)p);
+    __libc_free(p);
+}
+
 /* Appends p; the caller made sure there is room and no other append can interleave. */
 static void append(struct lg_freebuf *f, void *p)
 {
@@ -130,9 +191,15 @@ void lg_freebatch_free(void *p)
         if (f->n < FB_CAP)
             append(f, p);
         else
-            __libc_free(p); /* its record stays until a block takes the address again */
+            lg_freebatch_defer(p);
         return;
     }
+    if (__builtin_expect(lg_busy, 0) && lg_state == LG_READY) {
+        free_nested(p);
+        return;
+    }
+    if (__builtin_expect(__atomic_load_n(&deferred, __ATOMIC_RELAXED) != NULL, 0))
+        consume_deferred();
     if (__builtin_expect(lg_state != LG_READY || !batch || mine_off, 0)) {
         if (f && f->n)
             flush(f); /* disabled meanwhile: what is pending still goes */
@@ -140,7 +207,7 @@ void lg_freebatch_free(void *p)
         return;
     }
     size_t chunk = ((const size_t *)p)[-1];
-    if (lg_busy || (chunk & CHUNK_IS_MMAPPED) || (chunk & ~(size_t)7) >= FB_LARGE ||
+    if ((chunk & CHUNK_IS_MMAPPED) || (chunk & ~(size_t)7) >= FB_LARGE ||
         (!f && !(f = acquire()))) {
         free_now(p);
         return;
@@ -172,6 +239,11 @@ void lg_freebatch_drain_locked(bool annot_held)
 {
     for (struct lg_freebuf *f = __atomic_load_n(&all_bufs, __ATOMIC_ACQUIRE); f; f = f->next)
         drain_one(f, annot_held);
+    for (void *p = __atomic_load_n(&deferred, __ATOMIC_ACQUIRE); p; p = __atomic_load_n((void **)p, __ATOMIC_RELAXED)) {
+        struct lg_block b;
+        if (lg_blocks_remove_locked((uintptr_t)p, &b) && (b.seq & LG_SEQ_ANNOTATED))
+            (annot_held ? lg_annot_forget_locked : lg_annot_forget)(b.addr, b.size);
+    }
 }
 
 void lg_freebatch_thread_exit(void)
@@ -189,6 +261,7 @@ void lg_freebatch_thread_exit(void)
 void lg_freebatch_atfork_child(void)
 {
     lg_lock_reset(&list_lock); /* a thread that is gone may have held it */
+    consuming = 0;             /* the same */
     for (struct lg_freebuf *f = all_bufs; f; f = f->next) {
         if (f == mine || !f->in_use)
             continue;

@@ -14,8 +14,13 @@ void lg_freebatch_init(long batch);
 /* free(p) for p != NULL: records the free and hands p to glibc, now or with the batch. */
 void lg_freebatch_free(void *p);
 
+/* Frees p once its record is out of the table: at the next free made outside the tracer
+ * (by any thread), or at a stop's drain. For frees that cannot wait for a lock here (a
+ * signal handler's, inside the tracer). AS-safe. */
+void lg_freebatch_defer(void *p);
+
 /* With every shard lock held (and the annotation lock when annot_held): takes the
- * blocks of every thread's pending batch out of the table, so a snapshot, a collection
+ * blocks of every thread's pending batch, and the deferred frees, out of the table, so a snapshot, a collection
  * or a growth count sees them freed. AS-safe when annot_held. */
 void lg_freebatch_drain_locked(bool annot_held);
 

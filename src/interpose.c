@@ -11,6 +11,7 @@
 #include "blocks.h"
 #include "crash.h"
 #include "freebatch.h"
+#include "inflight.h"
 #include "threads.h"
 #include "track.h"
 #include "trigger.h"
@@ -60,20 +61,67 @@ LG_EXPORT void *calloc(size_t n, size_t m)
     return __builtin_mul_overflow(n, m, &total) ? p : lg_track_alloc(p, total);
 }
 
-LG_EXPORT void *realloc(void *old, size_t n)
+/* realloc while this thread is inside the tracer (a signal handler's): like a free
+ * there (freebatch.c), it must not wait for a lock its thread may hold. When old's record
+ * cannot come out at once, old is copied and its free deferred. The new block is not
+ * recorded, as nothing allocated inside the tracer is. */
+static void *realloc_nested(void *old, size_t n)
 {
     struct lg_block saved;
-    lg_track_early();
-    bool had = lg_track_take(old, &saved);
-    void *p = __libc_realloc(old, n);
-    if (p) {
-        lg_track_alloc(p, n);
-        if (had && (saved.seq & LG_SEQ_ANNOTATED))
-            lg_annot_move(saved.addr, saved.size, (uintptr_t)p);
+    int rc = lg_blocks_remove_try((uintptr_t)old, &saved);
+    if (rc >= 0) {
+        void *p = __libc_realloc(old, n);
+        if (rc && !p && n) /* failed: old is still the program's */
+            lg_track_restore(&saved);
         return p;
     }
-    if (had && (n || !old) && old) /* failed: old is still the program's */
-        lg_track_restore(&saved);
+    if (!n) {
+        lg_freebatch_defer(old);
+        return NULL;
+    }
+    void *p = __libc_malloc(n);
+    if (p) {
+        size_t have = lg_real_usable_size(old);
+        memcpy(p, old, have < n ? have : n);
+        lg_freebatch_defer(old);
+    }
+    return p;
+}
+
+LG_EXPORT void *realloc(void *old, size_t n)
+{
+    lg_track_early();
+    if (__builtin_expect(lg_busy, 0) && old && lg_state == LG_READY)
+        return realloc_nested(old, n);
+    /* Published for a stop (inflight.h), unless this realloc interrupted another's. */
+    struct lg_inflight *f = &lg_inflight;
+    struct lg_block local;
+    bool pub = f->state == LG_INFLIGHT_IDLE;
+    struct lg_block *saved = pub ? &f->old : &local;
+    if (pub) {
+        f->old.addr = 0;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        f->state = LG_INFLIGHT_OLD;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    }
+    bool had = lg_track_take(old, saved);
+    void *p = __libc_realloc(old, n);
+    if (pub && p) {
+        f->new_addr = (uintptr_t)p;
+        f->new_size = n;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        f->state = LG_INFLIGHT_NEW;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    }
+    if (p) {
+        lg_track_alloc(p, n);
+        if (had && (saved->seq & LG_SEQ_ANNOTATED))
+            lg_annot_move(saved->addr, saved->size, (uintptr_t)p);
+    } else if (had && n) { /* failed: old is still the program's */
+        lg_track_restore(saved);
+    }
+    if (pub)
+        lg_inflight_end(had && (p ? p != old : n == 0));
     return p;
 }
 

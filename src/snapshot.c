@@ -3,6 +3,7 @@
  * holding it (the libunwind/dlclose deadlock of FEASIBILITY §3). */
 #include "snapshot.h"
 #include "freebatch.h"
+#include "inflight.h"
 
 #include "annot.h"
 #include "arena.h"
@@ -316,8 +317,10 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
     memset(&roots, 0, sizeof roots);
     /* After the stop, not before: a free that did not wait for a lock may have come in
      * between, its pointer already gone from the program. */
-    if (j->drain)
+    if (j->drain) {
         lg_freebatch_drain_locked(true);
+        lg_inflight_publish_stop_locked(recs, nrecs);
+    }
     if (lg_maps_read(&maps) < 0) {
         j->rc = -12;
         return;

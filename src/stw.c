@@ -67,6 +67,7 @@ static void on_stop_signal(int sig, siginfo_t *info, void *ctx)
         for (int i = 0; i < LG_STW_NREGS; i++)
             r->regs[i] = (uintptr_t)uc->uc_mcontext.gregs[i];
         r->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+        lg_inflight_on_stop(&r->inflight);
         __atomic_store_n(&r->acked, 1, __ATOMIC_RELEASE);
         __atomic_add_fetch(&acks, 1, __ATOMIC_RELEASE);
         futex(&acks, FUTEX_WAKE_PRIVATE, 1, NULL);

@@ -5,6 +5,8 @@
 #ifndef LG_STW_H
 #define LG_STW_H
 
+#include "inflight.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -23,6 +25,7 @@ struct lg_stop_rec {
     uint32_t state; /* enum lg_stop_state */
     uintptr_t sp;
     uintptr_t regs[LG_STW_NREGS];
+    struct lg_inflight inflight; /* its realloc in flight, copied by its handler */
 };
 
 /* Stops every other thread; waits at most timeout_ms for each round of
