@@ -6,6 +6,7 @@
 #include "arena.h"
 #include "lock.h"
 #include "storehooks.h"
+#include "threads.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -133,8 +134,10 @@ static struct lg_tlog *new_log(void)
 
 struct lg_tlog *lg_dirtyset_new_log_async(void)
 {
-    if (!lg_dirtyset_log)
+    if (!lg_dirtyset_log) {
+        lg_threads_adopt();
         lg_dirtyset_log = new_log();
+    }
     return lg_dirtyset_log;
 }
 

@@ -10,6 +10,7 @@
 #include "init.h"
 #include "journal.h"
 #include "lock.h"
+#include "threads.h"
 #include "track.h"
 
 #include <stdint.h>
@@ -67,6 +68,7 @@ void lg_freebatch_init(long b) { batch = b < 0 ? 0 : b > FB_MAX ? FB_MAX : (uint
 static struct lg_freebuf *acquire(void)
 {
     struct lg_freebuf *f;
+    lg_threads_adopt();
     LG_ENTER();
     lg_lock(&list_lock);
     for (f = all_bufs; f && f->in_use; f = f->next)

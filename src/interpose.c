@@ -191,6 +191,31 @@ LG_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*f
     return lg_threads_create(t, attr, fn, arg, real);
 }
 
+/* glibc's thrd_create calls its pthread_create internally, past the interposed one: C11
+ * threads would run unregistered (no stack bounds, buffers never given back). */
+/* <threads.h> is shadowed by src/threads.h; its ABI, from glibc's: */
+typedef unsigned long lg_thrd_t; /* thrd_t, the same as pthread_t */
+typedef int (*lg_thrd_start_t)(void *);
+enum { thrd_success, thrd_busy, thrd_error, thrd_nomem, thrd_timedout };
+
+LG_EXPORT int thrd_create(lg_thrd_t *t, lg_thrd_start_t fn, void *arg)
+{
+    static int (*real11)(lg_thrd_t *, lg_thrd_start_t, void *);
+    static create_fn real;
+    if (!real11)
+        real11 = (int (*)(lg_thrd_t *, lg_thrd_start_t, void *))dlsym(RTLD_NEXT, "thrd_create");
+    if (!real)
+        real = (create_fn)dlsym(RTLD_NEXT, "pthread_create");
+    if (lg_state != LG_READY)
+        lg_init();
+    int rc = lg_state == LG_READY && real ? lg_threads_create_c11((pthread_t *)t, fn, arg, real) : -1;
+    if (rc < 0)
+        return real11(t, fn, arg);
+    /* glibc's mapping of pthread_create's errors (thrd_priv.h) */
+    return rc == 0 ? thrd_success : rc == ENOMEM ? thrd_nomem : rc == EBUSY ? thrd_busy
+         : rc == ETIMEDOUT ? thrd_timedout : thrd_error;
+}
+
 /* Only to learn the SP: after main's pthread_exit the process lives on with main a zombie
  * that no signal can stop, and its stack is scanned from there. */
 LG_EXPORT void pthread_exit(void *ret)

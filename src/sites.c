@@ -6,6 +6,7 @@
 #include "leakgraph/format.h"
 #include "lock.h"
 #include "modules.h"
+#include "threads.h"
 
 #define UNW_LOCAL_ONLY /* the _UL* local-unwinding symbols of libunwind.so.8 */
 #include <libunwind.h>
@@ -146,6 +147,7 @@ static struct tc_entry *thread_cache(void)
 {
     if (tcache || tcache_off)
         return tcache;
+    lg_threads_adopt();
     lg_lock(&tcache_lock);
     struct tc_entry *c = tcache_free;
     if (c)

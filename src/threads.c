@@ -73,6 +73,23 @@ static void main_stack(uintptr_t *lo, uintptr_t *hi)
     lg_maps_free(&m);
 }
 
+/* Threads the trampoline never saw (glibc's thrd_create before it was interposed, its
+ * helper threads for timers and aio, raw clones that call malloc): the first time one
+ * takes a per-thread buffer, a key's destructor is set to give the buffers back at its
+ * exit, as on_thread_exit does for the others (they leaked 69 KiB each, and the frees
+ * waiting in the batch never reached glibc). */
+static pthread_key_t adopt_key;
+static bool adopt_key_ok; /* set once by lg_threads_init */
+static __thread bool adopted __attribute__((tls_model("initial-exec")));
+
+static void on_adopted_exit(void *unused)
+{
+    (void)unused;
+    lg_freebatch_thread_exit();
+    lg_sites_thread_exit();
+    lg_dirtyset_thread_exit();
+}
+
 bool lg_threads_init(void)
 {
     records = lg_map(LG_MAX_THREADS * sizeof *records);
@@ -85,6 +102,7 @@ bool lg_threads_init(void)
         info(&tls_static_size, &align);
         sizeof_pthread = *szp;
     }
+    adopt_key_ok = pthread_key_create(&adopt_key, on_adopted_exit) == 0;
     struct lg_thread *t = add_record();
     t->tid = lg_threads_tid();
     t->flags = LG_T_LIVE | LG_T_MAIN;
@@ -106,6 +124,7 @@ bool lg_threads_tls_range(uintptr_t tp, uintptr_t *lo, uintptr_t *hi)
 
 struct tramp {
     void *(*fn)(void *);
+    int (*fn11)(void *); /* a C11 thread's start, when fn is NULL */
     void *arg;
     struct lg_thread *rec;
 };
@@ -152,20 +171,20 @@ static void *trampoline(void *p)
     lg_crash_thread_start();
     void *ret;
     pthread_cleanup_push(on_thread_exit, t);
-    ret = tr.fn(tr.arg);
+    /* a C11 thread's int comes back from thrd_join as glibc's own start passes it */
+    ret = tr.fn ? tr.fn(tr.arg) : (void *)(uintptr_t)tr.fn11(tr.arg);
     pthread_cleanup_pop(1);
     return ret;
 }
 
-int lg_threads_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg,
-                      int (*real_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))
+static int create(pthread_t *th, const pthread_attr_t *attr, const struct tramp *with,
+                  int (*real_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))
 {
     struct lg_thread *rec = add_record();
     struct tramp *tr = rec ? lg_map(sizeof *tr) : NULL;
     if (!tr)
-        return real_create(th, attr, fn, arg);
-    tr->fn = fn;
-    tr->arg = arg;
+        return -1;
+    *tr = *with;
     tr->rec = rec;
     int rc = real_create(th, attr, trampoline, tr);
     if (rc) {
@@ -174,6 +193,31 @@ int lg_threads_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(voi
         rec->stack_hi = 0;
     }
     return rc;
+}
+
+int lg_threads_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg,
+                      int (*real_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))
+{
+    struct tramp with = {.fn = fn, .arg = arg};
+    int rc = create(th, attr, &with, real_create);
+    return rc < 0 ? real_create(th, attr, fn, arg) : rc;
+}
+
+int lg_threads_create_c11(pthread_t *th, int (*fn)(void *), void *arg,
+                          int (*real_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))
+{
+    struct tramp with = {.fn11 = fn, .arg = arg};
+    return create(th, NULL, &with, real_create);
+}
+
+void lg_threads_adopt(void)
+{
+    if (my_rec || adopted || !adopt_key_ok)
+        return;
+    adopted = true;
+    LG_ENTER(); /* keys below 32 need no memory; beyond, glibc's calloc goes untraced */
+    pthread_setspecific(adopt_key, &adopted);
+    LG_LEAVE();
 }
 
 void lg_threads_note_exit(uintptr_t sp)

@@ -45,6 +45,15 @@ uint32_t lg_threads_tid(void);
 int lg_threads_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg,
                       int (*real_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *));
 
+/* thrd_create's: the same for a C11 thread (fn returns int); -1 when the tracer has no
+ * memory for it (the caller creates it itself). */
+int lg_threads_create_c11(pthread_t *t, int (*fn)(void *), void *arg,
+                          int (*real_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *));
+
+/* Called where a thread first takes a per-thread buffer: a thread the trampoline did not
+ * start gets them given back at its exit (a pthread key's destructor). */
+void lg_threads_adopt(void);
+
 /* Static TLS and the thread control block of the thread whose pointer is tp. */
 bool lg_threads_tls_range(uintptr_t tp, uintptr_t *lo, uintptr_t *hi);
 
