@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -33,9 +34,11 @@
  * child. Written by whichever thread writes a file; a lost entry only means a copy. */
 static struct { dev_t dev; ino_t ino; } made[32];
 static unsigned nmade;
-/* CLOCK_REALTIME when this process (or the first of its fork ancestors) started tracing:
- * a file modified since then comes from a relative (fork children inherit snapshot=,
- * and a path without %p is then the same for all of them) and is never replaced. */
+/* When this process (or the first of its fork ancestors) started tracing: a file
+ * modified since then comes from a relative (fork children inherit snapshot=, and a
+ * path without %p is then the same for all of them) and is never replaced. The coarse
+ * clock is the one file times come from: with the fine one, a relative's file written
+ * within a tick of the start looked older than the run and was overwritten. */
 static struct timespec started;
 
 /* Snapshot file names within one process; protected by the single exit path. */
@@ -65,7 +68,7 @@ static void expand(const char *path, char *out, unsigned cap)
     out[n] = '\0';
 }
 
-void lg_exitreport_init(void) { clock_gettime(CLOCK_REALTIME, &started); }
+void lg_exitreport_init(void) { clock_gettime(CLOCK_REALTIME_COARSE, &started); }
 
 static bool ours(const struct stat *st)
 {
@@ -88,6 +91,29 @@ static int create(const char *path)
     return fd;
 }
 
+/* An earlier file is rewritten in place, under an exclusive lock held until it is
+ * closed, rather than unlinked and created again: a fork relative exiting at the same
+ * time saw the same old file and unlinked the new one (one file for two processes, 2
+ * runs in 10 of snapshot_shared_path). Whoever comes second finds the lock taken, or the
+ * file new, and writes PATH.PID. O_NONBLOCK: a FIFO planted there must not block. */
+static int rewrite(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        return -1;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_uid != geteuid() || st.st_nlink != 1 || !ours(&st) || ftruncate(fd, 0) != 0 ||
+        fchmod(fd, 0600) != 0) {
+        close(fd);
+        return -1;
+    }
+    unsigned i = __atomic_fetch_add(&nmade, 1, __ATOMIC_RELAXED) % 32;
+    made[i].dev = st.st_dev;
+    made[i].ino = st.st_ino;
+    return fd;
+}
+
 /* An existing file is replaced when it is the caller's own regular file from before
  * this run, or one this process wrote; one a relative wrote during this run stays, and
  * the new one goes next to it as PATH.PID. Symlinks are never followed. */
@@ -100,12 +126,8 @@ int lg_exitreport_open(const char *path, char *out, unsigned cap)
     struct stat st;
     if (lstat(out, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid())
         return -EEXIST;
-    if (ours(&st)) {
-        if (unlink(out) != 0)
-            return -errno;
-        fd = create(out);
-        return fd < 0 ? -errno : fd;
-    }
+    if (ours(&st) && (fd = rewrite(out)) >= 0)
+        return fd;
     size_t len = strlen(out);
     if (len + 16 >= cap)
         return -ENAMETOOLONG;
