@@ -6,6 +6,7 @@
 #include "leakgraph/format.h"
 #include "lock.h"
 #include "modules.h"
+#include "sidestack.h"
 #include "threads.h"
 
 #define UNW_LOCAL_ONLY /* the _UL* local-unwinding symbols of libunwind.so.8 */
@@ -318,13 +319,30 @@ static void __attribute__((noinline)) scrub_below(void)
 {
     enum { SCRUB = 6144, MARGIN = 2048 };
     uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-    size_t room = sp > stack_lo + MARGIN ? sp - stack_lo - MARGIN : 0;
+    /* not on another stack (a coroutine's, a signal stack): how deep it goes is unknown */
+    size_t room = sp > stack_lo + MARGIN && sp < stack_hi ? sp - stack_lo - MARGIN : 0;
     size_t len = room < SCRUB ? room : SCRUB;
     if (len < 64)
         return;
     char *buf = __builtin_alloca(len);
     memset(buf, 0, len);
     __asm__ volatile("" : : "r"(buf) : "memory"); /* the stores must happen */
+}
+
+/* Whether this runs on a stack other than the thread's own (a coroutine's, a signal
+ * stack), when the thread's is known. */
+static inline bool foreign_stack(void)
+{
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    return stack_hi && (sp < stack_lo || sp >= stack_hi);
+}
+
+/* unw_backtrace, on the thread's side stack when this runs on another stack. */
+static int backtrace_here(uintptr_t *raw, int want)
+{
+    if (foreign_stack() && !lg_sidestack_busy())
+        return lg_sidestack_backtrace(raw, want);
+    return unw_backtrace((void **)raw, want);
 }
 
 static uint32_t clamp_depth(int n) { return n < 0 ? 0 : n > max_depth ? (uint32_t)max_depth : (uint32_t)n; }
@@ -355,7 +373,7 @@ static uint32_t capture_verified(void)
         return a->id;
     }
     __atomic_add_fetch(&unwinds, 1, __ATOMIC_RELAXED);
-    int m = unw_backtrace((void **)raw, want), lskip = skip_self(raw, m);
+    int m = backtrace_here(raw, want), lskip = skip_self(raw, m);
     scrub_below();
     uint32_t ln = clamp_depth(m - lskip);
     uint32_t id = lg_sites_intern(raw + lskip, ln);
@@ -374,9 +392,10 @@ uint32_t lg_sites_capture(void)
         uint32_t wn;
         uint64_t h;
         fp_walk_hash(raw, want, &skip, &wn, &h);
-        return intern_hashed(raw + skip, wn, h);
+        if (wn || !foreign_stack()) /* the walk keeps to the thread's own stack */
+            return intern_hashed(raw + skip, wn, h);
     }
-    n = (__atomic_add_fetch(&unwinds, 1, __ATOMIC_RELAXED), unw_backtrace((void **)raw, want));
+    n = (__atomic_add_fetch(&unwinds, 1, __ATOMIC_RELAXED), backtrace_here(raw, want));
     skip = skip_self(raw, n);
     return lg_sites_intern(raw + skip, clamp_depth(n - skip));
 }

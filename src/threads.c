@@ -8,6 +8,7 @@
 #include "guard.h"
 #include "lock.h"
 #include "maps.h"
+#include "sidestack.h"
 #include "sites.h"
 
 #include <dlfcn.h>
@@ -87,6 +88,7 @@ static void on_adopted_exit(void *unused)
     (void)unused;
     lg_freebatch_thread_exit();
     lg_sites_thread_exit();
+    lg_sidestack_thread_exit();
     lg_dirtyset_thread_exit();
 }
 
@@ -138,6 +140,7 @@ static void on_thread_exit(void *p)
     lg_crash_thread_exit();
     lg_freebatch_thread_exit();
     lg_sites_thread_exit();
+    lg_sidestack_thread_exit();
     lg_dirtyset_thread_exit();
     __atomic_store_n(&t->flags, (t->flags & ~(uint32_t)LG_T_LIVE) | LG_T_EXITED, __ATOMIC_RELEASE);
 }
