@@ -95,18 +95,23 @@ static int create(const char *path)
  * closed, rather than unlinked and created again: a fork relative exiting at the same
  * time saw the same old file and unlinked the new one (one file for two processes, 2
  * runs in 10 of snapshot_shared_path). Whoever comes second finds the lock taken, or the
- * file new, and writes PATH.PID. O_NONBLOCK: a FIFO planted there must not block. */
+ * file new, and writes PATH.PID. O_NONBLOCK: a FIFO planted there must not block.
+ * -1: a relative's; -2: not rewritable in place (read-only, or linked elsewhere too,
+ * whose content must stay): the caller unlinks it. */
 static int rewrite(const char *path)
 {
     int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     struct stat st;
     if (fd < 0)
-        return -1;
+        return errno == EACCES ? -2 : -1;
     if (flock(fd, LOCK_EX | LOCK_NB) != 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        st.st_uid != geteuid() || st.st_nlink != 1 || !ours(&st) || ftruncate(fd, 0) != 0 ||
-        fchmod(fd, 0600) != 0) {
+        st.st_uid != geteuid() || !ours(&st)) {
         close(fd);
         return -1;
+    }
+    if (st.st_nlink != 1 || ftruncate(fd, 0) != 0 || fchmod(fd, 0600) != 0) {
+        close(fd);
+        return -2;
     }
     unsigned i = __atomic_fetch_add(&nmade, 1, __ATOMIC_RELAXED) % 32;
     made[i].dev = st.st_dev;
@@ -128,6 +133,12 @@ int lg_exitreport_open(const char *path, char *out, unsigned cap)
         return -EEXIST;
     if (ours(&st) && (fd = rewrite(out)) >= 0)
         return fd;
+    if (ours(&st) && fd == -2) { /* read-only, or other links to it: replaced, as before */
+        if (unlink(out) != 0)
+            return -errno;
+        fd = create(out);
+        return fd < 0 ? -errno : fd;
+    }
     size_t len = strlen(out);
     if (len + 16 >= cap)
         return -ENAMETOOLONG;

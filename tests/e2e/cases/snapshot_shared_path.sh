@@ -21,3 +21,21 @@ t_snapshot_shared_path() {
     [ "$#" = 2 ] && [ "$1" != "$2" ] || { echo "not one snapshot per process: pids$pids"; return 1; }
 }
 queue snapshot_shared_path t_snapshot_shared_path
+
+# An earlier FILE is rewritten in place under a lock (so that fork relatives cannot
+# unlink each other's), except when it has other links: those keep the old content,
+# and FILE becomes a new file.
+t_snapshot_linked_path() {
+    local d=$WORK/snapshot_linked_path
+    mkdir -p "$d"
+    echo "an old snapshot" >"$d/s.lgs"
+    ln "$d/s.lgs" "$d/backup.lgs"
+    touch -d '1 hour ago' "$d/s.lgs"
+    (cd "$d" && lg_exec "$d" x 60 "$LG_TOOL" run --lib "$LG_LIB" --snapshot "$d/s.lgs" -- "$LG_PROGS/direct_leak")
+    [ "$(cat "$d/x.rc")" = 0 ] || { echo "exit $(cat "$d/x.rc"): $(lg_tail "$d/x.err")"; return 1; }
+    [ "$(cat "$d/backup.lgs")" = "an old snapshot" ] || { echo "the other link was overwritten"; return 1; }
+    [ "$(stat -c %h "$d/s.lgs")" = 1 ] || { echo "s.lgs still has $(stat -c %h "$d/s.lgs") links"; return 1; }
+    lg_exec "$d" a 60 "$LG_TOOL" analyze "$d/s.lgs"
+    [ "$(cat "$d/a.rc")" != 2 ] || { echo "s.lgs is not a snapshot: $(lg_tail "$d/a.err")"; return 1; }
+}
+queue snapshot_linked_path t_snapshot_linked_path
