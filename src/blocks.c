@@ -222,21 +222,6 @@ bool lg_blocks_remove(uint64_t addr, struct lg_block *out)
     return found;
 }
 
-bool lg_blocks_unpublish(uint64_t addr, uint64_t seq, bool locked)
-{
-    struct shard *s = shard_of(addr);
-    struct lg_block b;
-    if (!locked)
-        lg_lock(&s->lock);
-    const struct lg_block *at = find_slot(s, addr);
-    bool found = at && ((at->seq ^ seq) & LG_SEQ_MASK) == 0 && remove_locked(s, addr, &b);
-    if (found)
-        s->frees--; /* the program freed nothing */
-    if (!locked)
-        lg_unlock(&s->lock);
-    return found;
-}
-
 bool lg_blocks_remove_locked(uint64_t addr, struct lg_block *out)
 {
     return remove_locked(shard_of(addr), addr, out);

@@ -39,9 +39,6 @@ bool lg_blocks_insert(const struct lg_block *b);
 /* A stop's in-flight block (inflight.c), with every shard lock held: records b unless
  * a record for its address exists. Not counted as an allocation. True if it was added. */
 bool lg_blocks_publish_locked(const struct lg_block *b);
-/* Takes a published record out again: only if the record at addr still has seq (another
- * block at that address since is left alone). locked: every shard lock is held. */
-bool lg_blocks_unpublish(uint64_t addr, uint64_t seq, bool locked);
 /* Every shard lock held: forgets addr, copying its record to *out. AS-safe. */
 bool lg_blocks_remove_locked(uint64_t addr, struct lg_block *out);
 /* Starts loading addr's slot into the cache, so that the insert after the stack capture

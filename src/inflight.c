@@ -1,23 +1,17 @@
 /* Reallocs in flight at a stop; see inflight.h. */
 #include "inflight.h"
 
-#include "guard.h"
 #include "stw.h"
 
 __thread struct lg_inflight lg_inflight __attribute__((tls_model("initial-exec")));
 
-void lg_inflight_on_stop(struct lg_inflight *out)
-{
-    *out = lg_inflight;
-    if (lg_inflight.state != LG_INFLIGHT_IDLE)
-        lg_inflight.published = 1;
-}
+#define FENCE() __atomic_signal_fence(__ATOMIC_SEQ_CST)
 
 void lg_inflight_publish_locked(const struct lg_inflight *f)
 {
-    if (f->state == LG_INFLIGHT_IDLE || !f->old.addr)
-        return;
-    if (f->state == LG_INFLIGHT_OLD) { /* glibc may be moving it: the old block it is */
+    if (f->state == LG_INFLIGHT_IDLE || !f->old.seq)
+        return; /* nothing taken (yet) */
+    if (f->state != LG_INFLIGHT_NEW) {
         lg_blocks_publish_locked(&f->old);
         return;
     }
@@ -26,9 +20,6 @@ void lg_inflight_publish_locked(const struct lg_inflight *f)
     b.size = f->new_size;
     b.seq &= LG_SEQ_MASK; /* the annotations move after the record */
     lg_blocks_publish_locked(&b);
-    /* a stop earlier in this realloc may have put the old block back */
-    if (f->new_addr != f->old.addr)
-        lg_blocks_unpublish(f->old.addr, f->old.seq, true);
 }
 
 void lg_inflight_publish_stop_locked(const struct lg_stop_rec *recs, uint32_t n)
@@ -36,23 +27,31 @@ void lg_inflight_publish_stop_locked(const struct lg_stop_rec *recs, uint32_t n)
     for (uint32_t i = 0; i < n; i++)
         if (__atomic_load_n(&recs[i].acked, __ATOMIC_ACQUIRE))
             lg_inflight_publish_locked(&recs[i].inflight);
-    lg_inflight_publish_locked(&lg_inflight); /* a crash inside glibc's realloc */
+    lg_inflight_publish_locked(&lg_inflight);
 }
 
-void lg_inflight_end(bool old_gone)
+void lg_inflight_returned(void *p, uint64_t size)
 {
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    lg_inflight.state = LG_INFLIGHT_IDLE;
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    uint64_t old = lg_inflight.old.addr;
-    /* static TLS is a root: the addresses must not keep the blocks reachable */
-    lg_inflight.old.addr = lg_inflight.new_addr = 0;
-    if (__builtin_expect(lg_inflight.published, 0)) {
-        lg_inflight.published = 0;
-        if (old_gone) {
-            LG_ENTER(); /* a signal handler's free meanwhile must not wait for the lock */
-            lg_blocks_unpublish(old, lg_inflight.old.seq, false);
-            LG_LEAVE();
-        }
+    if (p) {
+        lg_inflight.new_addr = (uintptr_t)p;
+        lg_inflight.new_size = size;
+        lg_inflight.old.addr = 0;
     }
+    FENCE();
+    lg_inflight.state = p ? LG_INFLIGHT_NEW : LG_INFLIGHT_OUT;
+    FENCE();
+    uint32_t e = lg_inflight.stop_epoch;
+    if (__builtin_expect(e != 0, 0)) {
+        lg_inflight.stop_epoch = 0;
+        lg_stw_safepoint(e);
+    }
+}
+
+void lg_inflight_end(void)
+{
+    FENCE();
+    lg_inflight.state = LG_INFLIGHT_IDLE;
+    FENCE();
+    lg_inflight.old.addr = lg_inflight.new_addr = 0;
+    lg_inflight.old.seq = 0;
 }

@@ -99,29 +99,30 @@ LG_EXPORT void *realloc(void *old, size_t n)
     bool pub = f->state == LG_INFLIGHT_IDLE;
     struct lg_block *saved = pub ? &f->old : &local;
     if (pub) {
-        f->old.addr = 0;
+        f->old.seq = 0;
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        f->state = LG_INFLIGHT_OLD;
+        f->state = LG_INFLIGHT_OUT;
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
     }
     bool had = lg_track_take(old, saved);
-    void *p = __libc_realloc(old, n);
-    if (pub && p) {
-        f->new_addr = (uintptr_t)p;
-        f->new_size = n;
+    uint64_t old_size = had ? saved->size : 0, old_seq = had ? saved->seq : 0;
+    if (pub && had) {
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        f->state = LG_INFLIGHT_NEW;
+        f->state = LG_INFLIGHT_GLIBC;
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
     }
+    void *p = __libc_realloc(old, n);
+    if (pub && had)
+        lg_inflight_returned(p, n);
     if (p) {
         lg_track_alloc(p, n);
-        if (had && (saved->seq & LG_SEQ_ANNOTATED))
-            lg_annot_move(saved->addr, saved->size, (uintptr_t)p);
+        if (old_seq & LG_SEQ_ANNOTATED)
+            lg_annot_move((uintptr_t)old, old_size, (uintptr_t)p);
     } else if (had && n) { /* failed: old is still the program's */
         lg_track_restore(saved);
     }
     if (pub)
-        lg_inflight_end(had && (p ? p != old : n == 0));
+        lg_inflight_end();
     return p;
 }
 

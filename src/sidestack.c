@@ -5,11 +5,12 @@
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#include <ucontext.h>
 
 #define SIDE_BYTES (64u << 10)
 
 struct unwind_job {
-    unw_context_t uc; /* the registers where the allocation runs */
+    unw_context_t uc; /* the registers where the allocation runs, for a stop meanwhile */
     uintptr_t *raw;
     int want, n;
 };
@@ -21,20 +22,15 @@ static __thread volatile bool on_side IE;
 
 bool lg_sidestack_busy(void) { return on_side; }
 
-/* On the side stack: the walk from the saved registers, as unw_backtrace does it. */
+/* On the side stack. unw_backtrace walks up through run_on's frame into the program's:
+ * its call frame is found from rbp (-fno-omit-frame-pointer), which still points to the
+ * stack the allocation runs on. (A walk from the saved registers with unw_init_local and
+ * unw_step took libunwind's cache locks, with every signal blocked, at each step: a
+ * stop then waited for the thread in vain.) */
 static void unwind_from(void *arg)
 {
     struct unwind_job *j = arg;
-    unw_cursor_t c;
-    unw_word_t ip;
-    int n = 0;
-    if (unw_init_local(&c, &j->uc) == 0)
-        do {
-            if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 || !ip)
-                break;
-            j->raw[n++] = (uintptr_t)ip;
-        } while (n < j->want && unw_step(&c) > 0);
-    j->n = n;
+    j->n = unw_backtrace((void **)j->raw, j->want);
 }
 
 /* Calls fn(arg) with the stack pointer at top (16-byte aligned), back after. Every
@@ -59,14 +55,30 @@ int lg_sidestack_backtrace(uintptr_t *raw, int want)
     /* The job lives on the side stack too: unw_context_t alone is most of a KiB. */
     struct unwind_job *j = (struct unwind_job *)(side + SIDE_BYTES) - 1;
     char *top = (char *)((uintptr_t)j & ~(uintptr_t)15);
+    /* Taken before the job is written, given back after it is read: an allocation from a
+     * signal handler meanwhile unwinds in place instead of reusing the job. */
+    on_side = true;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     j->raw = raw;
     j->want = want;
     j->n = 0;
-    on_side = true;
     unw_getcontext(&j->uc);
     run_on(top, unwind_from, j);
+    int n = j->n;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     on_side = false;
-    return j->n;
+    return n;
+}
+
+void lg_sidestack_stopped(uintptr_t *sp, uintptr_t *regs)
+{
+    if (!side || *sp - (uintptr_t)side >= SIDE_BYTES)
+        return;
+    /* run_on switched after unw_getcontext: the context is complete */
+    const struct unwind_job *j = (const struct unwind_job *)(side + SIDE_BYTES) - 1;
+    for (int i = 0; i < NGREG; i++)
+        regs[i] = (uintptr_t)j->uc.uc_mcontext.gregs[i];
+    *sp = (uintptr_t)j->uc.uc_mcontext.gregs[REG_RSP];
 }
 
 void lg_sidestack_thread_exit(void)

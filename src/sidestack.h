@@ -18,6 +18,11 @@ int lg_sidestack_backtrace(uintptr_t *raw, int want);
  * that interrupted the unwinding must not take the stack again. */
 bool lg_sidestack_busy(void);
 
+/* The stop handler's: when the thread was stopped on its side stack, *sp and regs (the
+ * LG_STW_NREGS general registers) become those where the allocation runs, so that its
+ * own stack is scanned from there. AS-safe. */
+void lg_sidestack_stopped(uintptr_t *sp, uintptr_t *regs);
+
 /* The thread is exiting: its side stack goes. */
 void lg_sidestack_thread_exit(void);
 

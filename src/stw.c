@@ -2,6 +2,8 @@
 #include "stw.h"
 
 #include "arena.h"
+#include "inflight.h"
+#include "sidestack.h"
 #include "threads.h"
 
 #include <dirent.h>
@@ -35,10 +37,30 @@ static uint64_t stop_started_ms; /* CLOCK_MONOTONIC at the start of the stop */
 /* How long a thread that masks the stop signal (and is not in sigwait) is watched for
  * unmasking it before it counts as one that blocks it. */
 #define MASKED_GRACE_MS 50
+/* How long a thread signalled inside glibc's realloc is waited for (it stops when glibc
+ * returns): the realloc may wait for an arena lock that a stopped thread holds. */
+#define REALLOC_GRACE_MS 100
 
 static long futex(volatile uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
 {
     return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
+}
+
+/* Saves the registers and this thread's realloc in flight, acknowledges the stop and
+ * waits until the world resumes. */
+static void stop_here(struct lg_stop_rec *r, const ucontext_t *uc, uint32_t my_epoch)
+{
+    for (int i = 0; i < LG_STW_NREGS; i++)
+        r->regs[i] = (uintptr_t)uc->uc_mcontext.gregs[i];
+    r->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+    lg_sidestack_stopped(&r->sp, r->regs);
+    r->inflight = lg_inflight;
+    __atomic_store_n(&r->acked, 1, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&acks, 1, __ATOMIC_RELEASE);
+    futex(&acks, FUTEX_WAKE_PRIVATE, 1, NULL);
+    uint32_t v;
+    while ((v = __atomic_load_n(&resumed, __ATOMIC_ACQUIRE)) != my_epoch)
+        futex(&resumed, FUTEX_WAIT_PRIVATE, v, NULL);
 }
 
 static void on_stop_signal(int sig, siginfo_t *info, void *ctx)
@@ -62,20 +84,31 @@ static void on_stop_signal(int sig, siginfo_t *info, void *ctx)
             prog->sa_handler(sig);
         return;
     }
-    {
-        const ucontext_t *uc = ctx;
-        for (int i = 0; i < LG_STW_NREGS; i++)
-            r->regs[i] = (uintptr_t)uc->uc_mcontext.gregs[i];
-        r->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
-        lg_inflight_on_stop(&r->inflight);
-        __atomic_store_n(&r->acked, 1, __ATOMIC_RELEASE);
-        __atomic_add_fetch(&acks, 1, __ATOMIC_RELEASE);
-        futex(&acks, FUTEX_WAKE_PRIVATE, 1, NULL);
-        uint32_t v;
-        while ((v = __atomic_load_n(&resumed, __ATOMIC_ACQUIRE)) != my_epoch)
-            futex(&resumed, FUTEX_WAIT_PRIVATE, v, NULL);
+    if (lg_inflight.state == LG_INFLIGHT_GLIBC) {
+        /* glibc may be moving the block: no record says where it is */
+        lg_inflight.stop_epoch = my_epoch;
+        __atomic_store_n(&r->deferred, 1, __ATOMIC_RELEASE);
+        errno = saved;
+        return;
     }
+    stop_here(r, (const ucontext_t *)ctx, my_epoch);
     errno = saved;
+}
+
+void lg_stw_safepoint(uint32_t e)
+{
+    if (__atomic_load_n(&epoch, __ATOMIC_ACQUIRE) != e || __atomic_load_n(&resumed, __ATOMIC_ACQUIRE) == e)
+        return;
+    uint32_t tid = lg_threads_tid(), n = __atomic_load_n(&nrecs, __ATOMIC_ACQUIRE), one = 1;
+    struct lg_stop_rec *r = NULL;
+    for (uint32_t i = 0; i < n && !r; i++)
+        if (recs[i].tid == tid)
+            r = &recs[i];
+    if (!r || !__atomic_compare_exchange_n(&r->deferred, &one, 2, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        return; /* the stop gave up on this thread */
+    ucontext_t uc;
+    getcontext(&uc);
+    stop_here(r, &uc, e);
 }
 
 struct linux_dirent64 {
@@ -236,6 +269,15 @@ static void recheck(pid_t pid)
         if (r->state == LG_STOP_MASKED && now == LG_STOP_SIGNALLED &&
             syscall(SYS_tgkill, pid, r->tid, stop_signo) == 0) {
             r->state = LG_STOP_SIGNALLED;
+            continue;
+        }
+        uint32_t one = 1;
+        if (now == LG_STOP_SIGNALLED && r->state == LG_STOP_SIGNALLED &&
+            __atomic_load_n(&r->deferred, __ATOMIC_ACQUIRE) == 1 && now_ms() - stop_started_ms >= REALLOC_GRACE_MS &&
+            __atomic_compare_exchange_n(&r->deferred, &one, 3, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+            r->state = LG_STOP_REALLOC;
+            r->sp = sp;
+            __atomic_add_fetch(&acks, 1, __ATOMIC_RELEASE);
             continue;
         }
         if (now == LG_STOP_GONE || (r->state == LG_STOP_MASKED && grace_over)) {

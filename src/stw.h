@@ -16,7 +16,8 @@ enum lg_stop_state {
     LG_STOP_SIGNALLED = 0, /* sent the signal; stopped when acked */
     LG_STOP_BLOCKS = 1,    /* waits for the stop signal in sigwait, or kept it masked: not sent */
     LG_STOP_GONE = 2,      /* exiting or a zombie (a main thread after pthread_exit) */
-    LG_STOP_MASKED = 3     /* masks the signal: watched for a while (see stw.c), then BLOCKS */
+    LG_STOP_MASKED = 3,    /* masks the signal: watched for a while (see stw.c), then BLOCKS */
+    LG_STOP_REALLOC = 4    /* was inside glibc's realloc and did not return in time: ran on */
 };
 
 struct lg_stop_rec {
@@ -26,6 +27,9 @@ struct lg_stop_rec {
     uintptr_t sp;
     uintptr_t regs[LG_STW_NREGS];
     struct lg_inflight inflight; /* its realloc in flight, copied by its handler */
+    /* 1: signalled inside glibc's realloc, stops at its end (lg_stw_safepoint); 2: did;
+     * 3: the stop gave up waiting. Changed by CAS only. */
+    uint32_t deferred;
 };
 
 /* Stops every other thread; waits at most timeout_ms for each round of
@@ -33,6 +37,9 @@ struct lg_stop_rec {
  * when nothing could be stopped (no memory, or the handler could not be installed). */
 uint32_t lg_stw_stop(int signo, long timeout_ms, struct lg_stop_rec **recs);
 void lg_stw_resume(void);
+/* Where a thread signalled inside glibc's realloc stops instead (stop epoch e), once
+ * glibc returned and the thread's in-flight state says what the block is now. */
+void lg_stw_safepoint(uint32_t e);
 /* Whether the last stop met more threads than it can record (they were not stopped). */
 bool lg_stw_overflowed(void);
 /* When lg_stw_stop gave no records: ENOMEM, or EINVAL (the handler could not be set). */

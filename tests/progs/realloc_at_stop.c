@@ -6,20 +6,29 @@
  * array is reachable from the global arr, or from the worker's registers or stack.
  * The tracer once took the array's record out before glibc's realloc and put the new
  * one in after the stack capture: a stop in between reported the 100 nodes as lost.
- * Usage: realloc_at_stop [ROUNDS of main's allocations, default 20000] */
+ * With "big", the array alternates between 1 and 3 MiB (mmapped chunks, which glibc
+ * moves with mremap): a stop inside glibc's realloc found the old block gone already,
+ * and a record left from an earlier stop kept the old size (the scan read past the
+ * block and crashed). In that mode main calls leakgraph_collect() (when preloaded)
+ * ROUNDS times instead, and prints on stderr how many found blocks unreachable.
+ * Usage: realloc_at_stop [ROUNDS, default 20000] [big] */
+#define _GNU_SOURCE
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define NN 100
 static void **volatile arr;
-static volatile int started;
+static volatile int started, big;
 
 static void *worker(void *unused)
 {
     (void)unused;
     for (unsigned i = 0;; i++) {
-        void **n = realloc(arr, (NN + (i % 64) * 8) * sizeof *n);
+        size_t size = big ? ((i & 1) ? 1u << 20 : 3u << 20) : (NN + (i % 64) * 8) * sizeof(void *);
+        void **n = realloc(arr, size);
         if (!n)
             abort();
         arr = n;
@@ -31,15 +40,24 @@ static void *worker(void *unused)
 int main(int argc, char **argv)
 {
     long rounds = argc > 1 ? atol(argv[1]) : 20000;
-    arr = malloc(NN * sizeof *arr);
+    big = argc > 2 && !strcmp(argv[2], "big");
+    arr = malloc(big ? 1u << 20 : NN * sizeof *arr);
     for (int i = 0; i < NN; i++)
         arr[i] = malloc(32);
     pthread_t t;
     pthread_create(&t, NULL, worker, NULL);
     while (!started)
         ;
-    for (long r = 0; r < rounds; r++)
-        free(malloc(16 + r % 64));
+    long (*collect)(void) = big ? (long (*)(void))dlsym(RTLD_DEFAULT, "leakgraph_collect") : NULL;
+    long bad = 0;
+    for (long r = 0; r < rounds; r++) {
+        if (collect)
+            bad += collect() > 0;
+        else
+            free(malloc(16 + r % 64));
+    }
+    if (big)
+        fprintf(stderr, "collections_with_unreachable=%ld\n", bad);
     puts("done");
     return 0;
 }

@@ -23,3 +23,21 @@ for k, v in want.items():
 PY
 }
 queue small_coroutine t_small_coroutine
+
+# A stop while a coroutine allocates (tests/progs/coroutine_churn.c): 100 collections and
+# the exit report must find the 50 blocks held on the coroutine's stack reachable. With
+# the side stack's first version, most of them did not (the stop waited out the thread,
+# which had every signal blocked inside libunwind, and scanned its own stack instead).
+t_coroutine_churn() {
+    local d=$WORK/coroutine_churn reason
+    mkdir -p "$d"
+    (cd "$d" && lg_exec "$d" native 60 "$LG_PROGS/coroutine_churn")
+    (cd "$d" && LEAKGRAPH_OPTIONS=scan_mmap=0 lg_exec "$d" traced 120 "$LG_TOOL" run --lib "$LG_LIB" \
+        -- "$LG_PROGS/coroutine_churn")
+    reason=$(lg_same_as_native "$d") || { echo "$reason"; return 1; }
+    grep -q '^collections_with_unreachable=0$' "$d/traced.err" ||
+        { echo "$(grep collections_with "$d/traced.err")"; return 1; }
+    grep -q 'definitely lost: 0 bytes in 0 blocks' "$d/traced.err" ||
+        { echo "at exit: $(grep '^==.*definitely lost:' "$d/traced.err")"; return 1; }
+}
+queue coroutine_churn t_coroutine_churn
