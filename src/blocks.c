@@ -240,6 +240,16 @@ int lg_blocks_remove_try(uint64_t addr, struct lg_block *out)
     return rc;
 }
 
+bool lg_blocks_remove_then(uint64_t addr, struct lg_block *out, void (*then)(void *), void *arg)
+{
+    struct shard *s = shard_of(addr);
+    lg_lock(&s->lock);
+    bool found = remove_locked(s, addr, out);
+    then(arg);
+    lg_unlock(&s->lock);
+    return found;
+}
+
 bool lg_blocks_remove_nowait(uint64_t addr, struct lg_block *out)
 {
     struct shard *s = shard_of(addr);

@@ -47,6 +47,9 @@ void lg_blocks_prefetch(uint64_t addr);
 
 /* Forgets addr; copies its record to *out when out is not NULL. False if unknown. */
 bool lg_blocks_remove(uint64_t addr, struct lg_block *out);
+/* The same, then calls then(arg) before the shard's lock goes: a drain, which holds
+ * every shard lock, sees both or neither. */
+bool lg_blocks_remove_then(uint64_t addr, struct lg_block *out, void (*then)(void *), void *arg);
 /* The same, but false at once when the shard's lock is taken: for frees made inside the
  * tracer, whose thread may be the one holding it. */
 bool lg_blocks_remove_nowait(uint64_t addr, struct lg_block *out);

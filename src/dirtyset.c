@@ -132,9 +132,13 @@ static struct lg_tlog *new_log(void)
     return l;
 }
 
+/* The thread has given its log back (at its exit): stores made later, in TLS and key
+ * destructors, go straight into the table rather than map a log nobody gives back. */
+static __thread bool log_off __attribute__((tls_model("initial-exec")));
+
 struct lg_tlog *lg_dirtyset_new_log_async(void)
 {
-    if (!lg_dirtyset_log) {
+    if (!lg_dirtyset_log && !log_off) {
         lg_threads_adopt();
         lg_dirtyset_log = new_log();
     }
@@ -159,6 +163,7 @@ void lg_dirtyset_thread_exit(void)
 {
     struct lg_tlog *l = lg_dirtyset_log;
     lg_dirtyset_log = NULL;
+    log_off = true;
     if (l)
         __atomic_store_n(&l->orphan, 1, __ATOMIC_RELEASE);
 }

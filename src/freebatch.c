@@ -52,7 +52,7 @@ static struct lg_block drain_annot[FB_CAP];
  * records out. Pushed with a CAS by any thread and by nested handlers; taken off by the
  * one thread holding `consuming`, which alone changes links (no ABA). A chunk's record
  * goes before the chunk leaves the chain, so a stop always finds one or the other. */
-static void *deferred;
+void *lg_freebatch_deferred;
 static int consuming;
 
 #define IE __attribute__((tls_model("initial-exec")))
@@ -128,18 +128,18 @@ static void free_now(void *p)
 
 void lg_freebatch_defer(void *p)
 {
-    void *h = __atomic_load_n(&deferred, __ATOMIC_RELAXED);
+    void *h = __atomic_load_n(&lg_freebatch_deferred, __ATOMIC_RELAXED);
     do
         __atomic_store_n((void **)p, h, __ATOMIC_RELAXED);
-    while (!__atomic_compare_exchange_n(&deferred, &h, p, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+    while (!__atomic_compare_exchange_n(&lg_freebatch_deferred, &h, p, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
 }
 
 /* Takes p off the chain; only the consumer changes links, so the chain from the head
- * down to p stays as it is while others push. */
+ * down to p stays as it is while others push. Under p's shard lock (see below). */
 static void unlink_deferred(void *p)
 {
     void *next = __atomic_load_n((void **)p, __ATOMIC_RELAXED), *h = p;
-    if (__atomic_compare_exchange_n(&deferred, &h, next, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    if (__atomic_compare_exchange_n(&lg_freebatch_deferred, &h, next, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return;
     void **link = h; /* pushed onto meanwhile: p lies further down */
     while (__atomic_load_n(link, __ATOMIC_RELAXED) != p)
@@ -147,15 +147,23 @@ static void unlink_deferred(void *p)
     __atomic_store_n(link, next, __ATOMIC_RELEASE);
 }
 
-/* Outside the tracer: the deferred frees' records out, then their chunks to glibc. */
-static void consume_deferred(void)
+/* Outside the tracer: the deferred frees' records out, then their chunks to glibc. The
+ * record goes and the chunk leaves the chain under one hold of the shard's lock: a
+ * drain (every shard lock held) walking the chain never meets a chunk given to glibc. */
+void lg_freebatch_consume(void)
 {
     if (__atomic_exchange_n(&consuming, 1, __ATOMIC_ACQUIRE))
         return;
     void *p;
-    while ((p = __atomic_load_n(&deferred, __ATOMIC_ACQUIRE))) {
-        lg_track_free(p);
-        unlink_deferred(p);
+    while ((p = __atomic_load_n(&lg_freebatch_deferred, __ATOMIC_ACQUIRE))) {
+        struct lg_block b;
+        LG_ENTER(); /* a signal handler's free meanwhile must not wait for the lock */
+        bool found = lg_blocks_remove_then((uintptr_t)p, &b, unlink_deferred, p);
+        LG_LEAVE();
+        if (found && lg_journal_active)
+            lg_journal_remove(b.addr);
+        if (found && (b.seq & LG_SEQ_ANNOTATED))
+            lg_annot_forget(b.addr, b.size);
         __libc_free(p);
     }
     __atomic_store_n(&consuming, 0, __ATOMIC_RELEASE);
@@ -200,8 +208,7 @@ void lg_freebatch_free(void *p)
         free_nested(p);
         return;
     }
-    if (__builtin_expect(__atomic_load_n(&deferred, __ATOMIC_RELAXED) != NULL, 0))
-        consume_deferred();
+    lg_freebatch_poll();
     if (__builtin_expect(lg_state != LG_READY || !batch || mine_off, 0)) {
         if (f && f->n)
             flush(f); /* disabled meanwhile: what is pending still goes */
@@ -241,7 +248,7 @@ void lg_freebatch_drain_locked(bool annot_held)
 {
     for (struct lg_freebuf *f = __atomic_load_n(&all_bufs, __ATOMIC_ACQUIRE); f; f = f->next)
         drain_one(f, annot_held);
-    for (void *p = __atomic_load_n(&deferred, __ATOMIC_ACQUIRE); p; p = __atomic_load_n((void **)p, __ATOMIC_RELAXED)) {
+    for (void *p = __atomic_load_n(&lg_freebatch_deferred, __ATOMIC_ACQUIRE); p; p = __atomic_load_n((void **)p, __ATOMIC_RELAXED)) {
         struct lg_block b;
         if (lg_blocks_remove_locked((uintptr_t)p, &b) && (b.seq & LG_SEQ_ANNOTATED))
             (annot_held ? lg_annot_forget_locked : lg_annot_forget)(b.addr, b.size);

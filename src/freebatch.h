@@ -7,6 +7,7 @@
 #define LG_FREEBATCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Sets the batch size from the free_batch option (0: every free at once). */
 void lg_freebatch_init(long batch);
@@ -18,6 +19,16 @@ void lg_freebatch_free(void *p);
  * (by any thread), or at a stop's drain. For frees that cannot wait for a lock here (a
  * signal handler's, inside the tracer). AS-safe. */
 void lg_freebatch_defer(void *p);
+
+/* The deferred frees' chain (NULL when empty), and what gives them back to glibc: called
+ * outside the tracer, at every free and allocation that finds the chain not empty. */
+extern void *lg_freebatch_deferred;
+void lg_freebatch_consume(void);
+static inline void lg_freebatch_poll(void)
+{
+    if (__builtin_expect(__atomic_load_n(&lg_freebatch_deferred, __ATOMIC_RELAXED) != NULL, 0))
+        lg_freebatch_consume();
+}
 
 /* With every shard lock held (and the annotation lock when annot_held): takes the
  * blocks of every thread's pending batch, and the deferred frees, out of the table, so a snapshot, a collection

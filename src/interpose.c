@@ -12,6 +12,7 @@
 #include "crash.h"
 #include "freebatch.h"
 #include "inflight.h"
+#include "journal.h"
 #include "threads.h"
 #include "track.h"
 #include "trigger.h"
@@ -69,6 +70,8 @@ static void *realloc_nested(void *old, size_t n)
 {
     struct lg_block saved;
     int rc = lg_blocks_remove_try((uintptr_t)old, &saved);
+    if (rc > 0 && lg_journal_active)
+        lg_journal_remove((uintptr_t)old);
     if (rc >= 0) {
         void *p = __libc_realloc(old, n);
         if (rc && !p && n) /* failed: old is still the program's */

@@ -4,6 +4,7 @@
 #include "annot.h"
 #include "blocks.h"
 #include "collect.h"
+#include "freebatch.h"
 #include "guard.h"
 #include "init.h"
 #include "journal.h"
@@ -55,6 +56,7 @@ void *lg_track_alloc(void *p, size_t size)
     else if (lg_journal_active)
         lg_journal_add(&b);
     LG_LEAVE();
+    lg_freebatch_poll();
     lg_trigger_on_alloc();
     if (__builtin_expect(lg_collect_active, 0))
         lg_collect_on_alloc(p);
