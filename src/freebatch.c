@@ -128,6 +128,8 @@ static void free_now(void *p)
 
 void lg_freebatch_defer(void *p)
 {
+    if (lg_journal_active) /* freed, for the journal's reader: a drain may take the record */
+        lg_journal_remove((uintptr_t)p);
     void *h = __atomic_load_n(&lg_freebatch_deferred, __ATOMIC_RELAXED);
     do
         __atomic_store_n((void **)p, h, __ATOMIC_RELAXED);

@@ -11,7 +11,7 @@ void lg_inflight_publish_locked(const struct lg_inflight *f)
 {
     if (f->state == LG_INFLIGHT_IDLE || !f->old.seq)
         return; /* nothing taken (yet) */
-    if (f->state != LG_INFLIGHT_NEW) {
+    if (f->state != LG_INFLIGHT_NEW) { /* a crash inside glibc's realloc: the best there is */
         lg_blocks_publish_locked(&f->old);
         return;
     }
@@ -36,9 +36,11 @@ void lg_inflight_returned(void *p, uint64_t size)
         lg_inflight.new_addr = (uintptr_t)p;
         lg_inflight.new_size = size;
         lg_inflight.old.addr = 0;
+    } else if (!size) {
+        lg_inflight.old.seq = 0; /* realloc(p, 0) freed it */
     }
     FENCE();
-    lg_inflight.state = p ? LG_INFLIGHT_NEW : LG_INFLIGHT_OUT;
+    lg_inflight.state = p ? LG_INFLIGHT_NEW : LG_INFLIGHT_KEPT;
     FENCE();
     uint32_t e = lg_inflight.stop_epoch;
     if (__builtin_expect(e != 0, 0)) {

@@ -11,13 +11,16 @@
 
 #include "blocks.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum lg_inflight_state {
     LG_INFLIGHT_IDLE,
-    LG_INFLIGHT_OUT,   /* old's record is out of the table (once old.seq is set), old valid */
-    LG_INFLIGHT_GLIBC, /* inside glibc's realloc: a stop waits for its end */
+    LG_INFLIGHT_OUT,   /* old's record goes out (taken once old.seq is set); glibc next */
+    LG_INFLIGHT_GLIBC, /* inside glibc's realloc */
     LG_INFLIGHT_NEW,   /* glibc returned new_addr; its record is not in yet */
+    LG_INFLIGHT_KEPT,  /* glibc failed: old is still the program's, its record not back yet
+                        * (old.seq is 0 when there is none, or realloc(p, 0) freed it) */
 };
 
 struct lg_inflight {
@@ -28,6 +31,14 @@ struct lg_inflight {
      * may have freed it), the rest serves the new block's record */
     struct lg_block old;
 };
+
+/* Whether a stop must wait for the thread until glibc's realloc returned: old's record
+ * is out and glibc is about to move, free or unmap it, or doing so. A stop that
+ * published the old block there would leave a record nothing takes out again. */
+static inline bool lg_inflight_in_glibc(const struct lg_inflight *f)
+{
+    return f->state == LG_INFLIGHT_GLIBC || (f->state == LG_INFLIGHT_OUT && f->old.seq);
+}
 
 /* This thread's; initial-exec TLS, written by the thread and its stop handler only. */
 extern __thread struct lg_inflight lg_inflight __attribute__((tls_model("initial-exec")));

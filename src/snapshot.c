@@ -296,8 +296,9 @@ static void report_unstopped(const struct lg_stop_rec *recs, uint32_t n)
         if (recs[i].acked || recs[i].state == LG_STOP_GONE)
             continue;
         if (recs[i].state == LG_STOP_REALLOC)
-            lg_log(LG_LOG_WARN, "thread %u was inside realloc for more than 100 ms of the stop; it ran on, its "
-                   "stack was scanned as it was, and the block being reallocated is missing", recs[i].tid);
+            lg_log(LG_LOG_WARN, "thread %u stayed inside realloc, waiting for a lock, through three tries to "
+                   "stop it; it ran on, its stack was scanned as it was, and the block being reallocated "
+                   "is missing", recs[i].tid);
         else if (recs[i].state == LG_STOP_BLOCKS)
             lg_log(LG_LOG_WARN, "thread %u blocks the stop signal %d (see stop_signal); its stack was "
                    "scanned as it was", recs[i].tid, lg_opt.stop_signal > 0 ? (int)lg_opt.stop_signal : SIGRTMIN + 3);

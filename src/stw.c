@@ -37,9 +37,9 @@ static uint64_t stop_started_ms; /* CLOCK_MONOTONIC at the start of the stop */
 /* How long a thread that masks the stop signal (and is not in sigwait) is watched for
  * unmasking it before it counts as one that blocks it. */
 #define MASKED_GRACE_MS 50
-/* How long a thread signalled inside glibc's realloc is waited for (it stops when glibc
- * returns): the realloc may wait for an arena lock that a stopped thread holds. */
-#define REALLOC_GRACE_MS 100
+/* How long a thread signalled inside glibc's realloc (it stops when glibc returns) is
+ * waited for when it waits in futex(2): for an arena lock a stopped thread may hold. */
+#define REALLOC_GRACE_MS 50
 
 static long futex(volatile uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
 {
@@ -58,8 +58,10 @@ static void stop_here(struct lg_stop_rec *r, const ucontext_t *uc, uint32_t my_e
     __atomic_store_n(&r->acked, 1, __ATOMIC_RELEASE);
     __atomic_add_fetch(&acks, 1, __ATOMIC_RELEASE);
     futex(&acks, FUTEX_WAKE_PRIVATE, 1, NULL);
+    /* Until this stop or a later one is over: a later stop's handler may run inside this
+     * wait (at the realloc safepoint, in normal context) and return after its own end. */
     uint32_t v;
-    while ((v = __atomic_load_n(&resumed, __ATOMIC_ACQUIRE)) != my_epoch)
+    while ((int32_t)((v = __atomic_load_n(&resumed, __ATOMIC_ACQUIRE)) - my_epoch) < 0)
         futex(&resumed, FUTEX_WAIT_PRIVATE, v, NULL);
 }
 
@@ -84,7 +86,7 @@ static void on_stop_signal(int sig, siginfo_t *info, void *ctx)
             prog->sa_handler(sig);
         return;
     }
-    if (lg_inflight.state == LG_INFLIGHT_GLIBC) {
+    if (lg_inflight_in_glibc(&lg_inflight)) {
         /* glibc may be moving the block: no record says where it is */
         lg_inflight.stop_epoch = my_epoch;
         __atomic_store_n(&r->deferred, 1, __ATOMIC_RELEASE);
@@ -97,7 +99,7 @@ static void on_stop_signal(int sig, siginfo_t *info, void *ctx)
 
 void lg_stw_safepoint(uint32_t e)
 {
-    if (__atomic_load_n(&epoch, __ATOMIC_ACQUIRE) != e || __atomic_load_n(&resumed, __ATOMIC_ACQUIRE) == e)
+    if (__atomic_load_n(&epoch, __ATOMIC_ACQUIRE) != e || (int32_t)(__atomic_load_n(&resumed, __ATOMIC_ACQUIRE) - e) >= 0)
         return;
     uint32_t tid = lg_threads_tid(), n = __atomic_load_n(&nrecs, __ATOMIC_ACQUIRE), one = 1;
     struct lg_stop_rec *r = NULL;
@@ -253,6 +255,20 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Whether the thread waits in futex(2): a realloc waiting for an arena lock, maybe one a
+ * stopped thread holds. (One that copies is waited for up to the stop timeout.) */
+static bool parked_in_futex(uint32_t tid)
+{
+    char sc[256];
+    if (read_task_file(tid, "syscall", sc, sizeof sc) <= 0)
+        return false;
+    long nr = 0; /* decimal; "running" when not in one */
+    const char *c = sc;
+    for (; *c >= '0' && *c <= '9'; c++)
+        nr = nr * 10 + (*c - '0');
+    return c > sc && nr == SYS_futex;
+}
+
 /* Every 10 ms of waiting: threads that began exiting after they were signalled never
  * run the handler; threads that had the signal masked may have unmasked it since (glibc
  * starts every new thread with all signals blocked, for microseconds). */
@@ -274,6 +290,7 @@ static void recheck(pid_t pid)
         uint32_t one = 1;
         if (now == LG_STOP_SIGNALLED && r->state == LG_STOP_SIGNALLED &&
             __atomic_load_n(&r->deferred, __ATOMIC_ACQUIRE) == 1 && now_ms() - stop_started_ms >= REALLOC_GRACE_MS &&
+            parked_in_futex(r->tid) &&
             __atomic_compare_exchange_n(&r->deferred, &one, 3, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
             r->state = LG_STOP_REALLOC;
             r->sp = sp;
@@ -325,7 +342,7 @@ static bool install_handler(int signo)
     return true;
 }
 
-uint32_t lg_stw_stop(int signo, long timeout_ms, struct lg_stop_rec **out)
+static uint32_t stop_once(int signo, long timeout_ms, struct lg_stop_rec **out)
 {
     if (!recs && !(recs = lg_map(MAX_STOPPED * sizeof *recs)))
         return last_error = ENOMEM, *out = NULL, 0;
@@ -334,7 +351,8 @@ uint32_t lg_stw_stop(int signo, long timeout_ms, struct lg_stop_rec **out)
     acks = 0;
     overflow = false;
     stop_started_ms = now_ms();
-    __atomic_add_fetch(&epoch, 1, __ATOMIC_RELEASE);
+    if (!__atomic_add_fetch(&epoch, 1, __ATOMIC_RELEASE)) /* 0 means no stop (inflight.h) */
+        __atomic_add_fetch(&epoch, 1, __ATOMIC_RELEASE);
     if (!install_handler(signo))
         return last_error = EINVAL, *out = NULL, 0;
     uint32_t self = lg_threads_tid();
@@ -344,6 +362,27 @@ uint32_t lg_stw_stop(int signo, long timeout_ms, struct lg_stop_rec **out)
         wait_acks(timeout_ms, pid);
     *out = recs;
     return nrecs;
+}
+
+static bool gave_up_in_realloc(uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (recs[i].state == LG_STOP_REALLOC)
+            return true;
+    return false;
+}
+
+/* A thread given up inside realloc (it waited for an arena lock a stopped thread held,
+ * most likely) would be missing its block: the world resumes for a moment, so that the
+ * lock's holder goes on, and the stop is tried again, three times in all. */
+uint32_t lg_stw_stop(int signo, long timeout_ms, struct lg_stop_rec **out)
+{
+    for (int attempt = 1;; attempt++) {
+        uint32_t n = stop_once(signo, timeout_ms, out);
+        if (!*out || attempt == 3 || !gave_up_in_realloc(n))
+            return n;
+        lg_stw_resume();
+    }
 }
 
 bool lg_stw_overflowed(void) { return overflow; }
