@@ -469,11 +469,8 @@ static int in_loader_lock(struct dl_phdr_info *info, size_t size, void *p)
     struct lg_stop_rec *recs;
     uint32_t n = lg_stw_stop(signo, lg_opt.stop_timeout_ms, &recs);
     uint64_t t1 = now_ns();
-    for (uint32_t i = 0; recs && i < n; i++)
-        if (recs[i].state == LG_STOP_REALLOC)
-            lg_log(LG_LOG_WARN, "thread %u stayed inside realloc, waiting for a lock, through three tries "
-                   "to stop it; blocks only its reallocated block refers to may be reported unreachable",
-                   recs[i].tid);
+    if (recs)
+        lg_stw_report_unstopped(recs, n, "collection");
     if (recs)
         with_world_stopped(j, recs, n);
     else

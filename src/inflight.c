@@ -1,17 +1,18 @@
 /* Reallocs in flight at a stop; see inflight.h. */
 #include "inflight.h"
 
+#include "lock.h"
 #include "stw.h"
 
 __thread struct lg_inflight lg_inflight __attribute__((tls_model("initial-exec")));
 
 #define FENCE() __atomic_signal_fence(__ATOMIC_SEQ_CST)
 
-void lg_inflight_publish_locked(const struct lg_inflight *f)
+void lg_inflight_publish_locked(const struct lg_inflight *f, bool self)
 {
-    if (f->state == LG_INFLIGHT_IDLE || !f->old.seq)
-        return; /* nothing taken (yet) */
-    if (f->state != LG_INFLIGHT_NEW) { /* a crash inside glibc's realloc: the best there is */
+    if (f->state == LG_INFLIGHT_IDLE || !f->old.seq || (lg_inflight_in_glibc(f) && !self))
+        return; /* nothing taken (yet), or nothing known */
+    if (f->state != LG_INFLIGHT_NEW) { /* kept, or a crash inside glibc's realloc */
         lg_blocks_publish_locked(&f->old);
         return;
     }
@@ -26,8 +27,8 @@ void lg_inflight_publish_stop_locked(const struct lg_stop_rec *recs, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++)
         if (__atomic_load_n(&recs[i].acked, __ATOMIC_ACQUIRE))
-            lg_inflight_publish_locked(&recs[i].inflight);
-    lg_inflight_publish_locked(&lg_inflight);
+            lg_inflight_publish_locked(&recs[i].inflight, false);
+    lg_inflight_publish_locked(&lg_inflight, true);
 }
 
 void lg_inflight_returned(void *p, uint64_t size)
@@ -42,11 +43,8 @@ void lg_inflight_returned(void *p, uint64_t size)
     FENCE();
     lg_inflight.state = p ? LG_INFLIGHT_NEW : LG_INFLIGHT_KEPT;
     FENCE();
-    uint32_t e = lg_inflight.stop_epoch;
-    if (__builtin_expect(e != 0, 0)) {
-        lg_inflight.stop_epoch = 0;
-        lg_stw_safepoint(e);
-    }
+    if (__builtin_expect(lg_stop_deferred != 0, 0))
+        lg_stw_deferred_stop();
 }
 
 void lg_inflight_end(void)

@@ -5,7 +5,7 @@
  * thread puts the block back into the table for the stop (lg_inflight_publish_locked).
  * Inside glibc's realloc the old block may be moved, freed or unmapped at any time and
  * the new one is not known yet: a stop signal arriving there is answered when glibc
- * returns (lg_stw_safepoint). */
+ * returns (lg_stw_deferred_stop). */
 #ifndef LG_INFLIGHT_H
 #define LG_INFLIGHT_H
 
@@ -25,7 +25,6 @@ enum lg_inflight_state {
 
 struct lg_inflight {
     uint32_t state;
-    uint32_t stop_epoch; /* a stop signalled inside glibc: answered at its end (stw.c) */
     uint64_t new_addr, new_size;
     /* old's record; in state NEW its address is cleared (static TLS is a root, and glibc
      * may have freed it), the rest serves the new block's record */
@@ -44,9 +43,11 @@ static inline bool lg_inflight_in_glibc(const struct lg_inflight *f)
 extern __thread struct lg_inflight lg_inflight __attribute__((tls_model("initial-exec")));
 
 /* Every shard lock held, the world stopped: puts the block of an in-flight realloc
- * (copied by the stop handler, or the calling thread's own) into the table, unless a
- * record for its address is there. */
-void lg_inflight_publish_locked(const struct lg_inflight *f);
+ * (copied by the stop handler, or the calling thread's own: self) into the table,
+ * unless a record for its address is there. Another thread stopped inside glibc's
+ * realloc (a signal handler of the program ran on top of it) has no block to give: it
+ * is missing from the stop. */
+void lg_inflight_publish_locked(const struct lg_inflight *f, bool self);
 
 /* The same for every thread a stop stopped (recs, n of them) and for the calling thread
  * (a crash inside glibc's realloc: its old block, the best there is). */

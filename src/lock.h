@@ -9,6 +9,12 @@
 #include <stdbool.h>
 #include <time.h>
 
+/* A stop that came while this thread was inside glibc's realloc, not answered yet (its
+ * epoch; stw.c): a wait for a tracer lock answers it, since the lock may be the stopper's
+ * (a signal handler of the program that allocates, on top of the realloc). */
+extern __thread volatile unsigned lg_stop_deferred __attribute__((tls_model("initial-exec")));
+void lg_stw_deferred_stop(void);
+
 typedef struct { volatile int v; } lg_lock_t;
 #define LG_LOCK_INIT {0}
 
@@ -22,6 +28,8 @@ static inline void lg_lock(lg_lock_t *l)
     for (int spins = 0; !lg_lock_try(l); spins++) {
         while (__atomic_load_n(&l->v, __ATOMIC_RELAXED)) {
             if (++spins > 64) {
+                if (__builtin_expect(lg_stop_deferred != 0, 0))
+                    lg_stw_deferred_stop();
                 sched_yield();
                 spins = 0;
             } else {

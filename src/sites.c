@@ -84,7 +84,8 @@ static __thread uintptr_t stack_hi __attribute__((tls_model("initial-exec")));
 bool lg_sites_init(uintptr_t tracer_lo, uintptr_t tracer_hi, int depth, bool fast)
 {
     buckets = lg_map(NBUCKETS * sizeof *buckets);
-    if (!fast && lg_modules_text_range((const void *)__libc_malloc, &libc_lo, &libc_hi))
+    bool libc = lg_modules_text_range((const void *)__libc_malloc, &libc_lo, &libc_hi);
+    if (!fast && libc)
         alias_buckets = lg_map(NBUCKETS * sizeof *alias_buckets);
     entry_pc = getauxval(AT_ENTRY);
     self_lo = tracer_lo;
@@ -263,6 +264,11 @@ static int skip_self(const uintptr_t *raw, int n)
 }
 
 static bool in_libc(uintptr_t pc) { return pc >= libc_lo && pc < libc_hi; }
+
+int lg_sites_pc_where(uintptr_t pc)
+{
+    return pc >= self_lo && pc < self_hi ? LG_PC_TRACER : in_libc(pc) ? LG_PC_LIBC : LG_PC_OTHER;
+}
 
 /* Where a stack ends: libc's thread and process start-up, or the return into _start (a
  * few dozen bytes after the entry point) below main. */

@@ -50,4 +50,8 @@ uintptr_t lg_sites_program_sp(uintptr_t fallback);
  * values the tracer's own frames may have spilled below that frame's SP. */
 bool lg_sites_program_regs(uintptr_t out[6]);
 
+/* Whose code pc is in: the tracer's, libc's, or other. AS-safe. */
+enum { LG_PC_OTHER, LG_PC_TRACER, LG_PC_LIBC };
+int lg_sites_pc_where(uintptr_t pc);
+
 #endif

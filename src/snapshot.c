@@ -290,26 +290,6 @@ static void write_stats(struct job *j, uint64_t stop_ns, uint64_t scan_ns, uint6
     lg_writer_put(&j->w, &st, sizeof st);
 }
 
-static void report_unstopped(const struct lg_stop_rec *recs, uint32_t n)
-{
-    for (uint32_t i = 0; i < n; i++) {
-        if (recs[i].acked || recs[i].state == LG_STOP_GONE)
-            continue;
-        if (recs[i].state == LG_STOP_REALLOC)
-            lg_log(LG_LOG_WARN, "thread %u stayed inside realloc, waiting for a lock, through three tries to "
-                   "stop it; it ran on, its stack was scanned as it was, and the block being reallocated "
-                   "is missing", recs[i].tid);
-        else if (recs[i].state == LG_STOP_BLOCKS)
-            lg_log(LG_LOG_WARN, "thread %u blocks the stop signal %d (see stop_signal); its stack was "
-                   "scanned as it was", recs[i].tid, lg_opt.stop_signal > 0 ? (int)lg_opt.stop_signal : SIGRTMIN + 3);
-        else
-            lg_log(LG_LOG_WARN, "thread %u did not stop within %ld ms; its stack was scanned as it was",
-                   recs[i].tid, lg_opt.stop_timeout_ms);
-    }
-    if (lg_stw_overflowed())
-        lg_log(LG_LOG_WARN, "more threads than a stop can hold: some ran on during the snapshot");
-}
-
 /* Everything between stopping and resuming the world. */
 static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t nrecs, uint64_t t0)
 {
@@ -364,7 +344,7 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
     write_end(j, sc.n, roots.not_stopped);
     last_timing = (struct lg_snapshot_timing){t1 - t0, t2 - t1, sc.scanned_bytes, sc.n, j->nedges + j->nroot_edges,
                                               t_index - t1, t2 - t_words};
-    report_unstopped(recs, nrecs);
+    lg_stw_report_unstopped(recs, nrecs, "snapshot");
     lg_roots_release(&roots);
     lg_scan_release(&sc);
     lg_maps_free(&maps);

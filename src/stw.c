@@ -3,6 +3,10 @@
 
 #include "arena.h"
 #include "inflight.h"
+#include "lock.h"
+#include "log.h"
+#include "options.h"
+#include "sites.h"
 #include "sidestack.h"
 #include "threads.h"
 
@@ -74,7 +78,8 @@ static void on_stop_signal(int sig, siginfo_t *info, void *ctx)
     for (uint32_t i = 0; i < n && !r; i++)
         if (recs[i].tid == tid)
             r = &recs[i];
-    bool stopping = r && __atomic_load_n(&resumed, __ATOMIC_ACQUIRE) != my_epoch && !r->acked;
+    bool stopping = r && r->epoch == my_epoch && __atomic_load_n(&resumed, __ATOMIC_ACQUIRE) != my_epoch &&
+                    !r->acked;
     if (!stopping) {
         /* Not a stop waiting for this thread: the program's own use of the signal
          * (or, rarely, our signal arriving late to a thread that had blocked it). */
@@ -86,9 +91,14 @@ static void on_stop_signal(int sig, siginfo_t *info, void *ctx)
             prog->sa_handler(sig);
         return;
     }
-    if (lg_inflight_in_glibc(&lg_inflight)) {
-        /* glibc may be moving the block: no record says where it is */
-        lg_inflight.stop_epoch = my_epoch;
+    /* Inside glibc's realloc the block may be half moved: no record says where it is.
+     * Only when the thread runs glibc's code, or the tracer's on its way there: a
+     * signal handler of the program on top of it may wait for the tracer's locks, which
+     * the stopper holds (the block is missing from the stop then). */
+    int where = lg_sites_pc_where((uintptr_t)((const ucontext_t *)ctx)->uc_mcontext.gregs[REG_RIP]);
+    if (lg_inflight.state == LG_INFLIGHT_GLIBC ? where == LG_PC_LIBC
+                                               : lg_inflight_in_glibc(&lg_inflight) && where == LG_PC_TRACER) {
+        lg_stop_deferred = my_epoch;
         __atomic_store_n(&r->deferred, 1, __ATOMIC_RELEASE);
         errno = saved;
         return;
@@ -97,7 +107,10 @@ static void on_stop_signal(int sig, siginfo_t *info, void *ctx)
     errno = saved;
 }
 
-void lg_stw_safepoint(uint32_t e)
+/* Where a thread signalled inside glibc's realloc stops instead (stop epoch e), once
+ * glibc returned and its in-flight state says where the block is now, or once it waits
+ * for a tracer lock (lock.h). */
+static void safepoint(uint32_t e)
 {
     if (__atomic_load_n(&epoch, __ATOMIC_ACQUIRE) != e || (int32_t)(__atomic_load_n(&resumed, __ATOMIC_ACQUIRE) - e) >= 0)
         return;
@@ -106,11 +119,21 @@ void lg_stw_safepoint(uint32_t e)
     for (uint32_t i = 0; i < n && !r; i++)
         if (recs[i].tid == tid)
             r = &recs[i];
-    if (!r || !__atomic_compare_exchange_n(&r->deferred, &one, 2, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+    if (!r || r->epoch != e ||
+        !__atomic_compare_exchange_n(&r->deferred, &one, 2, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
         return; /* the stop gave up on this thread */
     ucontext_t uc;
     getcontext(&uc);
     stop_here(r, &uc, e);
+}
+
+__thread volatile unsigned lg_stop_deferred __attribute__((tls_model("initial-exec")));
+
+void lg_stw_deferred_stop(void)
+{
+    uint32_t e = lg_stop_deferred;
+    lg_stop_deferred = 0;
+    safepoint(e);
 }
 
 struct linux_dirent64 {
@@ -229,6 +252,7 @@ static uint32_t signal_new_threads(uint32_t self, pid_t pid)
             struct lg_stop_rec *r = &recs[nrecs];
             memset(r, 0, sizeof *r);
             r->tid = tid;
+            r->epoch = epoch;
             r->state = thread_state(tid, stop_signo, &r->sp);
             __atomic_store_n(&nrecs, nrecs + 1, __ATOMIC_RELEASE);
             if (r->state == LG_STOP_MASKED) {
@@ -360,6 +384,12 @@ static uint32_t stop_once(int signo, long timeout_ms, struct lg_stop_rec **out)
     /* Re-list until stable: a thread not yet stopped may have created another. */
     while (signal_new_threads(self, pid) > 0)
         wait_acks(timeout_ms, pid);
+    /* Threads still inside realloc past the timeout: the stop goes on without them, and
+     * their safepoint must not acknowledge it halfway through. */
+    for (uint32_t i = 0; i < nrecs; i++) {
+        uint32_t one = 1;
+        __atomic_compare_exchange_n(&recs[i].deferred, &one, 3, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+    }
     *out = recs;
     return nrecs;
 }
@@ -386,6 +416,34 @@ uint32_t lg_stw_stop(int signo, long timeout_ms, struct lg_stop_rec **out)
 }
 
 bool lg_stw_overflowed(void) { return overflow; }
+
+void lg_stw_report_unstopped(const struct lg_stop_rec *recs, uint32_t n, const char *what)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        const struct lg_stop_rec *r = &recs[i];
+        if (r->acked) {
+            if (lg_inflight_in_glibc(&r->inflight))
+                lg_log(LG_LOG_WARN, "thread %u was stopped in a signal handler that interrupted realloc; the "
+                       "block being reallocated is missing from this %s", r->tid, what);
+            continue;
+        }
+        if (r->state == LG_STOP_GONE)
+            continue;
+        if (r->state == LG_STOP_REALLOC)
+            lg_log(LG_LOG_WARN, "thread %u stayed inside realloc, waiting for a lock, through three tries to "
+                   "stop it; it ran on, its stack was scanned as it was, and the block being reallocated "
+                   "is missing from this %s", r->tid, what);
+        else if (r->state == LG_STOP_BLOCKS)
+            lg_log(LG_LOG_WARN, "thread %u blocks the stop signal %d (see stop_signal); its stack was "
+                   "scanned as it was for this %s", r->tid, stop_signo, what);
+        else
+            lg_log(LG_LOG_WARN, "thread %u did not stop within %ld ms; its stack was scanned as it was for "
+                   "this %s%s", r->tid, lg_opt.stop_timeout_ms, what,
+                   r->deferred ? ", and the block it was reallocating is missing" : "");
+    }
+    if (lg_stw_overflowed())
+        lg_log(LG_LOG_WARN, "more threads than a stop can hold: some ran on during this %s", what);
+}
 int lg_stw_error(void) { return last_error; }
 
 void lg_stw_resume(void)

@@ -22,12 +22,13 @@ enum lg_stop_state {
 
 struct lg_stop_rec {
     uint32_t tid;
+    uint32_t epoch; /* of the stop (attempt) that made it: a late handler leaves it alone */
     volatile uint32_t acked;
     uint32_t state; /* enum lg_stop_state */
     uintptr_t sp;
     uintptr_t regs[LG_STW_NREGS];
     struct lg_inflight inflight; /* its realloc in flight, copied by its handler */
-    /* 1: signalled inside glibc's realloc, stops at its end (lg_stw_safepoint); 2: did;
+    /* 1: signalled inside glibc's realloc, stops at its end (lg_stw_deferred_stop); 2: did;
      * 3: the stop gave up waiting. Changed by CAS only. */
     uint32_t deferred;
 };
@@ -37,9 +38,9 @@ struct lg_stop_rec {
  * when nothing could be stopped (no memory, or the handler could not be installed). */
 uint32_t lg_stw_stop(int signo, long timeout_ms, struct lg_stop_rec **recs);
 void lg_stw_resume(void);
-/* Where a thread signalled inside glibc's realloc stops instead (stop epoch e), once
- * glibc returned and the thread's in-flight state says what the block is now. */
-void lg_stw_safepoint(uint32_t e);
+/* Warns about each thread the stop left running, and each one whose block in realloc is
+ * missing (what: "snapshot" or "collection"). */
+void lg_stw_report_unstopped(const struct lg_stop_rec *recs, uint32_t n, const char *what);
 /* Whether the last stop met more threads than it can record (they were not stopped). */
 bool lg_stw_overflowed(void);
 /* When lg_stw_stop gave no records: ENOMEM, or EINVAL (the handler could not be set). */

@@ -47,3 +47,23 @@ t_realloc_at_stop_zero() { t_realloc_at_stop_mode zero; }
 queue realloc_at_stop t_realloc_at_stop
 queue realloc_at_stop_big t_realloc_at_stop_big
 queue realloc_at_stop_zero t_realloc_at_stop_zero
+
+# Signals on top of a realloc (tests/progs/realloc_signals.c): a stop that comes while
+# the program's handler runs on top of glibc's realloc and waits for a tracer lock must
+# not wait the stop timeout out (it did: 2 s per such stop, and the nodes then reported
+# unreachable with no warning). No stop may time out, and every collection that finds
+# blocks unreachable must come with a warning that says why.
+t_realloc_signals() {
+    local d=$WORK/realloc_signals bad warned reason
+    mkdir -p "$d"
+    (cd "$d" && lg_exec "$d" native 60 "$LG_PROGS/realloc_signals")
+    (cd "$d" && LEAKGRAPH_OPTIONS=report=0 lg_exec "$d" traced 120 "$LG_TOOL" run --lib "$LG_LIB" \
+        -- "$LG_PROGS/realloc_signals")
+    reason=$(lg_same_as_native "$d") || { echo "$reason"; return 1; }
+    ! grep -q 'did not stop within' "$d/traced.err" || { echo "$(grep -m1 'did not stop' "$d/traced.err")"; return 1; }
+    bad=$(sed -n 's/^collections_with_unreachable=//p' "$d/traced.err")
+    warned=$(grep -c '^leakgraph: thread [0-9]* ' "$d/traced.err")
+    [ -n "$bad" ] && [ "$bad" -le "$warned" ] ||
+        { echo "$bad collections found blocks unreachable, $warned warnings"; return 1; }
+}
+queue realloc_signals t_realloc_signals
