@@ -92,12 +92,12 @@ static void on_stop_signal(int sig, siginfo_t *info, void *ctx)
         return;
     }
     /* Inside glibc's realloc the block may be half moved: no record says where it is.
-     * Only when the thread runs glibc's code, or the tracer's on its way there: a
-     * signal handler of the program on top of it may wait for the tracer's locks, which
-     * the stopper holds (the block is missing from the stop then). */
+     * The realloc runs only glibc's code and the tracer's: code of the program there is
+     * a signal handler of its own on top, which may never return while the stop lasts
+     * (the block is missing from the stop then). One in glibc's or the tracer's code
+     * answers at the tracer's next lock wait, if not at the realloc's end. */
     int where = lg_sites_pc_where((uintptr_t)((const ucontext_t *)ctx)->uc_mcontext.gregs[REG_RIP]);
-    if (lg_inflight.state == LG_INFLIGHT_GLIBC ? where == LG_PC_LIBC
-                                               : lg_inflight_in_glibc(&lg_inflight) && where == LG_PC_TRACER) {
+    if (lg_inflight_in_glibc(&lg_inflight) && where != LG_PC_OTHER) {
         lg_stop_deferred = my_epoch;
         __atomic_store_n(&r->deferred, 1, __ATOMIC_RELEASE);
         errno = saved;
@@ -122,9 +122,15 @@ static void safepoint(uint32_t e)
     if (!r || r->epoch != e ||
         !__atomic_compare_exchange_n(&r->deferred, &one, 2, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
         return; /* the stop gave up on this thread */
+    /* Signals blocked while stopped, as in the handler: a handler of the program must
+     * not run on a thread counted as stopped. */
+    sigset_t all, old;
+    sigfillset(&all);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, _NSIG / 8);
     ucontext_t uc;
     getcontext(&uc);
     stop_here(r, &uc, e);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
 }
 
 __thread volatile unsigned lg_stop_deferred __attribute__((tls_model("initial-exec")));
