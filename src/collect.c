@@ -70,6 +70,8 @@ struct job {
     uint64_t stop_ns, work_ns;
     uint64_t t_prepare, t_roots, t_dirty, t_blocks, t_classify; /* ns, for verbosity=2 */
     struct lg_livegraph_stats st;
+    const struct lg_stop_rec *recs; /* the stop's, for collect_verify */
+    uint32_t nrecs;
 };
 
 static uint64_t now_ns(void)
@@ -312,9 +314,23 @@ static void spread(const struct lg_livemark *m, const struct lg_live_sub *sub, s
 }
 
 /* The kept graph's violations of its invariants (none kept with collect_dirty=full). */
-static uint64_t graph_violations(const struct lg_scan *sc)
+static uint64_t graph_violations(const struct job *j, const struct lg_scan *sc)
 {
-    return mode == MODE_FULL ? 0 : lg_livegraph_check(sc, collections);
+    if (mode == MODE_FULL)
+        return 0;
+    size_t n = 0, cap = (size_t)j->nrecs + 1;
+    uintptr_t *sp = lg_map(cap * sizeof *sp);
+    if (!sp) {
+        lg_log(LG_LOG_WARN, "collect_verify: out of tracer memory; the kept graph not checked");
+        return 0;
+    }
+    sp[n++] = (uintptr_t)__builtin_frame_address(0);
+    for (uint32_t i = 0; i < j->nrecs; i++)
+        if (j->recs[i].acked)
+            sp[n++] = j->recs[i].sp;
+    uint64_t bad = lg_livegraph_check(sc, collections, sp, n);
+    lg_unmap(sp, cap * sizeof *sp);
+    return bad;
 }
 
 /* Rescans every block at the same stop and compares the classification block by block. */
@@ -337,7 +353,7 @@ static void verify(struct job *j, struct lg_scan *sc, size_t nroot_edges, const 
     spread(inc, sub, sc->n, ikind, icycle);
     verify_runs++;
     verify_incremental += !j->st.full;
-    uint64_t bad = 0, broken = graph_violations(sc);
+    uint64_t bad = 0, broken = graph_violations(j, sc);
     if (!lg_blockindex_check()) {
         lg_log(LG_LOG_ERROR, "collect_verify: MISMATCH at collection %u: the kept sorted copy of the block "
                "table differs from a fresh copy", collections);
@@ -392,6 +408,8 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
     struct lg_maps maps;
     struct lg_scan sc;
     struct lg_roots roots;
+    j->recs = recs;
+    j->nrecs = nrecs;
     memset(&roots, 0, sizeof roots);
     /* after the stop: a free that did not wait for a lock may have come in before it */
     lg_freebatch_drain_locked(true);

@@ -1557,7 +1557,24 @@ void lg_livegraph_reset(void)
 struct check {
     unsigned collection;
     size_t bad;
+    const uintptr_t *sp; /* the stack pointers of the stopped threads and the checker, sorted */
+    size_t nsp;
 };
+
+/* Whether a thread's stack pointer is inside the block (a coroutine's stack): below it,
+ * the stop handler's frames change after the thread acknowledged the stop. */
+static bool holds_sp(const struct check *c, const struct lg_block *b)
+{
+    size_t lo = 0, hi = c->nsp;
+    while (lo < hi) { /* the first sp >= b->addr */
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->sp[mid] < b->addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < c->nsp && c->sp[lo] - b->addr < b->size;
+}
 
 static void check_fail(struct check *c, const char *what, uint64_t id, uint64_t a, uint64_t b)
 {
@@ -1624,10 +1641,10 @@ static void check_row(struct check *c, const struct lg_scan *sc, uint32_t id, co
         else if (!(t & W_SLOW))
             cnt[ti]++;
     }
-    /* (not the block the checking thread runs on, a coroutine's stack: its frames have
-     * written there since the block was read) */
-    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-    if (!(g.flags[id] & F_PARTIAL) && sp - b->addr >= b->size) {
+    /* (not a block a thread runs on, a coroutine's stack: frames below its stack pointer
+     * have changed since the block was read, the checker's own and a stopped thread's
+     * stop handler after it acknowledged the stop) */
+    if (!(g.flags[id] & F_PARTIAL) && !holds_sp(c, b)) {
         uint32_t x = 0;
         for (uintptr_t q = (b->addr + 7) & ~(uintptr_t)7; q + 8 <= b->addr + b->size; q += 8) {
             uintptr_t v = *(const volatile uintptr_t *)q;
@@ -1650,9 +1667,22 @@ static void check_row(struct check *c, const struct lg_scan *sc, uint32_t id, co
         check_fail(c, "a tree node", id, par, g.mk[id]);
 }
 
-size_t lg_livegraph_check(const struct lg_scan *sc, unsigned collection)
+/* Shell sort: qsort may allocate, and other threads are stopped. */
+static void sort_uptr(uintptr_t *v, size_t n)
 {
-    struct check c = {collection, 0};
+    for (size_t gap = n / 2; gap; gap /= 2)
+        for (size_t i = gap; i < n; i++)
+            for (size_t k = i; k >= gap && v[k - gap] > v[k]; k -= gap) {
+                uintptr_t t = v[k];
+                v[k] = v[k - gap];
+                v[k - gap] = t;
+            }
+}
+
+size_t lg_livegraph_check(const struct lg_scan *sc, unsigned collection, uintptr_t *sp, size_t nsp)
+{
+    struct check c = {collection, 0, sp, nsp};
+    sort_uptr(sp, nsp);
     if (!valid || g.weak || sc->weak_any)
         return 0; /* nothing kept, or weak slots left out of the rows */
     uint8_t *live = lg_map(g.nid + 1);

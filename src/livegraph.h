@@ -52,8 +52,10 @@ bool lg_livegraph_update(struct lg_scan *sc, uint64_t version, const uint64_t *d
  * kept graph against its invariants (ids and positions agree, every row equals its
  * block's words now, targets live and at their values, in-degrees recounted, flags,
  * lists, the marking tree, scratch state zero). Logs the first violations as
- * MISMATCH errors of the collection; returns how many. */
-size_t lg_livegraph_check(const struct lg_scan *sc, unsigned collection);
+ * MISMATCH errors of the collection; returns how many. sp (sorted here): the stack
+ * pointers of the stopped threads and the caller; a block holding one is not compared
+ * with its memory (a coroutine's stack). */
+size_t lg_livegraph_check(const struct lg_scan *sc, unsigned collection, uintptr_t *sp, size_t nsp);
 
 /* The heap window the kept words cover: what the store hooks should watch. */
 void lg_livegraph_window(uintptr_t *lo, uintptr_t *hi);
