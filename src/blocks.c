@@ -250,17 +250,6 @@ bool lg_blocks_remove_then(uint64_t addr, struct lg_block *out, void (*then)(voi
     return found;
 }
 
-bool lg_blocks_remove_nowait(uint64_t addr, struct lg_block *out)
-{
-    struct shard *s = shard_of(addr);
-    struct lg_block b;
-    if (!lg_lock_try(&s->lock))
-        return false;
-    bool found = remove_locked(s, addr, out ? out : &b);
-    lg_unlock(&s->lock);
-    return found;
-}
-
 /* The slots are prefetched first, so the batch's cache misses overlap, and a run of
  * addresses in one shard (the usual case: a thread's blocks share its arena's shards)
  * takes its lock once. The slot pointer and mask are read without the lock only for

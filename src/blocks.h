@@ -50,10 +50,6 @@ bool lg_blocks_remove(uint64_t addr, struct lg_block *out);
 /* The same, then calls then(arg) before the shard's lock goes: a drain, which holds
  * every shard lock, sees both or neither. */
 bool lg_blocks_remove_then(uint64_t addr, struct lg_block *out, void (*then)(void *), void *arg);
-/* The same, but false at once when the shard's lock is taken: for frees made inside the
- * tracer, whose thread may be the one holding it. */
-bool lg_blocks_remove_nowait(uint64_t addr, struct lg_block *out);
-
 /* For frees and reallocs made while their thread is inside the tracer (a signal
  * handler's): 1 when addr's record was removed (copied to *out), 0 when there is none,
  * -1 when that could not be done here: the shard's lock is taken, or the block has

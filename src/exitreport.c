@@ -131,13 +131,15 @@ int lg_exitreport_open(const char *path, char *out, unsigned cap)
     struct stat st;
     if (lstat(out, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid())
         return -EEXIST;
-    if (ours(&st) && (fd = rewrite(out)) >= 0)
-        return fd;
-    if (ours(&st) && fd == -2) { /* read-only, or other links to it: replaced, as before */
-        if (unlink(out) != 0)
-            return -errno;
-        fd = create(out);
-        return fd < 0 ? -errno : fd;
+    if (ours(&st)) {
+        if ((fd = rewrite(out)) >= 0)
+            return fd;
+        if (fd == -2) { /* read-only, or other links to it: replaced, as before */
+            if (unlink(out) != 0)
+                return -errno;
+            fd = create(out);
+            return fd < 0 ? -errno : fd;
+        }
     }
     size_t len = strlen(out);
     if (len + 16 >= cap)

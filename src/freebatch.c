@@ -48,8 +48,8 @@ static struct lg_block drain_annot[FB_CAP];
  * the block's record out at once: a signal handler's free finding the shard's lock (or
  * the annotations' lock) taken, maybe by the thread it interrupted. Handing such a chunk
  * to glibc with its record in place made a false leak; these wait, chained through the
- * chunk's first word, until a free made outside the tracer or a stop's drain takes their
- * records out. Pushed with a CAS by any thread and by nested handlers; taken off by the
+ * chunk's first word, until an allocation or free made outside the tracer
+ * (lg_freebatch_poll) or a stop's drain takes their records out. Pushed with a CAS by any thread and by nested handlers; taken off by the
  * one thread holding `consuming`, which alone changes links (no ABA). A chunk's record
  * goes before the chunk leaves the chain, so a stop always finds one or the other. */
 void *lg_freebatch_deferred;

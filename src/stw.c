@@ -450,6 +450,7 @@ void lg_stw_report_unstopped(const struct lg_stop_rec *recs, uint32_t n, const c
     if (lg_stw_overflowed())
         lg_log(LG_LOG_WARN, "more threads than a stop can hold: some ran on during this %s", what);
 }
+
 int lg_stw_error(void) { return last_error; }
 
 void lg_stw_resume(void)

@@ -83,13 +83,19 @@ static pthread_key_t adopt_key;
 static bool adopt_key_ok; /* set once by lg_threads_init */
 static __thread bool adopted __attribute__((tls_model("initial-exec")));
 
-static void on_adopted_exit(void *unused)
+/* The calling thread's tracer buffers go back (it is exiting). */
+static void release_buffers(void)
 {
-    (void)unused;
     lg_freebatch_thread_exit();
     lg_sites_thread_exit();
     lg_sidestack_thread_exit();
     lg_dirtyset_thread_exit();
+}
+
+static void on_adopted_exit(void *unused)
+{
+    (void)unused;
+    release_buffers();
 }
 
 bool lg_threads_init(void)
@@ -138,10 +144,7 @@ static void on_thread_exit(void *p)
      * what lies below is dead, and glibc hands the cached stack to the next thread. */
     t->exit_sp = (uintptr_t)__builtin_frame_address(0);
     lg_crash_thread_exit();
-    lg_freebatch_thread_exit();
-    lg_sites_thread_exit();
-    lg_sidestack_thread_exit();
-    lg_dirtyset_thread_exit();
+    release_buffers();
     __atomic_store_n(&t->flags, (t->flags & ~(uint32_t)LG_T_LIVE) | LG_T_EXITED, __ATOMIC_RELEASE);
 }
 

@@ -64,15 +64,12 @@ void *lg_track_alloc(void *p, size_t size)
     return p;
 }
 
-/* A free or realloc made inside the tracer (lg_busy: glibc freeing an old dlerror string
- * in a dlsym during a snapshot, say) may come while this thread holds the shard's lock:
- * it tries once and otherwise leaves the record, which the next block at that address
- * replaces, rather than wait for itself. */
+/* Never called inside the tracer: frees and reallocs made there (a signal handler's,
+ * glibc's own in a dlsym) go to free_nested and realloc_nested, which never wait. */
 static bool forget(void *p, struct lg_block *b)
 {
-    bool nested = lg_busy;
     LG_ENTER(); /* a signal handler's free meanwhile must not wait for the lock held here */
-    bool found = nested ? lg_blocks_remove_nowait((uintptr_t)p, b) : lg_blocks_remove((uintptr_t)p, b);
+    bool found = lg_blocks_remove((uintptr_t)p, b);
     LG_LEAVE();
     return found;
 }
