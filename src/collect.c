@@ -425,7 +425,7 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
     bool merged, same;
     memset(&sc, 0, sizeof sc);
     bool ok = lg_blockindex_get(&blocks, &nblocks, &merged, &same) &&
-              lg_scan_prepare_kept(&sc, &maps, blocks, nblocks, same);
+              lg_scan_prepare_kept(&sc, &maps, blocks, nblocks, lg_blockindex_version(), same);
     struct lg_roots_input in = {&maps, recs, nrecs, j->caller_sp, j->self_regs, ok ? &sc : NULL};
     if (ok && lg_roots_collect(&roots, &in)) {
         uint64_t t1 = now_ns();

@@ -3,6 +3,7 @@
 
 #include "annot.h"
 #include "arena.h"
+#include "blockindex.h"
 
 #include <malloc.h>
 #include <string.h>
@@ -64,6 +65,7 @@ static void gput(struct lg_scan *s, uint64_t g, uint32_t idx)
     }
     s->gkey[i] = g + 1;
     s->gval[i] = idx;
+    s->gused++;
 }
 
 #define NO_BLOCK UINT32_MAX
@@ -172,7 +174,8 @@ static bool build_index(struct lg_scan *s, const struct summary *u)
     s->gmask = slots - 1;
     s->gkey = lg_map_populated(slots * sizeof *s->gkey);
     s->gval = lg_map_populated(slots * sizeof *s->gval);
-    s->large = lg_map((s->n + 1) * sizeof *s->large);
+    s->large_cap = s->n + 1;
+    s->large = lg_map(s->large_cap * sizeof *s->large);
     if (!s->gkey || !s->gval || !s->large)
         return false;
     size_t dense_end = s->dense ? u->best_lo + u->best_n : 0;
@@ -274,6 +277,9 @@ static bool index_sorted(struct lg_scan *s)
 /* The collections' kept index (kept.index_kept set when valid) and the mappings its
  * partial bitmap was computed against. Protected by the collection lock. */
 static struct lg_scan kept;
+/* The blockindex version kept is of, the blocks inserted into it since it was built, and
+ * how many times it was brought up to date rather than built (for the tests). */
+static uint64_t kept_version, kept_inserted, kept_updates;
 static struct lg_map_ent *kept_maps;
 static size_t kept_nmaps, kept_maps_cap;
 
@@ -281,7 +287,7 @@ static void free_index(struct lg_scan *s)
 {
     lg_unmap(s->gkey, (s->gmask + 1) * sizeof *s->gkey);
     lg_unmap(s->gval, (s->gmask + 1) * sizeof *s->gval);
-    lg_unmap(s->large, (s->n + 1) * sizeof *s->large);
+    lg_unmap(s->large, s->large_cap * sizeof *s->large);
     lg_unmap(s->dense, s->ndense * sizeof *s->dense);
     lg_unmap(s->partial, (s->n + 63) / 64 * 8);
 }
@@ -373,29 +379,211 @@ static bool update_partial(struct lg_scan *s, const struct lg_maps *m)
     return true;
 }
 
-bool lg_scan_prepare_kept(struct lg_scan *s, const struct lg_maps *maps, struct lg_block *blocks, size_t n,
-                          bool same)
+/* ---- the kept index brought up to date from a merge's changes ----
+ *
+ * Building the index anew cost a sixth of an incremental collection of a million blocks
+ * with one percent of them replaced: two passes over every record. The changes (sorted
+ * by address, each with its place in the old and the new copy) say where every old
+ * position went: an unchanged block moves by the insertions minus the removals before
+ * it; a gone one maps to where its address would be now, the next block's place. An
+ * entry that named a gone block so names the next one: a look-up walks from there and
+ * stops at once when that block starts past the address. The new blocks' granules then
+ * take the lower of their entry and the new position. Entries stay exact for every live
+ * block; stale ones only send a walk to a block past the address. */
+
+/* The kept index's partial bitmap for the mappings maps (NULL: none, in unit tests). */
+static bool follow_maps(const struct lg_maps *maps)
 {
-    if (same && kept.index_kept && kept.blocks == blocks && kept.n == n) {
-        kept.maps = maps;
-        if (!same_maps(maps) && !update_partial(&kept, maps)) {
-            lg_scan_drop_kept();
-            return false;
-        }
+    if (maps && !same_maps(maps) && !update_partial(&kept, maps)) {
+        lg_scan_drop_kept();
+        return false;
+    }
+    if (maps)
         keep_maps(maps);
+    return true;
+}
+
+struct remap {
+    const struct lg_blockindex_change *ch;
+    size_t nch, u; /* ch[0, u): the changes at or before the last position asked for */
+};
+
+/* The new position of old position p, and whether p itself went (gone or replaced).
+ * Fast when asked in ascending order (the dense array, the large list); else it
+ * searches. */
+static uint32_t remap(struct remap *r, uint32_t p, bool *went)
+{
+    if (r->u && r->ch[r->u - 1].old_pos > p) { /* behind the cursor: search */
+        size_t l = 0, h = r->u;
+        while (l < h) {
+            size_t mid = l + (h - l) / 2;
+            if (r->ch[mid].old_pos <= p)
+                l = mid + 1;
+            else
+                h = mid;
+        }
+        r->u = l;
+    }
+    while (r->u < r->nch && r->ch[r->u].old_pos <= p)
+        r->u++;
+    *went = false;
+    if (!r->u)
+        return p;
+    const struct lg_blockindex_change *c = &r->ch[r->u - 1];
+    bool old = c->what & LG_BI_OLD, neu = c->what & LG_BI_NEW;
+    if (old && c->old_pos == p) { /* (the last change at p is p's own, when it has one) */
+        *went = true;
+        return (uint32_t)c->new_pos;
+    }
+    return (uint32_t)(p - (c->old_pos + old) + c->new_pos + neu);
+}
+
+/* gput, keeping the lower of two positions (the index was built in order: the first
+ * put was the lowest). */
+static void gput_min(struct lg_scan *s, uint64_t g, uint32_t idx)
+{
+    uint64_t i = ghash(g) & s->gmask;
+    for (; s->gkey[i]; i = (i + 1) & s->gmask)
+        if (s->gkey[i] == g + 1) {
+            s->gval[i] = idx < s->gval[i] ? idx : s->gval[i];
+            return;
+        }
+    s->gkey[i] = g + 1;
+    s->gval[i] = idx;
+    s->gused++;
+}
+
+/* The large list: the old entries that stayed, moved, merged with the new large blocks
+ * (both in address order). */
+static bool remap_large(struct lg_scan *s, const struct lg_blockindex_change *ch, size_t nch, size_t n)
+{
+    uint32_t *out = lg_map((n + 1) * sizeof *out);
+    if (!out)
+        return false;
+    struct remap r = {ch, nch, 0};
+    size_t m = 0, k = 0;
+    for (size_t i = 0; i < s->nlarge; i++) {
+        bool went;
+        uint32_t p = remap(&r, s->large[i], &went);
+        for (; k < nch && ch[k].new_pos < p; k++)
+            if ((ch[k].what & LG_BI_NEW) && s->blocks[ch[k].new_pos].size > LARGE_BLOCK)
+                out[m++] = (uint32_t)ch[k].new_pos;
+        if (!went)
+            out[m++] = p;
+    }
+    for (; k < nch; k++)
+        if ((ch[k].what & LG_BI_NEW) && s->blocks[ch[k].new_pos].size > LARGE_BLOCK)
+            out[m++] = (uint32_t)ch[k].new_pos;
+    lg_unmap(s->large, s->large_cap * sizeof *s->large);
+    s->large = out;
+    s->large_cap = n + 1;
+    s->nlarge = m;
+    return true;
+}
+
+/* A new block's granules: the dense array's inside its range, the hash table's outside. */
+static void index_new(struct lg_scan *s, const struct lg_block *b, uint32_t pos)
+{
+    uint64_t end = b->addr + (b->size ? b->size - 1 : 0);
+    for (uint64_t g = b->addr >> GRANULE_SHIFT; g <= end >> GRANULE_SHIFT; g++) {
+        uintptr_t a = (uintptr_t)g << GRANULE_SHIFT;
+        if (s->dense && in_dense(s, a)) {
+            uint32_t *d = &s->dense[(a - s->dense_lo) >> GRANULE_SHIFT];
+            *d = pos < *d ? pos : *d; /* (NO_BLOCK is the highest) */
+        } else {
+            gput_min(s, g, pos);
+        }
+    }
+}
+
+/* Updates s (the kept index, of the old copy) for the new copy blocks[n]; false when it
+ * is better built anew: not wholly readable blocks (their bitmap is by position), a hash
+ * table that would fill up, or many insertions since the last build (the dense array
+ * was chosen for the heap as it was then). */
+static bool index_changes(struct lg_scan *s, struct lg_block *blocks, size_t n,
+                          const struct lg_blockindex_change *ch, size_t nch, uint64_t *inserted)
+{
+    uint64_t add = 0, gadd = 0; /* insertions, and granules the hash table may take */
+    for (size_t k = 0; k < nch; k++) {
+        const struct lg_block *b = &blocks[ch[k].new_pos];
+        if (!(ch[k].what & LG_BI_NEW))
+            continue;
+        add++;
+        bool dense = s->dense && in_dense(s, b->addr) && in_dense(s, b->addr + (b->size ? b->size - 1 : 0));
+        gadd += b->size <= LARGE_BLOCK && !dense ? granules_of(b) : 0;
+    }
+    if (s->partial || *inserted + add > n / 2 || n >= NO_BLOCK || (s->gused + gadd) * 2 > s->gmask + 1)
+        return false;
+    for (size_t k = 0; k < nch; k++) {
+        const struct lg_block *b = &blocks[ch[k].new_pos];
+        if ((ch[k].what & LG_BI_NEW) && s->maps && b->size && !lg_maps_scannable(s->maps, b->addr, b->addr + b->size))
+            return false;
+    }
+    struct remap r = {ch, nch, 0};
+    bool went;
+    for (uint64_t g = 0; g < s->ndense; g++)
+        if (s->dense[g] != NO_BLOCK)
+            s->dense[g] = remap(&r, s->dense[g], &went);
+    for (uint64_t i = 0; i <= s->gmask; i++)
+        if (s->gkey[i])
+            s->gval[i] = remap(&r, s->gval[i], &went);
+    s->blocks = blocks; /* (remap_large reads the new blocks) */
+    if (!remap_large(s, ch, nch, n))
+        return false;
+    s->n = s->cap = n;
+    for (size_t k = 0; k < nch; k++) {
+        const struct lg_block *b = &blocks[ch[k].new_pos];
+        if (!(ch[k].what & LG_BI_NEW))
+            continue;
+        if (b->size <= LARGE_BLOCK)
+            index_new(s, b, (uint32_t)ch[k].new_pos);
+        uintptr_t end = b->addr + (b->size ? b->size : 1);
+        s->hi = end > s->hi ? end : s->hi;
+    }
+    s->lo = n ? blocks[0].addr : 0;
+    *inserted += add;
+    return true;
+}
+
+bool lg_scan_prepare_kept(struct lg_scan *s, const struct lg_maps *maps, struct lg_block *blocks, size_t n,
+                          uint64_t version, bool same)
+{
+    if (same && kept.index_kept && kept.blocks == blocks && kept.n == n && kept_version == version) {
+        kept.maps = maps;
+        if (!follow_maps(maps))
+            return false;
         *s = kept;
         s->maps = maps;
         s->weak_any = lg_annot_has_weak();
         return true;
+    }
+    const struct lg_blockindex_change *ch;
+    size_t nch;
+    if (kept.index_kept && lg_blockindex_changes(kept_version, &ch, &nch) && version == kept_version + 1) {
+        kept.maps = maps;
+        if (index_changes(&kept, blocks, n, ch, nch, &kept_inserted)) {
+            if (!follow_maps(maps))
+                return false;
+            kept_version = version;
+            kept_updates++;
+            *s = kept;
+            s->weak_any = lg_annot_has_weak();
+            return true;
+        }
     }
     lg_scan_drop_kept();
     if (!lg_scan_prepare_sorted(s, maps, blocks, n))
         return false;
     s->index_kept = true;
     kept = *s;
-    keep_maps(maps);
+    kept_version = version;
+    kept_inserted = 0;
+    if (maps)
+        keep_maps(maps);
     return true;
 }
+
+uint64_t lg_scan_kept_updates(void) { return kept_updates; }
 
 void lg_scan_release(struct lg_scan *s)
 {
@@ -407,7 +595,7 @@ void lg_scan_release(struct lg_scan *s)
         lg_unmap(s->blocks, s->cap * sizeof *s->blocks);
     lg_unmap(s->gkey, (s->gmask + 1) * sizeof *s->gkey);
     lg_unmap(s->gval, (s->gmask + 1) * sizeof *s->gval);
-    lg_unmap(s->large, (s->n + 1) * sizeof *s->large);
+    lg_unmap(s->large, s->large_cap * sizeof *s->large);
     lg_unmap(s->dense, s->ndense * sizeof *s->dense);
     lg_unmap(s->partial, (s->n + 63) / 64 * 8);
     memset(s, 0, sizeof *s);

@@ -27,9 +27,10 @@ struct lg_scan {
     uint32_t *dense;
     uintptr_t dense_lo, dense_hi;
     uint64_t ndense;
+    uint64_t gused; /* granules in the hash table */
     /* blocks too big for the granule index, as indices into blocks */
     uint32_t *large;
-    size_t nlarge;
+    size_t nlarge, large_cap;
     uintptr_t lo, hi; /* lowest block start, highest block end */
     /* bit i set: block i is not wholly readable (the program mprotect'ed part of it);
      * NULL when every block is. Such blocks are scanned piece by piece. */
@@ -50,11 +51,15 @@ bool lg_scan_prepare(struct lg_scan *s, const struct lg_maps *maps);
 /* The same over blocks already sorted by address, which stay the caller's (the
  * collections keep theirs from one to the next: blockindex.c). */
 bool lg_scan_prepare_sorted(struct lg_scan *s, const struct lg_maps *maps, struct lg_block *blocks, size_t n);
-/* The same for the collections, whose sorted copy is often unchanged from one to the
- * next (same: the same array, unchanged): the index built last time is kept and used
- * again, and so are the not wholly readable blocks when the mappings are the same. */
+/* The same for the collections, over blockindex.c's copy of version `version`, often
+ * unchanged from one collection to the next (same: the same array, unchanged): the
+ * index built last time is kept and used again, and so are the not wholly readable
+ * blocks when the mappings are the same. When the copy was merged from the one the
+ * kept index is of, the index is brought up to date from the merge's changes. */
 bool lg_scan_prepare_kept(struct lg_scan *s, const struct lg_maps *maps, struct lg_block *blocks, size_t n,
-                          bool same);
+                          uint64_t version, bool same);
+/* How many times the kept index was brought up to date from a merge's changes. */
+uint64_t lg_scan_kept_updates(void);
 /* Forgets the kept index (a fork child, or its blocks changed). */
 void lg_scan_drop_kept(void);
 void lg_scan_release(struct lg_scan *s);

@@ -2,6 +2,7 @@
  * large blocks), the glibc arena-word filter and the heuristics. */
 #include "scan.h"
 
+#include "blockindex.h"
 #include "blocks.h"
 #include "maps.h"
 #include "writer.h"
@@ -272,4 +273,77 @@ Test(scan, pipelined_scan_emits_what_word_by_word_lookups_do)
     free(b);
     free(piped.e);
     free(single.e);
+}
+
+/* The brute force: the block of sorted b[n] holding a, or -1. */
+static long holder(const struct lg_block *b, size_t n, uintptr_t a)
+{
+    size_t i = lg_scan_lower_bound(b, 0, n, a + 1); /* the first block past a */
+    if (i == 0)
+        return -1;
+    const struct lg_block *x = &b[i - 1];
+    return a == x->addr || (a > x->addr && a < x->addr + x->size) ? (long)(i - 1) : -1;
+}
+
+/* The collections' kept index, brought up to date from each merge's changes (scan.c),
+ * against the brute force, over twenty rounds of removals and insertions: in the dense
+ * run (in its gaps and where blocks went), past its end, far away (the hash table), and
+ * large blocks; looked up at starts, interiors, ends and gaps. */
+Test(scan, kept_index_follows_merges)
+{
+    enum { N = 20000, ROUNDS = 20, SLOTS = 4 * N };
+    static uint8_t used[SLOTS]; /* slot k: an address of the run, 64 bytes apart */
+    uint64_t base = 0x55550000000ull, far = 0x7f0000000000ull;
+    srand(11);
+    for (size_t k = 0; k < N; k++) {
+        size_t slot = (size_t)rand() % SLOTS;
+        if (used[slot])
+            continue;
+        used[slot] = 1;
+        lg_blocks_insert(&(struct lg_block){.addr = base + slot * 64, .size = (uint64_t)(rand() % 60)});
+    }
+    lg_blocks_insert(&(struct lg_block){.addr = far, .size = 100});
+    lg_blocks_insert(&(struct lg_block){.addr = base + SLOTS * 64 + 4096, .size = 100 << 10}); /* large */
+    uint64_t updates = lg_scan_kept_updates();
+    for (int r = 0; r <= ROUNDS; r++) {
+        if (r > 0) {
+            for (int k = 0; k < 600; k++) {
+                size_t slot = (size_t)rand() % SLOTS;
+                uintptr_t a = base + slot * 64;
+                if (used[slot])
+                    lg_blocks_remove(a, NULL);
+                else
+                    lg_blocks_insert(&(struct lg_block){.addr = a, .size = (uint64_t)(rand() % 60)});
+                used[slot] ^= 1;
+            }
+            /* past the run's end, far away, large ones (some replace the last round's) */
+            lg_blocks_insert(&(struct lg_block){.addr = base + SLOTS * 64 + 200000 + (uint64_t)r * 512, .size = 300});
+            lg_blocks_insert(&(struct lg_block){.addr = far + (uint64_t)r * 4096, .size = 1000});
+            if (r % 2 == 0)
+                lg_blocks_remove(far + (uint64_t)(r - 2) * 4096, NULL);
+            lg_blocks_remove(far + 0x10000000 + (uint64_t)((r - 1) % 3) * 0x100000, NULL);
+            lg_blocks_insert(&(struct lg_block){.addr = far + 0x10000000 + (uint64_t)(r % 3) * 0x100000,
+                                                .size = (uint64_t)(70 + r) << 10});
+        }
+        struct lg_block *b;
+        size_t n;
+        bool merged, same;
+        struct lg_scan s;
+        lg_blocks_lock_all();
+        cr_assert(lg_blockindex_get(&b, &n, &merged, &same));
+        cr_assert(lg_scan_prepare_kept(&s, NULL, b, n, lg_blockindex_version(), same));
+        for (int k = 0; k < 30000; k++) {
+            uintptr_t a;
+            switch (k % 4) {
+            case 0: a = base + (uint64_t)rand() % (SLOTS * 64 + 300000); break;
+            case 1: a = b[(size_t)rand() % n].addr + (uint64_t)(rand() % 3) * 7; break;
+            case 2: a = far + (uint64_t)rand() % 0x10300000; break;
+            default: a = b[(size_t)rand() % n].addr + b[(size_t)rand() % n].size; break;
+            }
+            cr_assert_eq(lg_scan_lookup(&s, a), holder(b, n, a), "round %d: lookup of %#lx", r, (unsigned long)a);
+        }
+        lg_scan_release(&s);
+        lg_blocks_unlock_all();
+    }
+    cr_assert_geq(lg_scan_kept_updates() - updates, ROUNDS - 2, "the index was brought up to date, not built anew");
 }
