@@ -97,7 +97,7 @@ $(B)/progs/libdlvictim.so: tests/progs/dlvictim_lib.c.in $(DEPS_STAMP)
 	$(CC) -O0 -g -shared -fPIC -x c -o $@ $<
 
 # Victims with instrumented stores, built as `leakgraph cflags` says (incremental collections).
-INSTR_PROGS := $(foreach p,collect_api collect_mutator collect_rewire collect_interior collect_edges garbage_into_heap,$(B)/progs/$(p)-gcc $(B)/progs/$(p)-clang)
+INSTR_PROGS := $(foreach p,collect_api collect_mutator collect_rewire collect_interior collect_edges collect_hugerow garbage_into_heap,$(B)/progs/$(p)-gcc $(B)/progs/$(p)-clang)
 $(B)/progs/%-gcc: tests/progs/%.c $(TOOL) $(HOOKS_LIB)
 	gcc -O1 -g -fno-omit-frame-pointer $$($(TOOL) cflags gcc) -o $@ $< -lpthread
 $(B)/progs/%-clang: tests/progs/%.c $(TOOL) $(HOOKS_LIB)

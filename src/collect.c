@@ -52,6 +52,15 @@ static uint32_t collections;
  * mapping them anew each time cost more than filling them. */
 static struct lg_live_edge *edge_buf;
 static size_t edge_cap;
+/* The dirty cards of large blocks (dirty_blocks): a bitmap per block, in hbits (kept
+ * mapped the same way), for up to HUGE_MAX blocks; past that, or out of memory,
+ * huge_lost and large blocks are rescanned whole. */
+#define HUGE_MAX 64
+static struct lg_dirty_cards huge[HUGE_MAX];
+static size_t huge_off[HUGE_MAX], nhuge, last_huge;
+static bool huge_lost;
+static uint64_t *hbits;
+static size_t hbits_n, hbits_cap;
 static uint64_t verify_mismatches, verify_runs, verify_incremental;
 /* Allocations since start, for collect_every; atomic. */
 static uint64_t alloc_count;
@@ -166,6 +175,48 @@ static size_t first_at(struct dirty_ctx *c, uintptr_t lo)
     return lg_scan_lower_bound(b, l, h, lo);
 }
 
+/* [lo, hi) of the large block b at position pos is dirty: its cards' bits. Cards come
+ * in address order, mostly: the last block found is tried first. */
+static void add_dirty(size_t pos, const struct lg_block *b, uintptr_t lo, uintptr_t hi)
+{
+    size_t i = last_huge;
+    if (huge_lost)
+        return;
+    if (i >= nhuge || huge[i].pos != pos)
+        for (i = 0; i < nhuge && huge[i].pos != pos; i++)
+            ;
+    if (i == nhuge) {
+        uint32_t nbits = (uint32_t)((b->size + 63) / 64);
+        size_t words = (nbits + 63) / 64;
+        if (nhuge == HUGE_MAX || b->size / 64 >= UINT32_MAX ||
+            !lg_grow((void **)&hbits, &hbits_cap, hbits_n + words, sizeof *hbits)) {
+            huge_lost = true;
+            return;
+        }
+        memset(&hbits[hbits_n], 0, words * sizeof *hbits);
+        huge[nhuge] = (struct lg_dirty_cards){.pos = (uint32_t)pos, .nbits = nbits};
+        huge_off[nhuge++] = hbits_n;
+        hbits_n += words;
+    }
+    last_huge = i;
+    uint64_t *bits = &hbits[huge_off[i]];
+    for (uint64_t k = (lo - b->addr) / 64; k <= (hi - 1 - b->addr) / 64; k++)
+        bits[k / 64] |= 1ull << (k % 64);
+}
+
+/* The bitmaps, sorted by position (a few: insertion sort), for lg_livegraph_update. */
+static void finish_dirty(void)
+{
+    for (size_t i = 0; i < nhuge; i++)
+        huge[i].bits = &hbits[huge_off[i]];
+    for (size_t i = 1; i < nhuge; i++)
+        for (size_t k = i; k > 0 && huge[k - 1].pos > huge[k].pos; k--) {
+            struct lg_dirty_cards t = huge[k];
+            huge[k] = huge[k - 1];
+            huge[k - 1] = t;
+        }
+}
+
 /* Flags every block overlapping [lo, hi). Blocks do not overlap: only the one before
  * the first block starting at lo or later can reach into the range. */
 static void mark_now(struct dirty_ctx *c, uintptr_t lo, uintptr_t hi)
@@ -177,8 +228,11 @@ static void mark_now(struct dirty_ctx *c, uintptr_t lo, uintptr_t hi)
     c->hint = l;
     if (in < 0 && l > 0 && b[l - 1].addr + b[l - 1].size > lo)
         l--;
-    for (; l < c->sc->n && b[l].addr < hi; l++)
+    for (; l < c->sc->n && b[l].addr < hi; l++) {
         c->bits[l / 64] |= 1ull << (l % 64);
+        if (b[l].size >= LG_HUGE_ROW)
+            add_dirty(l, &b[l], lo > b[l].addr ? lo : b[l].addr, hi < b[l].addr + b[l].size ? hi : b[l].addr + b[l].size);
+    }
 }
 
 /* The ranges wait in a ring, their look-up's index entry loaded as they come in and
@@ -253,6 +307,8 @@ static uint64_t *dirty_blocks(const struct lg_scan *sc, const struct lg_maps *ma
     if (*full)
         return NULL;
     struct dirty_ctx c = {.sc = sc, .bits = lg_map(words * 8)};
+    nhuge = last_huge = hbits_n = 0;
+    huge_lost = false;
     if (!c.bits) {
         *full = true;
         return NULL;
@@ -272,6 +328,7 @@ static uint64_t *dirty_blocks(const struct lg_scan *sc, const struct lg_maps *ma
         lg_log(LG_LOG_INFO, "collection %u: a thread's log of stores outside the card table overflowed; the "
                "blocks outside it were rescanned", collections);
     }
+    finish_dirty();
     return c.bits;
 }
 
@@ -447,8 +504,8 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
             j->st = (struct lg_livegraph_stats){.rescanned = sc.n, .full = true, .remarked = true};
             lg_livegraph_unkept(&sc);
             lg_scan_blocks(&sc);
-        } else if (!lg_livegraph_update(&sc, lg_blockindex_version(), dirty, full, j->e, j->nstable, nroot_edges,
-                                        &sub, &j->st)) {
+        } else if (!lg_livegraph_update(&sc, lg_blockindex_version(), dirty, huge_lost ? NULL : huge, nhuge,
+                                        full, j->e, j->nstable, nroot_edges, &sub, &j->st)) {
             /* out of tracer memory: the graph is forgotten; this one scans every block */
             j->ne = nroot_edges;
             j->oom = false;

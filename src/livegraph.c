@@ -115,6 +115,8 @@ struct pass {
     bool unmoved;               /* the same blocks at the same places as last time */
     uint64_t base;              /* the blockindex version of the last collection */
     bool got;
+    const struct lg_dirty_cards *cards; /* see lg_livegraph_update */
+    size_t ncards;
 };
 static struct lg_buf b_cur_id, b_fresh;
 /* The last collection's ids by position (g.pid points into it); its blocks by position
@@ -134,6 +136,7 @@ static struct {
 struct pend {
     uint64_t value;
     uint32_t id, w, old;
+    uint32_t t; /* pend_resolve's: the target's position, then its id */
 };
 static struct {
     struct pend *v;
@@ -512,6 +515,46 @@ static uintptr_t unchanged_run(const struct pass *p, uintptr_t a, uintptr_t q, u
     return q;
 }
 
+/* The first run of dirty cards of dc from card c on: [*lo, *hi), clipped to the block
+ * [a, end); *lo = *hi = end when there is none. */
+static void dirty_run(const struct lg_dirty_cards *dc, uint64_t c, uintptr_t a, uintptr_t end, uintptr_t *lo,
+                      uintptr_t *hi)
+{
+    uint64_t s = c;
+    while (s < dc->nbits && !(dc->bits[s / 64] >> (s % 64) & 1))
+        s = dc->bits[s / 64] >> (s % 64) ? s + 1 : (s / 64 + 1) * 64; /* (a clean word at once) */
+    uint64_t e = s;
+    while (e < dc->nbits && (dc->bits[e / 64] >> (e % 64) & 1))
+        e = ~dc->bits[e / 64] >> (e % 64) ? e + 1 : (e / 64 + 1) * 64;
+    *lo = s < dc->nbits ? a + 64 * s : end;
+    *hi = s < dc->nbits && a + 64 * e < end ? a + 64 * e : end;
+}
+
+/* A clean stretch [from, to) (byte offsets) of a large dirty block: the old words before
+ * it that went (a word that left the window is consumed only by the next word looked
+ * at), then the stretch's words kept, moved down to the row being written. The row had
+ * no interior pointer and no word referring to nothing (the caller checks): such words
+ * are looked up again at every collection. A start pointer into a block that died since
+ * is found by release_dead's pass over the rows (clear_dangling). */
+static void keep_clean(struct pass *p, uint32_t id, uint32_t from, uint32_t to, const struct word *old, uint32_t olen,
+                       struct word *out, uint32_t *k, uint32_t *w)
+{
+    for (; *k < olen && old[*k].off < from; (*k)++)
+        word_gone(p, id, old[*k].target);
+    uint32_t lo = *k, hi = olen;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (old[mid].off < to)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (out + *w != old + *k)
+        memmove(out + *w, old + *k, (lo - *k) * sizeof *out);
+    *w += lo - *k;
+    *k = lo;
+}
+
 /* Rescans the dirty block at position i against its old row, word by word (both in
  * offset order): a word with the same value keeps its target without a look-up, and
  * only the words that changed touch the counts and the tree. Most words of a dirty
@@ -519,7 +562,7 @@ static uintptr_t unchanged_run(const struct pass *p, uintptr_t a, uintptr_t q, u
  * row is written over the old one while it is no longer (the words read stay ahead of
  * the words written), else moved to the end of the pool: a large block's row is not
  * copied at every collection. */
-static bool rescan_diff(struct pass *p, size_t i)
+static bool rescan_diff(struct pass *p, size_t i, const struct lg_dirty_cards *dc)
 {
     struct lg_scan *sc = p->sc;
     uint32_t id = p->cur_id[i];
@@ -532,10 +575,25 @@ static bool rescan_diff(struct pass *p, size_t i)
     bool moved = false;
     sc->scanned_bytes += sc->blocks[i].size;
     sc->holder_seq = sc->blocks[i].seq & LG_SEQ_MASK;
+    uintptr_t lim = dc ? a : end; /* with dc: the end of the dirty cards q is in */
     for (uintptr_t q = (a + 7) & ~(uintptr_t)7;; q += 8) {
-        if (!moved && w == k) { /* in place, nothing shifted: the unchanged words stay */
-            q = unchanged_run(p, a, q, end, old, olen, &k, &fl);
-            w = k;
+        for (;;) {
+            if (dc && q >= lim) { /* clean cards up to the next dirty ones: their words stay */
+                uintptr_t nq;
+                dirty_run(dc, (q - a) / 64, a, end, &nq, &lim);
+                if (nq > q) {
+                    keep_clean(p, id, (uint32_t)(q - a), (uint32_t)(nq - a), old, olen, out, &k, &w);
+                    q = nq;
+                }
+                dc = lim < end ? dc : NULL;
+            }
+            if (!moved && w == k) { /* in place, nothing shifted: the unchanged words stay */
+                q = unchanged_run(p, a, q, lim, old, olen, &k, &fl);
+                w = k;
+                if (dc && q >= lim && q + 8 <= end)
+                    continue; /* (up to the clean cards) */
+            }
+            break;
         }
         if (q + 8 > end)
             break;
@@ -557,7 +615,7 @@ static bool rescan_diff(struct pass *p, size_t i)
             bool had = k < olen && old[k].off == off;
             if (w_pend.n == w_pend.cap && !lg_grow((void **)&w_pend.v, &w_pend.cap, w_pend.n + 1, sizeof *w_pend.v))
                 return p->oom = true, false;
-            w_pend.v[w_pend.n++] = (struct pend){v, id, w | (had ? PEND_OLD : 0), had ? old[k].target : 0};
+            w_pend.v[w_pend.n++] = (struct pend){v, id, w | (had ? PEND_OLD : 0), had ? old[k].target : 0, 0};
             k += had;
         }
         if (!moved && w >= k) { /* would overwrite an unread old word: move */
@@ -584,23 +642,42 @@ static bool rescan_diff(struct pass *p, size_t i)
 
 /* The changed words of the dirty rows, looked up with the loads of those ahead started
  * early (each look-up missed the cache two or three times, one after the other: with
- * store hooks, look-ups were an eighth of a collection's time). Then, as for a word
- * rescanned: the old word at its offset goes unless it led to the same target, the start
- * pointer counts, and a definite reference is followed if its holder is reached. */
+ * store hooks, look-ups were an eighth of a collection's time). Then, in a second pass
+ * whose loads are started ahead too (the target's id, then its record and tree node, and
+ * the old target's: misses that came one after the other in a single pass), as for a
+ * word rescanned: the old word at its offset goes unless it led to the same target, the
+ * start pointer counts, and a definite reference is followed if its holder is reached. */
 static void pend_resolve(struct pass *p)
 {
-    const struct pend *e = w_pend.v;
+    struct pend *e = w_pend.v;
     size_t n = w_pend.n;
     for (size_t k = 0; k < n; k++) {
         if (k + AHEAD_INDEX < n)
             lg_scan_prefetch(p->sc, e[k + AHEAD_INDEX].value, false);
         if (k + AHEAD_BLOCK < n)
             lg_scan_prefetch(p->sc, e[k + AHEAD_BLOCK].value, true);
-        uint32_t id = e[k].id;
-        size_t i = g.pos[id];
-        struct word *wd = &g.pool[g.rec[id].row + (e[k].w & ~PEND_OLD)];
+        size_t i = g.pos[e[k].id];
         p->sc->holder_seq = p->sc->blocks[i].seq & LG_SEQ_MASK;
-        uint32_t t = wd->target = resolve(p, i, e[k].value, wd->off);
+        e[k].t = resolve_pos(p, i, e[k].value, g.pool[g.rec[e[k].id].row + (e[k].w & ~PEND_OLD)].off);
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (k + AHEAD_ID < n && tid(e[k + AHEAD_ID].t) != W_ID)
+            prefetch(&p->cur_id[tid(e[k + AHEAD_ID].t)]);
+        if (k + AHEAD_IN < n) {
+            const struct pend *a = &e[k + AHEAD_IN];
+            if (tid(a->t) != W_ID) {
+                uint32_t id = p->cur_id[tid(a->t)];
+                prefetch(&g.rec[id]);
+                prefetch(&g.t[id]);
+            }
+            if ((a->w & PEND_OLD) && tid(a->old) != W_ID) {
+                prefetch(&g.rec[tid(a->old)]);
+                prefetch(&g.t[tid(a->old)]);
+            }
+        }
+        uint32_t id = e[k].id, t = e[k].t;
+        t = tid(t) == W_ID ? t : (t & ~W_ID) | p->cur_id[tid(t)];
+        g.pool[g.rec[id].row + (e[k].w & ~PEND_OLD)].target = t;
         bool counted = !(t & W_SLOW) && tid(t) != W_ID;
         if ((e[k].w & PEND_OLD) && e[k].old != t)
             word_gone(p, id, e[k].old);
@@ -616,6 +693,20 @@ static void pend_resolve(struct pass *p)
 }
 
 #define AHEAD_DIFF 8 /* dirty rows ahead whose record, block and words are prefetched */
+
+/* The dirty cards of the block at position pos, or NULL. */
+static const struct lg_dirty_cards *cards_of(const struct pass *p, uint32_t pos)
+{
+    size_t lo = 0, hi = p->ncards;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->cards[mid].pos < pos)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < p->ncards && p->cards[lo].pos == pos ? &p->cards[lo] : NULL;
+}
 
 /* The dirty rows, with the loads of the ones ahead started early: each row's record,
  * block and old words are in three different places, and missed the cache. */
@@ -636,7 +727,12 @@ static bool rescan_diffs(struct pass *p)
         }
         if (k + AHEAD_DIFF / 2 < n)
             prefetch((const void *)(uintptr_t)p->sc->blocks[g.pos[v[k + AHEAD_DIFF / 2]]].addr);
-        if ((g.flags[v[k]] & F_DIFF) && !rescan_diff(p, g.pos[v[k]]))
+        if (!(g.flags[v[k]] & F_DIFF))
+            continue;
+        const struct lg_dirty_cards *dc = NULL;
+        if (p->sc->blocks[g.pos[v[k]]].size >= LG_HUGE_ROW && !(g.flags[v[k]] & (F_SLOW | F_NONE)))
+            dc = cards_of(p, g.pos[v[k]]);
+        if (!rescan_diff(p, g.pos[v[k]], dc))
             return false;
     }
     pend_resolve(p);
@@ -765,6 +861,15 @@ static void clear_dangling(struct pass *p)
         for (uint32_t k = 0; k < g.rec[id].len; k++) {
             if ((w[k].target & W_SLOW) || tid(w[k].target) == W_ID || !g.tm[w[k].target])
                 continue;
+            if (g.flags[id] & F_TOUCHED) { /* a clean stretch rescan_diff kept: looked up now */
+                uint32_t t = w[k].target = resolve(p, g.pos[id], w[k].value, w[k].off);
+                g.flags[id] |= t & W_SLOW ? F_SLOW : t == W_ID ? F_NONE : 0; /* (listed with the touched) */
+                if (!(t & W_SLOW) && t != W_ID)
+                    g.rec[t].indeg++;
+                if (definite(t))
+                    seed(p, id, t);
+                continue;
+            }
             w[k].target = W_ID;
             if (!(g.flags[id] & F_NONE)) {
                 g.flags[id] |= F_NONE;
@@ -1489,11 +1594,11 @@ static bool update(struct pass *p, const uint64_t *dirty, bool full, const struc
     return !p->oom;
 }
 
-bool lg_livegraph_update(struct lg_scan *sc, uint64_t version, const uint64_t *dirty, bool full,
-                         const struct lg_live_edge *roots, size_t nstable, size_t nroots, struct lg_live_sub *sub,
-                         struct lg_livegraph_stats *st)
+bool lg_livegraph_update(struct lg_scan *sc, uint64_t version, const uint64_t *dirty, const struct lg_dirty_cards *cards,
+                         size_t ncards, bool full, const struct lg_live_edge *roots, size_t nstable, size_t nroots,
+                         struct lg_live_sub *sub, struct lg_livegraph_stats *st)
 {
-    struct pass p = {.sc = sc, .dead = w_dead, .touched = w_touched, .queue = w_queue, .cand = w_cand,
+    struct pass p = {.sc = sc, .cards = cards, .ncards = cards ? ncards : 0, .dead = w_dead, .touched = w_touched, .queue = w_queue, .cand = w_cand,
                      .seeds = w_seeds, .sus = w_sus, .diffs = w_diffs, .rint = w_rint};
     p.dead.n = p.touched.n = p.queue.n = p.cand.n = p.seeds.n = p.sus.n = p.diffs.n = p.rint.n = 0;
     w_unresolved.n = w_pend.n = 0; /* (a failed collection may have left some) */

@@ -35,8 +35,18 @@ struct lg_live_sub {
     size_t ne;
 };
 
+/* The dirty cards of a block of LG_HUGE_ROW bytes or more, at position pos of the scan's
+ * blocks: bit k covers its bytes [64 k, 64 k + 64), nbits of them. The rest of a dirty
+ * block of that size is clean, and its rescan skips it. */
+#define LG_HUGE_ROW (64u << 10)
+struct lg_dirty_cards {
+    const uint64_t *bits;
+    uint32_t pos, nbits;
+};
+
 /* Brings the graph up to date with the blocks of sc (the world stopped): blocks flagged
- * in dirty (a bitmap over sc->blocks, NULL for none), blocks born since the last call
+ * in dirty (a bitmap over sc->blocks, NULL for none; cards: those of the large ones,
+ * sorted by pos, every one of them, or NULL), blocks born since the last call
  * and blocks not wholly readable are rescanned; with full, all of them. version: the
  * blockindex version of sc->blocks (the same as last time: nothing to match). roots: the
  * roots' references (from LG_LIVE_ROOT) of this stop, in sc's indices, the first
@@ -44,9 +54,9 @@ struct lg_live_sub {
  * blocks the roots do not reach, in *sub; every other block is reachable. False when
  * out of tracer memory: the graph is forgotten (the next call is full) and nothing is
  * given; the caller scans every block itself. */
-bool lg_livegraph_update(struct lg_scan *sc, uint64_t version, const uint64_t *dirty, bool full,
-                         const struct lg_live_edge *roots, size_t nstable, size_t nroots, struct lg_live_sub *sub,
-                         struct lg_livegraph_stats *st);
+bool lg_livegraph_update(struct lg_scan *sc, uint64_t version, const uint64_t *dirty, const struct lg_dirty_cards *cards,
+                         size_t ncards, bool full, const struct lg_live_edge *roots, size_t nstable, size_t nroots,
+                         struct lg_live_sub *sub, struct lg_livegraph_stats *st);
 
 /* collect_verify, after a successful update with the world still stopped: checks the
  * kept graph against its invariants (ids and positions agree, every row equals its
