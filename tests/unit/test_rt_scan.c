@@ -13,17 +13,29 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Both digit widths (8 bits below 2^18 records, 16 above), each record kept whole. */
 Test(scan, radix_sort_orders_by_address)
 {
-    enum { N = 100000 };
-    struct lg_block *b = calloc(N, sizeof *b);
-    srand(1);
-    for (int i = 0; i < N; i++)
-        b[i].addr = ((uint64_t)rand() << 20) ^ (uint64_t)rand();
-    cr_assert(lg_scan_sort(b, N));
-    for (int i = 1; i < N; i++)
-        cr_assert_leq(b[i - 1].addr, b[i].addr);
-    free(b);
+    static const size_t sizes[] = {3, 100000, 300000};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        size_t n = sizes[s];
+        struct lg_block *b = calloc(n, sizeof *b);
+        uint64_t sum = 0;
+        srand(1);
+        for (size_t i = 0; i < n; i++) {
+            b[i].addr = 0x7f0000000000ull + (((uint64_t)rand() << 20) ^ (uint64_t)rand());
+            b[i].size = b[i].addr ^ 0x5555;
+            sum += b[i].addr;
+        }
+        cr_assert(lg_scan_sort(b, n));
+        for (size_t i = 0; i < n; i++) {
+            cr_assert(i == 0 || b[i - 1].addr <= b[i].addr, "%zu records: out of order at %zu", n, i);
+            cr_assert_eq(b[i].size, b[i].addr ^ 0x5555, "a record came apart");
+            sum -= b[i].addr;
+        }
+        cr_assert_eq(sum, 0, "records lost or duplicated");
+        free(b);
+    }
 }
 
 static struct lg_scan make_scan(struct lg_block *b, size_t n)
