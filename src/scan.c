@@ -8,7 +8,7 @@
 #include <malloc.h>
 #include <string.h>
 
-#define GRANULE_SHIFT 8
+#define GRANULE_SHIFT LG_SCAN_GRANULE_SHIFT
 #define LARGE_BLOCK (64u << 10)
 
 /* LSD radix sort by address, skipping the digits every record has the same. Digits of
@@ -395,11 +395,11 @@ static bool update_partial(struct lg_scan *s, const struct lg_maps *m)
  * with one percent of them replaced: two passes over every record. The changes (sorted
  * by address, each with its place in the old and the new copy) say where every old
  * position went: an unchanged block moves by the insertions minus the removals before
- * it; a gone one maps to where its address would be now, the next block's place. An
- * entry that named a gone block so names the next one: a look-up walks from there and
- * stops at once when that block starts past the address. The new blocks' granules then
- * take the lower of their entry and the new position. Entries stay exact for every live
- * block; stale ones only send a walk to a block past the address. */
+ * it. The granules of a block that went (or shrank in place) are then set again from
+ * the new copy, and the new blocks' granules take the lower of their entry and the new
+ * position. Every entry names the first block but the large ones overlapping its
+ * granule, as a build does; a hashed granule no block overlaps any more names a block
+ * past it. */
 
 /* The kept index's partial bitmap for the mappings maps (NULL: none, in unit tests). */
 static bool follow_maps(const struct lg_maps *maps)
@@ -491,6 +491,46 @@ static bool remap_large(struct lg_scan *s, const struct lg_blockindex_change *ch
     return true;
 }
 
+/* The first block of the new copy overlapping granule g but the large ones (which are
+ * in their list, as in a build), from the cursor *j on (moving up); NO_BLOCK when none. */
+static uint32_t first_in_granule(const struct lg_scan *s, size_t *j, uint64_t g)
+{
+    const struct lg_block *b = s->blocks;
+    while (*j < s->n &&
+           (((b[*j].addr + (b[*j].size ? b[*j].size - 1 : 0)) >> GRANULE_SHIFT) < g || b[*j].size > LARGE_BLOCK))
+        (*j)++;
+    return *j < s->n && (b[*j].addr >> GRANULE_SHIFT) <= g ? (uint32_t)*j : NO_BLOCK;
+}
+
+/* The granules of a block that went, or shrank in place (old: its record). Their
+ * entries named it; remapped, they name the next block, which can start far past them
+ * (the small blocks that took its place were walked through, a thousand of them in
+ * 64 KiB): each is set again to the first block overlapping it now. pos: where the old
+ * address is in the new copy. */
+static void index_gone(struct lg_scan *s, const struct lg_block *old, size_t pos)
+{
+    uint64_t g0 = old->addr >> GRANULE_SHIFT, g1 = (old->addr + (old->size ? old->size - 1 : 0)) >> GRANULE_SHIFT;
+    size_t j = pos < s->n ? pos : s->n;
+    while (j > 0 && ((s->blocks[j - 1].addr + (s->blocks[j - 1].size ? s->blocks[j - 1].size - 1 : 0)) >>
+                     GRANULE_SHIFT) >= g0)
+        j--; /* blocks before it in its first granule (one may start in an earlier one) */
+    for (uint64_t g = g0; g <= g1; g++) {
+        uint32_t f = first_in_granule(s, &j, g);
+        uintptr_t a = (uintptr_t)g << GRANULE_SHIFT;
+        if (s->dense && in_dense(s, a)) {
+            s->dense[(a - s->dense_lo) >> GRANULE_SHIFT] = f;
+            continue;
+        }
+        uint64_t i = ghash(g) & s->gmask;
+        while (s->gkey[i] && s->gkey[i] != g + 1)
+            i = (i + 1) & s->gmask;
+        if (s->gkey[i])
+            s->gval[i] = f != NO_BLOCK ? f : (uint32_t)j; /* (none: a block past it, or the end) */
+        else if (f != NO_BLOCK)
+            gput_min(s, g, f);
+    }
+}
+
 /* A new block's granules: the dense array's inside its range, the hash table's outside. */
 static void index_new(struct lg_scan *s, const struct lg_block *b, uint32_t pos)
 {
@@ -537,20 +577,22 @@ static bool index_changes(struct lg_scan *s, struct lg_block *blocks, size_t n,
     for (uint64_t i = 0; i <= s->gmask; i++)
         if (s->gkey[i])
             s->gval[i] = remap(&r, s->gval[i], &went);
+    const struct lg_block *old = s->blocks;
     s->blocks = blocks; /* (remap_large reads the new blocks) */
     if (!remap_large(s, ch, nch, n))
         return false;
     s->n = s->cap = n;
+    for (size_t k = 0; k < nch; k++)
+        if ((ch[k].what & LG_BI_OLD) && old[ch[k].old_pos].size <= LARGE_BLOCK)
+            index_gone(s, &old[ch[k].old_pos], ch[k].new_pos);
     for (size_t k = 0; k < nch; k++) {
         const struct lg_block *b = &blocks[ch[k].new_pos];
-        if (!(ch[k].what & LG_BI_NEW))
-            continue;
-        if (b->size <= LARGE_BLOCK)
+        if ((ch[k].what & LG_BI_NEW) && b->size <= LARGE_BLOCK)
             index_new(s, b, (uint32_t)ch[k].new_pos);
-        uintptr_t end = b->addr + (b->size ? b->size : 1);
-        s->hi = end > s->hi ? end : s->hi;
     }
+    /* as summarize and index_sorted have them: the last block ends highest */
     s->lo = n ? blocks[0].addr : 0;
+    s->hi = n ? blocks[n - 1].addr + (blocks[n - 1].size ? blocks[n - 1].size : 1) : 0;
     *inserted += add;
     return true;
 }

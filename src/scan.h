@@ -12,6 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The index's granule: 256 bytes. */
+#define LG_SCAN_GRANULE_SHIFT 8
+
 struct lg_scan {
     struct lg_block *blocks; /* sorted by addr */
     size_t n, cap;

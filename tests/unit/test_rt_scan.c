@@ -359,3 +359,102 @@ Test(scan, kept_index_follows_merges)
     }
     cr_assert_geq(lg_scan_kept_updates() - updates, ROUNDS - 2, "the index was brought up to date, not built anew");
 }
+
+/* The first block of sorted b[n] but the large ones (over 64 KiB) overlapping granule g,
+ * or -1: what a build puts in the index. */
+static long first_small(const struct lg_block *b, size_t n, uint64_t g)
+{
+    uint64_t lo = g << LG_SCAN_GRANULE_SHIFT, hi = lo + (1u << LG_SCAN_GRANULE_SHIFT);
+    size_t i = lg_scan_lower_bound(b, 0, n, lo);
+    if (i > 0 && b[i - 1].addr + (b[i - 1].size ? b[i - 1].size - 1 : 0) >= lo)
+        i--;
+    for (; i < n && b[i].addr < hi; i++)
+        if (b[i].size <= (64u << 10))
+            return (long)i;
+    return -1;
+}
+
+/* Every entry of the index names what a build would: the first block but the large ones
+ * overlapping its granule (a hashed granule that none overlaps may name one past it). */
+static void check_entries(const struct lg_scan *s, const char *when)
+{
+    for (uint64_t k = 0; s->dense && k < s->ndense; k++) {
+        long f = first_small(s->blocks, s->n, (s->dense_lo >> LG_SCAN_GRANULE_SHIFT) + k);
+        cr_assert_eq(s->dense[k] == UINT32_MAX ? -1 : (long)s->dense[k], f, "%s: dense granule %lu", when,
+                     (unsigned long)k);
+    }
+    for (uint64_t i = 0; i <= s->gmask; i++) {
+        if (!s->gkey[i])
+            continue;
+        uint64_t g = s->gkey[i] - 1;
+        long f = first_small(s->blocks, s->n, g);
+        cr_assert(f >= 0 ? s->gval[i] == (uint32_t)f
+                         : s->gval[i] >= s->n || s->blocks[s->gval[i]].addr >= (g + 1) << LG_SCAN_GRANULE_SHIFT,
+                  "%s: hashed granule %#lx names %u, want %ld", when, (unsigned long)g, s->gval[i], f);
+    }
+}
+
+static void kept_round(const char *when, struct lg_scan *s)
+{
+    struct lg_block *b;
+    size_t n;
+    bool merged, same;
+    lg_blocks_lock_all();
+    cr_assert(lg_blockindex_get(&b, &n, &merged, &same));
+    cr_assert(lg_scan_prepare_kept(s, NULL, b, n, lg_blockindex_version(), same));
+    check_entries(s, when);
+    for (size_t i = 0; i < n; i++)
+        for (uint64_t o = 0; o < b[i].size || o == 0; o += b[i].size > 4096 ? 997 : 7)
+            cr_assert_eq(lg_scan_lookup(s, b[i].addr + o), (long)i, "%s: %#lx", when, (unsigned long)(b[i].addr + o));
+    cr_assert_eq(s->lo, n ? b[0].addr : 0, "%s: lo", when);
+    cr_assert_eq(s->hi, n ? b[n - 1].addr + (b[n - 1].size ? b[n - 1].size : 1) : 0, "%s: hi", when);
+    lg_scan_release(s);
+    lg_blocks_unlock_all();
+}
+
+/* A block of up to 64 KiB freed and its range taken by small blocks, one shrunk in place
+ * and small ones in its tail, one grown in place over freed neighbours, blocks far away
+ * (hashed) replaced the same ways, then every block gone: the kept index's entries stay
+ * those of a build (before, the small blocks were walked through from the first one, a
+ * thousand per look-up), its span too. */
+Test(scan, kept_index_entries_stay_exact)
+{
+    enum { N = 8000 };
+    uint64_t base = 0x55550000000ull, big = base + N * 64, shrink = big + 65536, far = 0x7f0000000000ull;
+    for (size_t i = 0; i < N; i++)
+        lg_blocks_insert(&(struct lg_block){.addr = base + i * 64, .size = 40});
+    lg_blocks_insert(&(struct lg_block){.addr = big, .size = 60000});
+    lg_blocks_insert(&(struct lg_block){.addr = shrink, .size = 50000});
+    lg_blocks_insert(&(struct lg_block){.addr = shrink + 65536, .size = 100 << 10}); /* large */
+    lg_blocks_insert(&(struct lg_block){.addr = far, .size = 30000});
+    uint64_t updates = lg_scan_kept_updates();
+    struct lg_scan s;
+    kept_round("built", &s);
+    lg_blocks_remove(big, NULL); /* freed, then small blocks where it was */
+    for (uint64_t a = big; a + 40 <= big + 60000; a += 48)
+        lg_blocks_insert(&(struct lg_block){.addr = a, .size = 40});
+    lg_blocks_remove(shrink, NULL); /* shrunk in place, small blocks in the tail */
+    lg_blocks_insert(&(struct lg_block){.addr = shrink, .size = 100, .seq = 1});
+    for (uint64_t a = shrink + 112; a + 40 <= shrink + 50000; a += 48)
+        lg_blocks_insert(&(struct lg_block){.addr = a, .size = 40});
+    lg_blocks_remove(far, NULL); /* the same far away, in the hash table */
+    for (uint64_t a = far + 32; a + 24 <= far + 30000; a += 320) /* (few: the hash table holds 1024) */
+        lg_blocks_insert(&(struct lg_block){.addr = a, .size = 24});
+    kept_round("freed and shrunk", &s);
+    for (size_t i = 0; i < 8; i++) /* grown in place over its freed neighbours */
+        lg_blocks_remove(base + (100 + i) * 64, NULL);
+    lg_blocks_remove(base + 99 * 64, NULL);
+    lg_blocks_insert(&(struct lg_block){.addr = base + 99 * 64, .size = 9 * 64 - 8, .seq = 2});
+    for (uint64_t a = far + 32; a + 24 <= far + 30000; a += 640) /* half of them go */
+        lg_blocks_remove(a, NULL);
+    kept_round("grown", &s);
+    cr_assert_eq(lg_scan_kept_updates() - updates, 2, "the index was brought up to date, not built anew (%lu)", (unsigned long)(lg_scan_kept_updates() - updates));
+    struct lg_block *all = calloc(2 * N + 4000, sizeof *all);
+    lg_blocks_lock_all();
+    size_t n = lg_blocks_copy_locked(all, 2 * N + 4000);
+    lg_blocks_unlock_all();
+    for (size_t i = 0; i < n; i++)
+        lg_blocks_remove(all[i].addr, NULL);
+    free(all);
+    kept_round("all gone", &s);
+}
