@@ -63,6 +63,10 @@ bool lg_scan_sort(struct lg_block *b, size_t n)
     return true;
 }
 
+/* gcc's dead code elimination dropped __builtin_prefetch here (gcc 12, -O1 and up): the
+ * instruction itself, which nothing can drop. */
+static inline void prefetch(const void *p) { __asm__ volatile("prefetcht0 (%0)" : : "r"(p)); }
+
 static inline uint64_t ghash(uint64_t g) { return (g * 0x9E3779B97F4A7C15ull) >> 17; }
 
 static void gput(struct lg_scan *s, uint64_t g, uint32_t idx)
@@ -554,21 +558,23 @@ static bool index_changes(struct lg_scan *s, struct lg_block *blocks, size_t n,
                           const struct lg_blockindex_change *ch, size_t nch, uint64_t *inserted)
 {
     uint64_t add = 0, gadd = 0; /* insertions, and granules the hash table may take */
+    if (s->partial || n >= NO_BLOCK)
+        return false;
+    size_t mk = 0; /* the mappings' walk, as in summarize */
     for (size_t k = 0; k < nch; k++) {
+        if (k + 8 < nch)
+            prefetch(&blocks[ch[k + 8].new_pos]);
         const struct lg_block *b = &blocks[ch[k].new_pos];
         if (!(ch[k].what & LG_BI_NEW))
             continue;
         add++;
         bool dense = s->dense && in_dense(s, b->addr) && in_dense(s, b->addr + (b->size ? b->size - 1 : 0));
         gadd += b->size <= LARGE_BLOCK && !dense ? granules_of(b) : 0;
+        if (s->maps && !readable(s->maps, &mk, b->addr, b->addr + b->size))
+            return false; /* (the partial bitmap is built with the index) */
     }
-    if (s->partial || *inserted + add > n / 2 || n >= NO_BLOCK || (s->gused + gadd) * 2 > s->gmask + 1)
+    if (*inserted + add > n / 2 || (s->gused + gadd) * 2 > s->gmask + 1)
         return false;
-    for (size_t k = 0; k < nch; k++) {
-        const struct lg_block *b = &blocks[ch[k].new_pos];
-        if ((ch[k].what & LG_BI_NEW) && s->maps && b->size && !lg_maps_scannable(s->maps, b->addr, b->addr + b->size))
-            return false;
-    }
     struct remap r = {ch, nch, 0};
     bool went;
     for (uint64_t g = 0; g < s->ndense; g++)
@@ -582,9 +588,12 @@ static bool index_changes(struct lg_scan *s, struct lg_block *blocks, size_t n,
     if (!remap_large(s, ch, nch, n))
         return false;
     s->n = s->cap = n;
-    for (size_t k = 0; k < nch; k++)
+    for (size_t k = 0; k < nch; k++) {
+        if (k + 8 < nch)
+            prefetch(&old[ch[k + 8].old_pos]);
         if ((ch[k].what & LG_BI_OLD) && old[ch[k].old_pos].size <= LARGE_BLOCK)
             index_gone(s, &old[ch[k].old_pos], ch[k].new_pos);
+    }
     for (size_t k = 0; k < nch; k++) {
         const struct lg_block *b = &blocks[ch[k].new_pos];
         if ((ch[k].what & LG_BI_NEW) && b->size <= LARGE_BLOCK)
@@ -811,9 +820,6 @@ struct pipe {
     size_t in, out;
 };
 
-/* gcc's dead code elimination dropped __builtin_prefetch here (gcc 12, -O1 and up): the
- * instruction itself, which nothing can drop. */
-static inline void prefetch(const void *p) { __asm__ volatile("prefetcht0 (%0)" : : "r"(p)); }
 
 static inline void pipe_first_load(const struct lg_scan *s, uintptr_t v)
 {
