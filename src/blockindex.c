@@ -119,18 +119,6 @@ static bool changes(size_t *n)
     return true;
 }
 
-/* The first record of cur at or after addr, from i (cur.b[i].addr < addr): galloping,
- * the next change is usually a few dozen records on. */
-static size_t run_end(size_t i, uint64_t addr)
-{
-    size_t step = 1, lo = i + 1;
-    while (i + step < cur.n && cur.b[i + step].addr < addr) {
-        lo = i + step + 1;
-        step *= 2;
-    }
-    return lg_scan_lower_bound(cur.b, lo, i + step < cur.n ? i + step : cur.n, addr);
-}
-
 /* alt = cur without the changed addresses, merged with the changed records still live;
  * what each change was goes to last (when there is room: last_valid says). */
 static bool merge(const struct lg_block *ch, size_t nch)
@@ -141,12 +129,7 @@ static bool merge(const struct lg_block *ch, size_t nch)
     size_t i = 0, k = 0, n = 0;
     while (i < cur.n || k < nch) {
         if (k == nch || (i < cur.n && cur.b[i].addr < ch[k].addr)) {
-            /* the unchanged run up to the next change, in one copy: a record at a time,
-             * with its test, the merge of a million took twice as long */
-            size_t e = k == nch ? cur.n : run_end(i, ch[k].addr);
-            memcpy(&alt.b[n], &cur.b[i], (e - i) * sizeof *cur.b);
-            n += e - i;
-            i = e;
+            alt.b[n++] = cur.b[i++];
             continue;
         }
         struct lg_blockindex_change c = {.addr = ch[k].addr, .old_pos = i, .new_pos = n};
