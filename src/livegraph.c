@@ -136,7 +136,6 @@ static struct {
 struct pend {
     uint64_t value;
     uint32_t id, w, old;
-    uint32_t t; /* pend_resolve's: the target's position, then its id */
 };
 static struct {
     struct pend *v;
@@ -615,7 +614,7 @@ static bool rescan_diff(struct pass *p, size_t i, const struct lg_dirty_cards *d
             bool had = k < olen && old[k].off == off;
             if (w_pend.n == w_pend.cap && !lg_grow((void **)&w_pend.v, &w_pend.cap, w_pend.n + 1, sizeof *w_pend.v))
                 return p->oom = true, false;
-            w_pend.v[w_pend.n++] = (struct pend){v, id, w | (had ? PEND_OLD : 0), had ? old[k].target : 0, 0};
+            w_pend.v[w_pend.n++] = (struct pend){v, id, w | (had ? PEND_OLD : 0), had ? old[k].target : 0};
             k += had;
         }
         if (!moved && w >= k) { /* would overwrite an unread old word: move */
@@ -642,42 +641,23 @@ static bool rescan_diff(struct pass *p, size_t i, const struct lg_dirty_cards *d
 
 /* The changed words of the dirty rows, looked up with the loads of those ahead started
  * early (each look-up missed the cache two or three times, one after the other: with
- * store hooks, look-ups were an eighth of a collection's time). Then, in a second pass
- * whose loads are started ahead too (the target's id, then its record and tree node, and
- * the old target's: misses that came one after the other in a single pass), as for a
- * word rescanned: the old word at its offset goes unless it led to the same target, the
- * start pointer counts, and a definite reference is followed if its holder is reached. */
+ * store hooks, look-ups were an eighth of a collection's time). Then, as for a word
+ * rescanned: the old word at its offset goes unless it led to the same target, the start
+ * pointer counts, and a definite reference is followed if its holder is reached. */
 static void pend_resolve(struct pass *p)
 {
-    struct pend *e = w_pend.v;
+    const struct pend *e = w_pend.v;
     size_t n = w_pend.n;
     for (size_t k = 0; k < n; k++) {
         if (k + AHEAD_INDEX < n)
             lg_scan_prefetch(p->sc, e[k + AHEAD_INDEX].value, false);
         if (k + AHEAD_BLOCK < n)
             lg_scan_prefetch(p->sc, e[k + AHEAD_BLOCK].value, true);
-        size_t i = g.pos[e[k].id];
+        uint32_t id = e[k].id;
+        size_t i = g.pos[id];
+        struct word *wd = &g.pool[g.rec[id].row + (e[k].w & ~PEND_OLD)];
         p->sc->holder_seq = p->sc->blocks[i].seq & LG_SEQ_MASK;
-        e[k].t = resolve_pos(p, i, e[k].value, g.pool[g.rec[e[k].id].row + (e[k].w & ~PEND_OLD)].off);
-    }
-    for (size_t k = 0; k < n; k++) {
-        if (k + AHEAD_ID < n && tid(e[k + AHEAD_ID].t) != W_ID)
-            prefetch(&p->cur_id[tid(e[k + AHEAD_ID].t)]);
-        if (k + AHEAD_IN < n) {
-            const struct pend *a = &e[k + AHEAD_IN];
-            if (tid(a->t) != W_ID) {
-                uint32_t id = p->cur_id[tid(a->t)];
-                prefetch(&g.rec[id]);
-                prefetch(&g.t[id]);
-            }
-            if ((a->w & PEND_OLD) && tid(a->old) != W_ID) {
-                prefetch(&g.rec[tid(a->old)]);
-                prefetch(&g.t[tid(a->old)]);
-            }
-        }
-        uint32_t id = e[k].id, t = e[k].t;
-        t = tid(t) == W_ID ? t : (t & ~W_ID) | p->cur_id[tid(t)];
-        g.pool[g.rec[id].row + (e[k].w & ~PEND_OLD)].target = t;
+        uint32_t t = wd->target = resolve(p, i, e[k].value, wd->off);
         bool counted = !(t & W_SLOW) && tid(t) != W_ID;
         if ((e[k].w & PEND_OLD) && e[k].old != t)
             word_gone(p, id, e[k].old);
