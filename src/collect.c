@@ -222,10 +222,8 @@ static void finish_dirty(void)
 static void mark_now(struct dirty_ctx *c, uintptr_t lo, uintptr_t hi)
 {
     const struct lg_block *b = c->sc->blocks;
-    size_t h = c->hint;
-    /* most ranges start inside a block: the last range's, card after card of a large
-     * block, or one the scan's index finds in a miss or two */
-    long in = h < c->sc->n && b[h].addr <= lo && lo - b[h].addr < b[h].size ? (long)h : lg_scan_lookup(c->sc, lo);
+    /* most ranges start inside a block: the scan's index finds it in a miss or two */
+    long in = lg_scan_lookup(c->sc, lo);
     size_t l = in >= 0 ? (size_t)in : first_at(c, lo);
     c->hint = l;
     if (in < 0 && l > 0 && b[l - 1].addr + b[l - 1].size > lo)

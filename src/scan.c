@@ -11,24 +11,15 @@
 #define GRANULE_SHIFT LG_SCAN_GRANULE_SHIFT
 #define LARGE_BLOCK (64u << 10)
 
-/* LSD radix sort by address, skipping the digits every record has the same. Digits of
- * 16 bits for a table's worth of records, of 8 for fewer: a collection sorts the few
- * thousand addresses changed since the last one, and 64 K counters to clear and sum at
- * every pass cost more than the records. */
 bool lg_scan_sort(struct lg_block *b, size_t n)
 {
     if (n < 2)
         return true;
-    unsigned bits = n < (1u << 18) ? 8 : 16;
-    size_t nd = (size_t)1 << bits;
-    uint64_t mask = nd - 1;
-    uint32_t small[256];
     struct lg_block *tmp = lg_map_populated(n * sizeof *tmp);
-    uint32_t *count = bits == 8 ? small : lg_map(nd * sizeof *count);
+    uint32_t *count = lg_map(65536 * sizeof *count);
     if (!tmp || !count) {
         lg_unmap(tmp, n * sizeof *tmp);
-        if (count != small)
-            lg_unmap(count, nd * sizeof *count);
+        lg_unmap(count, 65536 * sizeof *count);
         return false;
     }
     uint64_t all_or = 0, all_and = ~0ull;
@@ -37,20 +28,20 @@ bool lg_scan_sort(struct lg_block *b, size_t n)
         all_and &= b[i].addr;
     }
     struct lg_block *src = b, *dst = tmp;
-    for (unsigned shift = 0; shift < 64; shift += bits) {
-        if ((((all_or ^ all_and) >> shift) & mask) == 0)
+    for (int shift = 0; shift < 64; shift += 16) {
+        if ((((all_or ^ all_and) >> shift) & 0xffff) == 0)
             continue; /* this digit is the same everywhere */
-        memset(count, 0, nd * sizeof *count);
+        memset(count, 0, 65536 * sizeof *count);
         for (size_t i = 0; i < n; i++)
-            count[(src[i].addr >> shift) & mask]++;
+            count[(src[i].addr >> shift) & 0xffff]++;
         uint32_t sum = 0;
-        for (size_t d = 0; d < nd; d++) {
+        for (int d = 0; d < 65536; d++) {
             uint32_t c = count[d];
             count[d] = sum;
             sum += c;
         }
         for (size_t i = 0; i < n; i++)
-            dst[count[(src[i].addr >> shift) & mask]++] = src[i];
+            dst[count[(src[i].addr >> shift) & 0xffff]++] = src[i];
         struct lg_block *t = src;
         src = dst;
         dst = t;
@@ -58,8 +49,7 @@ bool lg_scan_sort(struct lg_block *b, size_t n)
     if (src != b)
         memcpy(b, src, n * sizeof *b);
     lg_unmap(tmp, n * sizeof *tmp);
-    if (count != small)
-        lg_unmap(count, nd * sizeof *count);
+    lg_unmap(count, 65536 * sizeof *count);
     return true;
 }
 
