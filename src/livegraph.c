@@ -4,7 +4,8 @@
  * and how many kept start pointers refer to it. A word remembers its target's id, so a
  * clean block costs nothing: it is neither read nor replayed.
  *
- * What a collection touches: the rows of dirty, new and dead blocks; the words that
+ * What a collection touches: the rows of dirty, new and dead blocks (of a dirty block of
+ * LG_HUGE_ROW bytes or more, only the words of its dirty cards); the words that
  * referred to nothing (they may refer to a block born since, blocks never overlap); the
  * interior pointers (looked up again each time: the heuristics read the target); the
  * roots. The mark keeps each reached block's parent, in a tree: with no parent
