@@ -230,8 +230,9 @@ static void mark_now(struct dirty_ctx *c, uintptr_t lo, uintptr_t hi)
         l--;
     for (; l < c->sc->n && b[l].addr < hi; l++) {
         c->bits[l / 64] |= 1ull << (l % 64);
+        uintptr_t end = b[l].addr + b[l].size;
         if (b[l].size >= LG_HUGE_ROW)
-            add_dirty(l, &b[l], lo > b[l].addr ? lo : b[l].addr, hi < b[l].addr + b[l].size ? hi : b[l].addr + b[l].size);
+            add_dirty(l, &b[l], lo > b[l].addr ? lo : b[l].addr, hi < end ? hi : end);
     }
 }
 
@@ -544,12 +545,12 @@ static int in_loader_lock(struct dl_phdr_info *info, size_t size, void *p)
     struct lg_stop_rec *recs;
     uint32_t n = lg_stw_stop(signo, lg_opt.stop_timeout_ms, &recs);
     uint64_t t1 = now_ns();
-    if (recs)
+    if (recs) {
         lg_stw_report_unstopped(recs, n, "collection");
-    if (recs)
         with_world_stopped(j, recs, n);
-    else
+    } else {
         j->rc = lg_stw_error() == ENOMEM ? -ENOMEM : -EAGAIN;
+    }
     j->stop_ns = t1 - t0;
     j->work_ns = now_ns() - t1;
     lg_stw_resume();

@@ -49,9 +49,10 @@ static struct lg_block drain_annot[FB_CAP];
  * the annotations' lock) taken, maybe by the thread it interrupted. Handing such a chunk
  * to glibc with its record in place made a false leak; these wait, chained through the
  * chunk's first word, until an allocation or free made outside the tracer
- * (lg_freebatch_poll) or a stop's drain takes their records out. Pushed with a CAS by any thread and by nested handlers; taken off by the
- * one thread holding `consuming`, which alone changes links (no ABA). A chunk's record
- * goes before the chunk leaves the chain, so a stop always finds one or the other. */
+ * (lg_freebatch_poll) or a stop's drain takes their records out. Pushed with a CAS by
+ * any thread and by nested handlers; taken off by the one thread holding `consuming`,
+ * which alone changes links (no ABA). A chunk's record goes before the chunk leaves the
+ * chain, so a stop always finds one or the other. */
 void *lg_freebatch_deferred;
 static int consuming;
 
@@ -250,7 +251,8 @@ void lg_freebatch_drain_locked(bool annot_held)
 {
     for (struct lg_freebuf *f = __atomic_load_n(&all_bufs, __ATOMIC_ACQUIRE); f; f = f->next)
         drain_one(f, annot_held);
-    for (void *p = __atomic_load_n(&lg_freebatch_deferred, __ATOMIC_ACQUIRE); p; p = __atomic_load_n((void **)p, __ATOMIC_RELAXED)) {
+    for (void *p = __atomic_load_n(&lg_freebatch_deferred, __ATOMIC_ACQUIRE); p;
+         p = __atomic_load_n((void **)p, __ATOMIC_RELAXED)) {
         struct lg_block b;
         if (lg_blocks_remove_locked((uintptr_t)p, &b) && (b.seq & LG_SEQ_ANNOTATED))
             (annot_held ? lg_annot_forget_locked : lg_annot_forget)(b.addr, b.size);

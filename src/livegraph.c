@@ -1579,8 +1579,9 @@ bool lg_livegraph_update(struct lg_scan *sc, uint64_t version, const uint64_t *d
                          size_t ncards, bool full, const struct lg_live_edge *roots, size_t nstable, size_t nroots,
                          struct lg_live_sub *sub, struct lg_livegraph_stats *st)
 {
-    struct pass p = {.sc = sc, .cards = cards, .ncards = cards ? ncards : 0, .dead = w_dead, .touched = w_touched, .queue = w_queue, .cand = w_cand,
-                     .seeds = w_seeds, .sus = w_sus, .diffs = w_diffs, .rint = w_rint};
+    struct pass p = {.sc = sc, .cards = cards, .ncards = cards ? ncards : 0, .dead = w_dead, .touched = w_touched,
+                     .queue = w_queue, .cand = w_cand, .seeds = w_seeds, .sus = w_sus, .diffs = w_diffs,
+                     .rint = w_rint};
     p.dead.n = p.touched.n = p.queue.n = p.cand.n = p.seeds.n = p.sus.n = p.diffs.n = p.rint.n = 0;
     w_unresolved.n = w_pend.n = 0; /* (a failed collection may have left some) */
     memset(st, 0, sizeof *st);

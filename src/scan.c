@@ -59,13 +59,22 @@ static inline void prefetch(const void *p) { __asm__ volatile("prefetcht0 (%0)" 
 
 static inline uint64_t ghash(uint64_t g) { return (g * 0x9E3779B97F4A7C15ull) >> 17; }
 
-static void gput(struct lg_scan *s, uint64_t g, uint32_t idx)
+/* Granule g's slot in the hash table: its own, or the empty one it would take. */
+static uint64_t gslot(const struct lg_scan *s, uint64_t g)
 {
     uint64_t i = ghash(g) & s->gmask;
-    while (s->gkey[i]) {
-        if (s->gkey[i] == g + 1)
-            return; /* a lower block already starts this granule's walk */
+    while (s->gkey[i] && s->gkey[i] != g + 1)
         i = (i + 1) & s->gmask;
+    return i;
+}
+
+/* Granule g's walk starts at block idx, or at the lower block it names already. */
+static void gput(struct lg_scan *s, uint64_t g, uint32_t idx)
+{
+    uint64_t i = gslot(s, g);
+    if (s->gkey[i]) {
+        s->gval[i] = idx < s->gval[i] ? idx : s->gval[i];
+        return;
     }
     s->gkey[i] = g + 1;
     s->gval[i] = idx;
@@ -93,10 +102,12 @@ struct summary {
     uint64_t best_granules, granules;
 };
 
+/* A block's last byte (its start when it is empty): the granules it takes end there. */
+static inline uint64_t last_byte(const struct lg_block *b) { return b->addr + (b->size ? b->size - 1 : 0); }
+
 static inline uint64_t granules_of(const struct lg_block *b)
 {
-    uint64_t end = b->addr + (b->size ? b->size - 1 : 0);
-    return (end >> GRANULE_SHIFT) - (b->addr >> GRANULE_SHIFT) + 1;
+    return (last_byte(b) >> GRANULE_SHIFT) - (b->addr >> GRANULE_SHIFT) + 1;
 }
 
 /* Whether [a, b) lies in readable memory; k: the walk's place in the sorted mappings. */
@@ -189,7 +200,7 @@ static bool build_index(struct lg_scan *s, const struct summary *u)
             s->large[s->nlarge++] = (uint32_t)i;
             continue;
         }
-        uint64_t end = b->addr + (b->size ? b->size - 1 : 0);
+        uint64_t end = last_byte(b);
         if (i >= u->best_lo && i < dense_end) {
             for (uint64_t g = (b->addr - s->dense_lo) >> GRANULE_SHIFT; g <= (end - s->dense_lo) >> GRANULE_SHIFT; g++)
                 if (s->dense[g] == NO_BLOCK)
@@ -442,21 +453,6 @@ static uint32_t remap(struct remap *r, uint32_t p, bool *went)
     return (uint32_t)(p - (c->old_pos + old) + c->new_pos + neu);
 }
 
-/* gput, keeping the lower of two positions (the index was built in order: the first
- * put was the lowest). */
-static void gput_min(struct lg_scan *s, uint64_t g, uint32_t idx)
-{
-    uint64_t i = ghash(g) & s->gmask;
-    for (; s->gkey[i]; i = (i + 1) & s->gmask)
-        if (s->gkey[i] == g + 1) {
-            s->gval[i] = idx < s->gval[i] ? idx : s->gval[i];
-            return;
-        }
-    s->gkey[i] = g + 1;
-    s->gval[i] = idx;
-    s->gused++;
-}
-
 /* The large list: the old entries that stayed, moved, merged with the new large blocks
  * (both in address order). */
 static bool remap_large(struct lg_scan *s, const struct lg_blockindex_change *ch, size_t nch, size_t n)
@@ -491,7 +487,7 @@ static uint32_t first_in_granule(const struct lg_scan *s, size_t *j, uint64_t g)
 {
     const struct lg_block *b = s->blocks;
     while (*j < s->n &&
-           (((b[*j].addr + (b[*j].size ? b[*j].size - 1 : 0)) >> GRANULE_SHIFT) < g || b[*j].size > LARGE_BLOCK))
+           ((last_byte(&b[*j]) >> GRANULE_SHIFT) < g || b[*j].size > LARGE_BLOCK))
         (*j)++;
     return *j < s->n && (b[*j].addr >> GRANULE_SHIFT) <= g ? (uint32_t)*j : NO_BLOCK;
 }
@@ -503,10 +499,9 @@ static uint32_t first_in_granule(const struct lg_scan *s, size_t *j, uint64_t g)
  * address is in the new copy. */
 static void index_gone(struct lg_scan *s, const struct lg_block *old, size_t pos)
 {
-    uint64_t g0 = old->addr >> GRANULE_SHIFT, g1 = (old->addr + (old->size ? old->size - 1 : 0)) >> GRANULE_SHIFT;
+    uint64_t g0 = old->addr >> GRANULE_SHIFT, g1 = last_byte(old) >> GRANULE_SHIFT;
     size_t j = pos < s->n ? pos : s->n;
-    while (j > 0 && ((s->blocks[j - 1].addr + (s->blocks[j - 1].size ? s->blocks[j - 1].size - 1 : 0)) >>
-                     GRANULE_SHIFT) >= g0)
+    while (j > 0 && (last_byte(&s->blocks[j - 1]) >> GRANULE_SHIFT) >= g0)
         j--; /* blocks before it in its first granule (one may start in an earlier one) */
     for (uint64_t g = g0; g <= g1; g++) {
         uint32_t f = first_in_granule(s, &j, g);
@@ -515,27 +510,24 @@ static void index_gone(struct lg_scan *s, const struct lg_block *old, size_t pos
             s->dense[(a - s->dense_lo) >> GRANULE_SHIFT] = f;
             continue;
         }
-        uint64_t i = ghash(g) & s->gmask;
-        while (s->gkey[i] && s->gkey[i] != g + 1)
-            i = (i + 1) & s->gmask;
+        uint64_t i = gslot(s, g);
         if (s->gkey[i])
             s->gval[i] = f != NO_BLOCK ? f : (uint32_t)j; /* (none: a block past it, or the end) */
         else if (f != NO_BLOCK)
-            gput_min(s, g, f);
+            gput(s, g, f);
     }
 }
 
 /* A new block's granules: the dense array's inside its range, the hash table's outside. */
 static void index_new(struct lg_scan *s, const struct lg_block *b, uint32_t pos)
 {
-    uint64_t end = b->addr + (b->size ? b->size - 1 : 0);
-    for (uint64_t g = b->addr >> GRANULE_SHIFT; g <= end >> GRANULE_SHIFT; g++) {
+    for (uint64_t g = b->addr >> GRANULE_SHIFT; g <= last_byte(b) >> GRANULE_SHIFT; g++) {
         uintptr_t a = (uintptr_t)g << GRANULE_SHIFT;
         if (s->dense && in_dense(s, a)) {
             uint32_t *d = &s->dense[(a - s->dense_lo) >> GRANULE_SHIFT];
             *d = pos < *d ? pos : *d; /* (NO_BLOCK is the highest) */
         } else {
-            gput_min(s, g, pos);
+            gput(s, g, pos);
         }
     }
 }
@@ -558,7 +550,7 @@ static bool index_changes(struct lg_scan *s, struct lg_block *blocks, size_t n,
         if (!(ch[k].what & LG_BI_NEW))
             continue;
         add++;
-        bool dense = s->dense && in_dense(s, b->addr) && in_dense(s, b->addr + (b->size ? b->size - 1 : 0));
+        bool dense = s->dense && in_dense(s, b->addr) && in_dense(s, last_byte(b));
         gadd += b->size <= LARGE_BLOCK && !dense ? granules_of(b) : 0;
         if (s->maps && !readable(s->maps, &mk, b->addr, b->addr + b->size))
             return false; /* (the partial bitmap is built with the index) */
@@ -809,7 +801,6 @@ struct pipe {
     } c[PIPE];
     size_t in, out;
 };
-
 
 static inline void pipe_first_load(const struct lg_scan *s, uintptr_t v)
 {

@@ -112,7 +112,8 @@ static void on_stop_signal(int sig, siginfo_t *info, void *ctx)
  * for a tracer lock (lock.h). */
 static void safepoint(uint32_t e)
 {
-    if (__atomic_load_n(&epoch, __ATOMIC_ACQUIRE) != e || (int32_t)(__atomic_load_n(&resumed, __ATOMIC_ACQUIRE) - e) >= 0)
+    if (__atomic_load_n(&epoch, __ATOMIC_ACQUIRE) != e ||
+        (int32_t)(__atomic_load_n(&resumed, __ATOMIC_ACQUIRE) - e) >= 0)
         return;
     uint32_t tid = lg_threads_tid(), n = __atomic_load_n(&nrecs, __ATOMIC_ACQUIRE), one = 1;
     struct lg_stop_rec *r = NULL;
