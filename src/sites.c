@@ -223,33 +223,56 @@ static uint32_t intern_hashed(const uintptr_t *pc, uint32_t n, uint64_t h)
 uint32_t lg_sites_intern(const uintptr_t *pc, uint32_t n) { return intern_hashed(pc, n, hash_pcs(pc, n)); }
 
 /* Walks saved frame pointers, trusting only frames that move up the stack and stay
- * inside it: code without frame pointers ends the walk instead of crashing it. Hashes
- * as it goes what hash_pcs would of the frames past the tracer's own (*skip of them),
- * up to max_depth (*wn), and stops there: the walk waits for each frame's load, and the
- * multiplies fit in those waits (a pass of their own after the walk was a quarter of
- * the capture). */
+ * inside it: code without frame pointers ends the walk instead of crashing it. Keeps up
+ * to max return addresses in pc and hashes as it goes what hash_pcs would of those past
+ * the tracer's own (*skip of them), up to max_depth (*wn), and stops there. In two
+ * loops: the tracer's few frames, then the program's, whose loop does nothing else (one
+ * loop testing for the first program frame at every step kept a running sum in memory,
+ * and the walk was an eighth of the traced bench workload). */
 static void fp_walk_hash(uintptr_t *pc, int max, int *skip, uint32_t *wn, uint64_t *h)
 {
     uintptr_t *fp = __builtin_frame_address(0), lo = stack_lo, hi = stack_hi;
-    uintptr_t span = hi >= lo + 16 ? hi - 16 - lo : 0; /* fp - lo within it: fp in the stack */
-    uint64_t a = HASH_SEED, b = 0;
-    uint32_t k = 0;
-    int n = 0, s = -1;
-    while (span && n < max && (uintptr_t)fp - lo <= span && !((uintptr_t)fp & 7)) {
-        uintptr_t ret = fp[1];
-        uintptr_t *next = (uintptr_t *)fp[0];
+    uintptr_t top = hi >= lo + 16 ? hi - 16 : 0; /* the highest frame address in the stack */
+    uintptr_t ret = 0, *next = NULL;
+    int n = 0;
+    *skip = 0;
+    *wn = 0;
+    *h = hash_end(HASH_SEED, 0, 0);
+    if (!top || (uintptr_t)fp < lo || (uintptr_t)fp > top || ((uintptr_t)fp & 7))
+        return;
+    for (;;) { /* the tracer's frames */
+        ret = fp[1];
+        next = (uintptr_t *)fp[0];
         if (ret < 4096)
             break;
         pc[n++] = ret;
-        if (s < 0 && (ret < self_lo || ret >= self_hi))
-            s = n - 1;
-        if (s >= 0 && (hash_step(&a, &b, ret, k), ++k == (uint32_t)max_depth))
-            break; /* (the frames above are not kept) */
-        if (next <= fp)
+        if (ret - self_lo >= self_hi - self_lo)
+            break; /* the program's first frame */
+        if (n == max || (uintptr_t)next - (uintptr_t)fp - 1 >= top - (uintptr_t)fp || ((uintptr_t)next & 7))
             break;
         fp = next;
     }
-    *skip = s < 0 ? n : s;
+    if (ret < 4096 || ret - self_lo < self_hi - self_lo) {
+        *skip = n;
+        return;
+    }
+    int s = n - 1;
+    uint32_t k = 0, kmax = (uint32_t)(max - s < max_depth ? max - s : max_depth);
+    uint64_t a = HASH_SEED, b = 0, mul = 0xff51afd7ed558ccdull;
+    for (;;) { /* ret (in pc already) is at fp; next is its caller's frame */
+        a += ret * mul;
+        b ^= ret << (k & 31);
+        mul += 2;
+        if (++k == kmax || (uintptr_t)next - (uintptr_t)fp - 1 >= top - (uintptr_t)fp || ((uintptr_t)next & 7))
+            break; /* (the frames above are not kept) */
+        fp = next;
+        ret = fp[1];
+        next = (uintptr_t *)fp[0];
+        if (ret < 4096)
+            break;
+        pc[n++] = ret;
+    }
+    *skip = s;
     *wn = k;
     *h = hash_end(a, b, k);
 }

@@ -2,6 +2,7 @@
 #include "sites.h"
 
 #include <criterion/criterion.h>
+#include <pthread.h>
 
 static void setup(void) { lg_sites_init(0, 0, 30, false); }
 
@@ -50,4 +51,65 @@ Test(sites, capture_distinguishes_call_sites)
         else
             cr_assert_eq(c, x, "the same line twice is one site");
     }
+}
+
+/* The frame-pointer walk (fast_unwind=1) on this thread's own stack. */
+static void setup_walk(void)
+{
+    lg_sites_init(0, 0, 30, true);
+    pthread_attr_t a;
+    void *lo;
+    size_t size;
+    cr_assert_eq(pthread_getattr_np(pthread_self(), &a), 0);
+    pthread_attr_getstack(&a, &lo, &size);
+    pthread_attr_destroy(&a);
+    lg_sites_set_thread_stack((uintptr_t)lo, (uintptr_t)lo + size);
+}
+
+/* n frames of its own, each returning to the same line, then the capture. */
+static __attribute__((noinline)) uint32_t nest(int n)
+{
+    if (n == 0)
+        return lg_sites_capture();
+    uint32_t id = nest(n - 1);
+    __asm__ volatile("" ::: "memory"); /* no tail call: each level keeps its frame */
+    return id;
+}
+
+static const struct lg_site *site_of(uint32_t id)
+{
+    for (const struct lg_site *s = lg_sites_first(); s; s = s->all_next)
+        if (s->id == id)
+            return s;
+    return NULL;
+}
+
+Test(walk, site_equals_the_same_stack_interned, .init = setup_walk)
+{
+    uint32_t id = nest(5);
+    const struct lg_site *s = site_of(id);
+    cr_assert_not_null(s);
+    cr_assert_geq(s->depth, 7, "the walk went up through the nest (%u frames)", s->depth);
+    for (uint32_t i = 1; i < 5; i++)
+        cr_assert_eq(s->pc[i], s->pc[1], "frame %u returns into nest like frame 1", i);
+    /* the walk hashes as it goes: the hash must be the one interning computes */
+    cr_assert_eq(lg_sites_intern(s->pc, s->depth), id);
+    cr_assert_eq(lg_sites_count(), 1);
+    cr_assert_eq(lg_sites_unwinds(), 0, "no libunwind in fast_unwind mode");
+}
+
+Test(walk, depths_are_sites_and_the_limit_holds, .init = setup_walk)
+{
+    uint32_t a[2];
+    for (volatile int i = 0; i < 2; i++) /* volatile: one call line, twice */
+        a[i] = nest(3);
+    uint32_t b = nest(4);
+    cr_assert_neq(a[0], b);
+    cr_assert_eq(a[0], a[1], "the same stack twice is one site");
+    cr_assert_eq(site_of(b)->depth, site_of(a[0])->depth + 1);
+    uint32_t deep = nest(100), deeper = nest(120);
+    const struct lg_site *d = site_of(deep);
+    cr_assert_eq(d->depth, 30, "a 100-deep stack keeps its 30 innermost frames");
+    cr_assert_eq(deeper, deep, "past the limit, more frames above are the same site");
+    cr_assert_eq(lg_sites_intern(d->pc, d->depth), deep);
 }
