@@ -336,17 +336,24 @@ static void recheck(pid_t pid)
     }
 }
 
+/* Rechecks every 10 ms of waiting, however the waits end: signals of the program that
+ * interrupt them (EINTR) once kept a thread that had the signal masked waiting until it
+ * stopped sending them (tens of ms, and a signal handler's allocations meanwhile). */
 static void wait_acks(long timeout_ms, pid_t pid)
 {
-    uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+    uint64_t checked = now_ms(), deadline = checked + (uint64_t)timeout_ms;
     uint32_t a;
     while ((a = __atomic_load_n(&acks, __ATOMIC_ACQUIRE)) < nrecs) {
         uint64_t t = now_ms();
         if (t >= deadline)
             return;
-        struct timespec ts = {0, 10 * 1000000L};
-        if (futex(&acks, FUTEX_WAIT_PRIVATE, a, &ts) < 0 && errno == ETIMEDOUT)
+        if (t - checked >= 10) {
             recheck(pid);
+            checked = t;
+            continue;
+        }
+        struct timespec ts = {0, (long)(10 - (t - checked)) * 1000000L};
+        futex(&acks, FUTEX_WAIT_PRIVATE, a, &ts);
     }
 }
 
