@@ -104,12 +104,15 @@ bool lg_grow(void **p, size_t *cap, size_t need, size_t elem)
     return true;
 }
 
-void *lg_arena_alloc(size_t len)
+static void *arena_alloc(size_t len, bool wait)
 {
     len = (len + 15) & ~(size_t)15;
     if (len > ARENA_CHUNK / 4)
         return lg_map(len);
-    lg_lock(&arena_lock);
+    if (!wait && !lg_lock_try(&arena_lock))
+        return NULL;
+    if (wait)
+        lg_lock(&arena_lock);
     if ((size_t)(arena_end - arena_cur) < len) {
         char *c = lg_map(ARENA_CHUNK);
         if (!c) {
@@ -124,6 +127,10 @@ void *lg_arena_alloc(size_t len)
     lg_unlock(&arena_lock);
     return p;
 }
+
+void *lg_arena_alloc(size_t len) { return arena_alloc(len, true); }
+
+void *lg_arena_alloc_try(size_t len) { return arena_alloc(len, false); }
 
 uint64_t lg_arena_mapped_bytes(void) { return __atomic_load_n(&mapped_bytes, __ATOMIC_RELAXED); }
 

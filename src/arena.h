@@ -39,6 +39,9 @@ bool lg_grow(void **p, size_t *cap, size_t need, size_t elem);
 /* Bump allocation for small objects that live until exit (sites, modules). Takes the
  * arena lock. NULL when the kernel refuses memory. */
 void *lg_arena_alloc(size_t len);
+/* The same, or NULL at once when another caller holds the arena: for a signal handler
+ * that may have interrupted one. */
+void *lg_arena_alloc_try(size_t len);
 
 /* Bytes of tracer metadata currently mapped. */
 uint64_t lg_arena_mapped_bytes(void);

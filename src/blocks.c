@@ -35,6 +35,30 @@ static struct shard shards[NSHARDS];
  * one. */
 static bool logging;
 
+/* The shard whose lock this thread holds, or is about to take (MINE_ALL: every one),
+ * for a signal handler that allocates on top of it: a handler must not wait for a lock
+ * its own thread holds. Set before the lock is taken, cleared after it is released. */
+#define MINE_ALL ((struct shard *)1)
+static __thread struct shard *volatile mine __attribute__((tls_model("initial-exec")));
+
+/* Records of blocks that signal handlers allocated inside the tracer and could not put
+ * in the table at once (their shard's lock was taken): each goes in when its shard's
+ * lock is next released, at the next allocation or free outside the tracer by any
+ * thread, or at a stop, whichever is first, and always before the block's free (which
+ * polls first, or cancels it). A slot's state: its generation (against ABA) and one of
+ * P_FREE, P_CLAIMED (being written), P_READY, P_TAKING (going into the table). Claimed
+ * with compare-and-swap by handlers, taken under the shard's lock. */
+#define NPENDING 256
+enum { P_FREE, P_CLAIMED, P_READY, P_TAKING };
+static struct pending {
+    uint64_t state;
+    struct lg_block b;
+} pending[NPENDING];
+/* How many are P_READY (a hint that makes releases and polls look); how many records
+ * found no slot (lost: their blocks are not recorded). Atomic. */
+int lg_blocks_npending;
+static uint64_t pending_lost;
+
 static bool log_grow(struct shard *s)
 {
     uint64_t ncap = s->log_cap ? s->log_cap * 2 : 512;
@@ -162,12 +186,122 @@ static bool insert_locked(struct shard *s, const struct lg_block *b, bool counte
     return true;
 }
 
+/* Under s's lock: the ready records of s's blocks go into the table. */
+static void take_pending_locked(struct shard *s)
+{
+    for (int i = 0; i < NPENDING && __atomic_load_n(&lg_blocks_npending, __ATOMIC_ACQUIRE); i++) {
+        uint64_t st = __atomic_load_n(&pending[i].state, __ATOMIC_ACQUIRE);
+        if ((st & 3) != P_READY || shard_of(pending[i].b.addr) != s ||
+            !__atomic_compare_exchange_n(&pending[i].state, &st, (st & ~3ull) | P_TAKING, false, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_RELAXED))
+            continue;
+        insert_locked(s, &pending[i].b, true);
+        __atomic_store_n(&pending[i].state, (st & ~3ull) | P_FREE, __ATOMIC_RELEASE);
+        __atomic_sub_fetch(&lg_blocks_npending, 1, __ATOMIC_ACQ_REL);
+    }
+}
+
+static inline void shard_lock(struct shard *s)
+{
+    mine = s;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    lg_lock(&s->lock);
+}
+
+static inline void shard_unlock(struct shard *s)
+{
+    if (__builtin_expect(__atomic_load_n(&lg_blocks_npending, __ATOMIC_RELAXED) != 0, 0))
+        take_pending_locked(s);
+    lg_unlock(&s->lock);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    mine = NULL;
+}
+
+static bool pending_put(const struct lg_block *b)
+{
+    unsigned start = (unsigned)(hash_addr(b->addr) % NPENDING);
+    for (unsigned k = 0; k < NPENDING; k++) {
+        struct pending *p = &pending[(start + k) % NPENDING];
+        uint64_t st = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+        if ((st & 3) != P_FREE ||
+            !__atomic_compare_exchange_n(&p->state, &st, (st & ~3ull) + 4 + P_CLAIMED, false, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_RELAXED))
+            continue;
+        p->b = *b;
+        __atomic_store_n(&p->state, (st & ~3ull) + 4 + P_READY, __ATOMIC_RELEASE);
+        __atomic_add_fetch(&lg_blocks_npending, 1, __ATOMIC_ACQ_REL);
+        return true;
+    }
+    __atomic_add_fetch(&pending_lost, 1, __ATOMIC_RELAXED);
+    return false;
+}
+
+int lg_blocks_insert_nested(const struct lg_block *b)
+{
+    struct shard *s = shard_of(b->addr), *held = mine;
+    if (!held) {
+        mine = s;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        if (lg_lock_try(&s->lock)) {
+            bool ok = insert_locked(s, b, true);
+            shard_unlock(s); /* (mine back to NULL, as it was) */
+            return ok ? 1 : -1;
+        }
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        mine = held;
+    }
+    return pending_put(b) ? 0 : -1;
+}
+
+int lg_blocks_pending_cancel(uint64_t addr, struct lg_block *out)
+{
+    for (int i = 0; i < NPENDING && __atomic_load_n(&lg_blocks_npending, __ATOMIC_ACQUIRE); i++) {
+        uint64_t st = __atomic_load_n(&pending[i].state, __ATOMIC_ACQUIRE);
+        if ((st & 3) < P_READY || pending[i].b.addr != addr)
+            continue;
+        if ((st & 3) == P_TAKING)
+            return -1;
+        struct lg_block b = pending[i].b;
+        if (__atomic_compare_exchange_n(&pending[i].state, &st, (st & ~3ull) | P_FREE, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED)) {
+            if (out)
+                *out = b;
+            __atomic_sub_fetch(&lg_blocks_npending, 1, __ATOMIC_ACQ_REL);
+            return 1;
+        }
+        return -1; /* taken meanwhile: it is going into the table */
+    }
+    return 0;
+}
+
+void lg_blocks_pending_flush(void)
+{
+    for (int i = 0; i < NPENDING && __atomic_load_n(&lg_blocks_npending, __ATOMIC_ACQUIRE); i++) {
+        uint64_t st = __atomic_load_n(&pending[i].state, __ATOMIC_ACQUIRE);
+        if ((st & 3) != P_READY)
+            continue;
+        struct shard *s = shard_of(pending[i].b.addr);
+        shard_lock(s);
+        take_pending_locked(s);
+        shard_unlock(s);
+    }
+}
+
+void lg_blocks_pending_drain_locked(void)
+{
+    for (int i = 0; i < NPENDING && __atomic_load_n(&lg_blocks_npending, __ATOMIC_ACQUIRE); i++)
+        if ((__atomic_load_n(&pending[i].state, __ATOMIC_ACQUIRE) & 3) == P_READY)
+            take_pending_locked(shard_of(pending[i].b.addr));
+}
+
+uint64_t lg_blocks_pending_lost(void) { return __atomic_load_n(&pending_lost, __ATOMIC_RELAXED); }
+
 bool lg_blocks_insert(const struct lg_block *b)
 {
     struct shard *s = shard_of(b->addr);
-    lg_lock(&s->lock);
+    shard_lock(s);
     bool ok = insert_locked(s, b, true);
-    lg_unlock(&s->lock);
+    shard_unlock(s);
     return ok;
 }
 
@@ -216,9 +350,9 @@ bool lg_blocks_remove(uint64_t addr, struct lg_block *out)
 {
     struct shard *s = shard_of(addr);
     struct lg_block b;
-    lg_lock(&s->lock);
+    shard_lock(s);
     bool found = remove_locked(s, addr, out ? out : &b);
-    lg_unlock(&s->lock);
+    shard_unlock(s);
     return found;
 }
 
@@ -229,24 +363,29 @@ bool lg_blocks_remove_locked(uint64_t addr, struct lg_block *out)
 
 int lg_blocks_remove_try(uint64_t addr, struct lg_block *out)
 {
-    struct shard *s = shard_of(addr);
-    if (!lg_lock_try(&s->lock))
+    struct shard *s = shard_of(addr), *held = mine; /* (a handler's: its thread may hold one) */
+    mine = s;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (!lg_lock_try(&s->lock)) {
+        mine = held;
         return -1;
+    }
     const struct lg_block *b = find_slot(s, addr);
     int rc = !b ? 0 : (b->seq & LG_SEQ_ANNOTATED) ? -1 : 1;
     if (rc > 0)
         remove_locked(s, addr, out);
-    lg_unlock(&s->lock);
+    shard_unlock(s);
+    mine = held;
     return rc;
 }
 
 bool lg_blocks_remove_then(uint64_t addr, struct lg_block *out, void (*then)(void *), void *arg)
 {
     struct shard *s = shard_of(addr);
-    lg_lock(&s->lock);
+    shard_lock(s);
     bool found = remove_locked(s, addr, out);
     then(arg);
-    lg_unlock(&s->lock);
+    shard_unlock(s);
     return found;
 }
 
@@ -265,8 +404,8 @@ size_t lg_blocks_remove_batch(uint64_t *addr, size_t n, struct lg_block *annotat
         struct shard *s = shard_of(a);
         if (s != held) {
             if (held)
-                lg_unlock(&held->lock);
-            lg_lock(&s->lock);
+                shard_unlock(held);
+            shard_lock(s);
             held = s;
         }
         /* read again under the lock: lg_blocks_drain_batch may have taken it meanwhile */
@@ -278,7 +417,7 @@ size_t lg_blocks_remove_batch(uint64_t *addr, size_t n, struct lg_block *annotat
         __atomic_store_n(&addr[k], a | LG_BLOCKS_GONE, __ATOMIC_RELAXED);
     }
     if (held)
-        lg_unlock(&held->lock);
+        shard_unlock(held);
     return nannot;
 }
 
@@ -301,7 +440,7 @@ bool lg_blocks_lookup(uint64_t addr, bool mark, struct lg_block *out)
 {
     struct shard *s = shard_of(addr);
     LG_ENTER(); /* a signal handler's free meanwhile must not wait for this lock */
-    lg_lock(&s->lock);
+    shard_lock(s);
     struct lg_block *b = find_slot(s, addr);
     if (b) {
         if (mark && !(b->seq & LG_SEQ_ANNOTATED)) {
@@ -310,21 +449,26 @@ bool lg_blocks_lookup(uint64_t addr, bool mark, struct lg_block *out)
         }
         *out = *b;
     }
-    lg_unlock(&s->lock);
+    shard_unlock(s);
     LG_LEAVE();
     return b != NULL;
 }
 
 void lg_blocks_lock_all(void)
 {
+    mine = MINE_ALL;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     for (int i = 0; i < NSHARDS; i++)
         lg_lock(&shards[i].lock);
 }
 
 void lg_blocks_unlock_all(void)
 {
+    lg_blocks_pending_drain_locked();
     for (int i = NSHARDS - 1; i >= 0; i--)
         lg_unlock(&shards[i].lock);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    mine = NULL;
 }
 
 /* One deadline for all the shards: when the crashing thread itself holds every lock (a
@@ -352,6 +496,7 @@ void lg_blocks_unlock_held(const bool *held)
 
 void lg_blocks_atfork_child(void)
 {
+    mine = NULL; /* the forking thread held them all */
     for (int i = 0; i < NSHARDS; i++)
         lg_lock_reset(&shards[i].lock);
 }
@@ -378,7 +523,7 @@ void lg_blocks_stats(struct lg_blocks_stats *st, bool locked)
     for (int k = 0; k < NSHARDS; k++) {
         struct shard *s = &shards[k];
         if (!locked)
-            lg_lock(&s->lock);
+            shard_lock(s);
         st->live_blocks += s->n;
         st->live_bytes += s->bytes;
         st->table_bytes += s->mask ? (s->mask + 1) * sizeof(struct lg_block) : 0;
@@ -386,7 +531,7 @@ void lg_blocks_stats(struct lg_blocks_stats *st, bool locked)
         st->total_frees += s->frees;
         st->total_bytes += s->total_bytes;
         if (!locked)
-            lg_unlock(&s->lock);
+            shard_unlock(s);
     }
 }
 

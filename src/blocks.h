@@ -36,6 +36,23 @@ bool lg_blocks_init(void);
 /* Records a new block. False when the table cannot grow (out of metadata memory). */
 bool lg_blocks_insert(const struct lg_block *b);
 
+/* For a block that a signal handler allocated while its thread was inside the tracer:
+ * records it now when its shard's lock is free and not its own thread's, else leaves it
+ * pending (see blocks.c). 1: recorded, 0: pending, -1: dropped (no room). AS-safe, never
+ * waits. */
+int lg_blocks_insert_nested(const struct lg_block *b);
+/* A pending record for addr is cancelled (1: its block is freed before it was recorded;
+ * the record is copied to *out unless out is NULL), is going into the table right now
+ * (-1: free the block later), or there is none (0). AS-safe. */
+int lg_blocks_pending_cancel(uint64_t addr, struct lg_block *out);
+/* Pending records, how many (a hint, atomic); flush: all of them into the table, taking
+ * the locks (outside the tracer); drain: the same with every shard lock held (a stop). */
+extern int lg_blocks_npending;
+void lg_blocks_pending_flush(void);
+void lg_blocks_pending_drain_locked(void);
+/* Records that found no pending slot: blocks never recorded. */
+uint64_t lg_blocks_pending_lost(void);
+
 /* A stop's in-flight block (inflight.c), with every shard lock held: records b unless
  * a record for its address exists. Not counted as an allocation. True if it was added. */
 bool lg_blocks_publish_locked(const struct lg_block *b);

@@ -362,6 +362,11 @@ static int snapshot_and_report(struct lg_snapshot_req *req, bool crash)
         unlink(snap);
         return -1;
     }
+    uint64_t lost = lg_blocks_pending_lost();
+    if (lost)
+        lg_log(LG_LOG_WARN, "%lu blocks that signal handlers allocated while their thread was inside the tracer "
+               "were not recorded (too many waited for a lock at once); blocks reachable only through them "
+               "are reported lost", (unsigned long)lost);
     if (!crash)
         log_timing();
     else if (!lg_opt.report)

@@ -155,7 +155,12 @@ static void unlink_deferred(void *p)
  * drain (every shard lock held) walking the chain never meets a chunk given to glibc. */
 void lg_freebatch_consume(void)
 {
-    if (__atomic_exchange_n(&consuming, 1, __ATOMIC_ACQUIRE))
+    if (__atomic_load_n(&lg_blocks_npending, __ATOMIC_ACQUIRE)) { /* records first: then frees find them */
+        LG_ENTER();
+        lg_blocks_pending_flush();
+        LG_LEAVE();
+    }
+    if (!__atomic_load_n(&lg_freebatch_deferred, __ATOMIC_ACQUIRE) || __atomic_exchange_n(&consuming, 1, __ATOMIC_ACQUIRE))
         return;
     void *p;
     while ((p = __atomic_load_n(&lg_freebatch_deferred, __ATOMIC_ACQUIRE))) {
@@ -177,7 +182,8 @@ void lg_freebatch_consume(void)
 static void free_nested(void *p)
 {
     struct lg_block b;
-    int rc = lg_blocks_remove_try((uintptr_t)p, &b);
+    int c = lg_blocks_pending_cancel((uintptr_t)p, NULL); /* a handler's block, not recorded yet */
+    int rc = c > 0 ? 0 : c < 0 ? -1 : lg_blocks_remove_try((uintptr_t)p, &b);
     if (rc < 0) {
         lg_freebatch_defer(p);
         return;
@@ -199,6 +205,13 @@ void lg_freebatch_free(void *p)
 {
     struct lg_freebuf *f = mine;
     if (__builtin_expect(flushing, 0)) { /* a signal handler's free, inside our flush */
+        int c = lg_blocks_pending_cancel((uintptr_t)p, NULL); /* a handler's block, not recorded yet */
+        if (c > 0)
+            __libc_free(p);
+        else if (c < 0)
+            lg_freebatch_defer(p);
+        if (c)
+            return;
         if (lg_journal_active)
             lg_journal_remove((uintptr_t)p);
         if (f->n < FB_CAP)
@@ -249,6 +262,7 @@ static void drain_one(struct lg_freebuf *f, bool annot_held)
 
 void lg_freebatch_drain_locked(bool annot_held)
 {
+    lg_blocks_pending_drain_locked(); /* records first: a batch may hold their frees */
     for (struct lg_freebuf *f = __atomic_load_n(&all_bufs, __ATOMIC_ACQUIRE); f; f = f->next)
         drain_one(f, annot_held);
     for (void *p = __atomic_load_n(&lg_freebatch_deferred, __ATOMIC_ACQUIRE); p;

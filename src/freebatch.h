@@ -6,6 +6,8 @@
 #ifndef LG_FREEBATCH_H
 #define LG_FREEBATCH_H
 
+#include "blocks.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -26,7 +28,8 @@ extern void *lg_freebatch_deferred;
 void lg_freebatch_consume(void);
 static inline void lg_freebatch_poll(void)
 {
-    if (__builtin_expect(__atomic_load_n(&lg_freebatch_deferred, __ATOMIC_RELAXED) != NULL, 0))
+    if (__builtin_expect(__atomic_load_n(&lg_freebatch_deferred, __ATOMIC_RELAXED) != NULL, 0) ||
+        __builtin_expect(__atomic_load_n(&lg_blocks_npending, __ATOMIC_RELAXED) != 0, 0))
         lg_freebatch_consume();
 }
 

@@ -64,18 +64,21 @@ LG_EXPORT void *calloc(size_t n, size_t m)
 
 /* realloc while this thread is inside the tracer (a signal handler's): like a free
  * there (freebatch.c), it must not wait for a lock its thread may hold. When old's record
- * cannot come out at once, old is copied and its free deferred. The new block is not
- * recorded, as nothing allocated inside the tracer is. */
+ * cannot come out at once, old is copied and its free deferred. The new block is
+ * recorded as a malloc there is (track.c). */
 static void *realloc_nested(void *old, size_t n)
 {
     struct lg_block saved;
-    int rc = lg_blocks_remove_try((uintptr_t)old, &saved);
-    if (rc > 0 && lg_journal_active)
+    int c = lg_blocks_pending_cancel((uintptr_t)old, &saved); /* a handler's block, not recorded yet */
+    int rc = c < 0 ? -1 : c > 0 ? 1 : lg_blocks_remove_try((uintptr_t)old, &saved);
+    if (rc > 0 && !c && lg_journal_active)
         lg_journal_remove((uintptr_t)old);
     if (rc >= 0) {
         void *p = __libc_realloc(old, n);
         if (rc && !p && n) /* failed: old is still the program's */
-            lg_track_restore(&saved);
+            lg_blocks_insert_nested(&saved);
+        else if (p)
+            lg_track_alloc(p, n); /* recorded if a signal handler asked for it */
         return p;
     }
     if (!n) {
@@ -87,6 +90,7 @@ static void *realloc_nested(void *old, size_t n)
         size_t have = lg_real_usable_size(old);
         memcpy(p, old, have < n ? have : n);
         lg_freebatch_defer(old);
+        lg_track_alloc(p, n);
     }
     return p;
 }

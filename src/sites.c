@@ -182,6 +182,39 @@ static void tc_put(struct tc_entry *set, uint64_t h, uint32_t id, uint32_t n)
     set[0] = (struct tc_entry){h, id, n};
 }
 
+/* The site of pc[0..n) (hash h) in the depot, added when missing. wait: takes the insert
+ * lock (and the arena's) as anybody would; else only when free at once, NULL otherwise:
+ * a signal handler's, whose thread may hold them. */
+static const struct lg_site *depot_get(const uintptr_t *pc, uint32_t n, uint64_t h, bool wait)
+{
+    struct lg_site **b = &buckets[h & (NBUCKETS - 1)];
+    const struct lg_site *s = find(__atomic_load_n(b, __ATOMIC_ACQUIRE), h, pc, n);
+    if (s)
+        return s;
+    if (!wait && !lg_lock_try(&insert_lock))
+        return NULL;
+    if (wait)
+        lg_lock(&insert_lock);
+    s = find(*b, h, pc, n);
+    if (!s) {
+        size_t len = sizeof(struct lg_site) + n * sizeof *pc;
+        struct lg_site *ns = wait ? lg_arena_alloc(len) : lg_arena_alloc_try(len);
+        if (ns) {
+            ns->hash = h;
+            ns->depth = n;
+            ns->id = ++nsites;
+            memcpy(ns->pc, pc, n * sizeof *pc);
+            ns->next = *b;
+            ns->all_next = all_sites;
+            __atomic_store_n(&all_sites, ns, __ATOMIC_RELEASE);
+            __atomic_store_n(b, ns, __ATOMIC_RELEASE);
+        }
+        s = ns;
+    }
+    lg_unlock(&insert_lock);
+    return s;
+}
+
 /* lg_sites_intern, with h = hash_pcs(pc, n) already known. */
 static uint32_t intern_hashed(const uintptr_t *pc, uint32_t n, uint64_t h)
 {
@@ -194,27 +227,7 @@ static uint32_t intern_hashed(const uintptr_t *pc, uint32_t n, uint64_t h)
             if (set[w].id && set[w].hash == h && set[w].depth == n)
                 return set[w].id;
     }
-    struct lg_site **b = &buckets[h & (NBUCKETS - 1)];
-    const struct lg_site *s = find(__atomic_load_n(b, __ATOMIC_ACQUIRE), h, pc, n);
-    if (!s) {
-        lg_lock(&insert_lock);
-        s = find(*b, h, pc, n);
-        if (!s) {
-            struct lg_site *ns = lg_arena_alloc(sizeof *ns + n * sizeof *pc);
-            if (ns) {
-                ns->hash = h;
-                ns->depth = n;
-                ns->id = ++nsites;
-                memcpy(ns->pc, pc, n * sizeof *pc);
-                ns->next = *b;
-                ns->all_next = all_sites;
-                __atomic_store_n(&all_sites, ns, __ATOMIC_RELEASE);
-                __atomic_store_n(b, ns, __ATOMIC_RELEASE);
-            }
-            s = ns;
-        }
-        lg_unlock(&insert_lock);
-    }
+    const struct lg_site *s = depot_get(pc, n, h, true);
     if (s && set)
         tc_put(set, h, s->id, n);
     return s ? s->id : 0;
@@ -409,6 +422,44 @@ static uint32_t capture_verified(void)
     if (id && confirms(w, wn, raw + lskip, ln, m - lskip <= max_depth && m < want))
         alias_add(h, w, wn, id);
     return id;
+}
+
+/* glibc's signal return trampoline, __restore_rt (mov $15, %rax; syscall): the return
+ * address of a signal handler's frame. Read only inside libc's text, which is mapped.
+ * Below it, a handler's allocation has the program's frames, then maybe the tracer's
+ * own handler that called the program's (stw.c, crash.c); an allocation of the tracer's
+ * own code that a handler called (the API) has tracer frames under the program's. */
+static bool is_sigreturn(uintptr_t pc)
+{
+    static const unsigned char code[9] = {0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05};
+    return in_libc(pc) && pc + sizeof code <= libc_hi && !memcmp((const void *)pc, code, sizeof code);
+}
+
+uint32_t lg_sites_capture_handler(bool *handler)
+{
+    uintptr_t raw[LG_MAX_DEPTH + 8], pc[LG_MAX_DEPTH];
+    int skip;
+    uint32_t wn, n = 0;
+    uint64_t h;
+    *handler = false;
+    if (!buckets || !stack_hi || !libc_hi)
+        return 0;
+    fp_walk_hash(raw, max_depth + 8, &skip, &wn, &h);
+    bool ours = false, seen = false; /* a tracer frame met below the trampoline */
+    for (uint32_t i = (uint32_t)skip; i < (uint32_t)skip + wn; i++) {
+        bool self = raw[i] >= self_lo && raw[i] < self_hi;
+        if (!seen && !self && ours && !is_sigreturn(raw[i]))
+            return 0; /* the program's code under ours: the tracer called in a handler allocates */
+        seen |= is_sigreturn(raw[i]);
+        ours |= self;
+        if (!self) /* (not the tracer's frames: the handler's wrapper, or interrupted ones) */
+            pc[n++] = raw[i];
+    }
+    if (!seen)
+        return 0;
+    *handler = true;
+    const struct lg_site *s = depot_get(pc, n, hash_pcs(pc, n), false);
+    return s ? s->id : 0;
 }
 
 uint32_t lg_sites_capture(void)

@@ -23,6 +23,14 @@ bool lg_sites_init(uintptr_t tracer_lo, uintptr_t tracer_hi, int depth, bool fas
 /* Captures the caller's stack and returns its site id (0 when out of memory). */
 uint32_t lg_sites_capture(void);
 
+/* For an allocation made while the thread is inside the tracer: whether a signal handler
+ * made it (*handler: a frame-pointer walk from here meets glibc's signal return
+ * trampoline; a handler on another stack, or reached through code without frame
+ * pointers, is not found; nor the tracer's own allocations in an API call the handler
+ * made), and then its site: the walk's frames but the tracer's. Takes
+ * no lock it could wait for: 0 when a new site would need one that is taken. AS-safe. */
+uint32_t lg_sites_capture_handler(bool *handler);
+
 /* Interns an explicit stack; used by capture and by the unit tests. */
 uint32_t lg_sites_intern(const uintptr_t *pc, uint32_t depth);
 

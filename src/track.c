@@ -40,10 +40,33 @@ static inline bool ready(void)
     return lg_state == LG_READY && !lg_busy;
 }
 
+/* An allocation made while this thread is inside the tracer: a signal handler's (recorded,
+ * without waiting for any lock) or the tracer's own (not recorded). */
+static void __attribute__((noinline)) track_nested(void *p, size_t size)
+{
+    int saved_errno = errno;
+    LG_ENTER();
+    bool handler;
+    uint32_t site = lg_sites_capture_handler(&handler);
+    if (handler) {
+        struct lg_block b = {.addr = (uintptr_t)p, .size = size,
+                             .seq = __atomic_add_fetch(&seq_global, 1, __ATOMIC_RELAXED), /* (one, not a batch) */
+                             .site = site, .tid = lg_threads_tid()};
+        lg_blocks_insert_nested(&b);
+    }
+    LG_LEAVE();
+    errno = saved_errno;
+}
+
 void *lg_track_alloc(void *p, size_t size)
 {
-    if (!p || !ready())
+    if (!p)
         return p;
+    if (!ready()) {
+        if (__builtin_expect(lg_busy && lg_state == LG_READY, 0))
+            track_nested(p, size);
+        return p;
+    }
     /* A successful malloc leaves errno alone; unwinding, growing the table and a
      * snapshot trigger make system calls that may not. */
     int saved_errno = errno;
@@ -68,6 +91,7 @@ void *lg_track_alloc(void *p, size_t size)
  * glibc's own in a dlsym) go to free_nested and realloc_nested, which never wait. */
 static bool forget(void *p, struct lg_block *b)
 {
+    lg_freebatch_poll(); /* a signal handler's block may still wait to be recorded */
     LG_ENTER(); /* a signal handler's free meanwhile must not wait for the lock held here */
     bool found = lg_blocks_remove((uintptr_t)p, b);
     LG_LEAVE();

@@ -3,6 +3,9 @@
 #include "blocks.h"
 
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -163,4 +166,142 @@ Test(blocks, lock_all_within_gives_up_once)
     for (int i = 0; i < LG_BLOCKS_NSHARDS; i++)
         cr_assert(held[i]);
     lg_blocks_unlock_held(held);
+}
+
+/* ---- records of blocks that signal handlers allocate inside the tracer ---- */
+
+static uint64_t handler_base;
+static int handler_count, handler_rc[512];
+
+/* Stands for a program's handler that allocates on top of the tracer: it records its
+ * blocks the way the nested allocation path does (track.c). */
+static void insert_from_handler(int sig)
+{
+    (void)sig;
+    for (int i = 0; i < handler_count; i++) {
+        struct lg_block b = mk(handler_base + (uint64_t)i * 64, 48);
+        handler_rc[i] = lg_blocks_insert_nested(&b);
+    }
+}
+
+static void handler_setup(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = insert_from_handler;
+    sigaction(SIGUSR1, &sa, NULL);
+}
+
+static void run_handler(uint64_t base, int n)
+{
+    handler_base = base;
+    handler_count = n;
+    raise(SIGUSR1);
+}
+
+Test(nested, recorded_at_once_when_no_lock_is_held, .init = handler_setup)
+{
+    struct lg_block out;
+    run_handler(0x5000000, 1);
+    cr_assert_eq(handler_rc[0], 1);
+    cr_assert(lg_blocks_lookup(0x5000000, false, &out));
+    cr_assert_eq(lg_blocks_npending, 0);
+}
+
+/* The handler's thread holds every lock (a snapshot's): the record waits, and goes in
+ * when the locks go, before anybody else can look. */
+Test(nested, pending_under_its_own_lock_until_released, .init = handler_setup)
+{
+    struct lg_block out;
+    lg_blocks_lock_all();
+    run_handler(0x6000000, 3);
+    cr_assert_eq(handler_rc[0], 0);
+    cr_assert_eq(handler_rc[2], 0);
+    cr_assert_eq(lg_blocks_npending, 3);
+    cr_assert_not(lg_blocks_find_locked(0x6000000, &out), "not in the table while pending");
+    lg_blocks_unlock_all();
+    cr_assert_eq(lg_blocks_npending, 0);
+    for (uint64_t a = 0x6000000; a < 0x6000000 + 3 * 64; a += 64)
+        cr_assert(lg_blocks_lookup(a, false, &out), "%#lx recorded at the release", (unsigned long)a);
+    struct lg_blocks_stats st;
+    lg_blocks_stats(&st, false);
+    cr_assert_eq(st.live_blocks, 3);
+    cr_assert_eq(st.total_allocs, 3, "counted as the program's allocations");
+}
+
+/* A stop's drain (every lock held) takes them too. */
+Test(nested, a_stop_drains_them, .init = handler_setup)
+{
+    struct lg_block out;
+    lg_blocks_lock_all();
+    run_handler(0x6100000, 2);
+    lg_blocks_pending_drain_locked();
+    cr_assert(lg_blocks_find_locked(0x6100000, &out));
+    cr_assert(lg_blocks_find_locked(0x6100040, &out));
+    cr_assert_eq(lg_blocks_npending, 0);
+    lg_blocks_unlock_all();
+}
+
+/* Freed before it was recorded: it never is. */
+Test(nested, cancelled_by_a_free_before_it_goes_in, .init = handler_setup)
+{
+    struct lg_block out;
+    lg_blocks_lock_all();
+    run_handler(0x7000000, 2);
+    cr_assert_eq(lg_blocks_pending_cancel(0x7000040, &out), 1);
+    cr_assert_eq(out.addr, 0x7000040);
+    cr_assert_eq(out.size, 48);
+    cr_assert_eq(lg_blocks_pending_cancel(0x7000040, NULL), 0, "cancelled once");
+    lg_blocks_unlock_all();
+    cr_assert_not(lg_blocks_lookup(0x7000040, false, &out));
+    cr_assert(lg_blocks_lookup(0x7000000, false, &out), "the other one went in");
+    cr_assert_eq(lg_blocks_pending_cancel(0x7000000, NULL), 0, "recorded: nothing pending");
+}
+
+/* More than there is room for: the rest are counted lost, never half recorded. */
+Test(nested, overflow_is_counted, .init = handler_setup)
+{
+    struct lg_block out;
+    lg_blocks_lock_all();
+    run_handler(0x8000000, 300);
+    int pending = 0, lost = 0;
+    for (int i = 0; i < 300; i++)
+        handler_rc[i] == 0 ? pending++ : handler_rc[i] == -1 ? lost++ : 0;
+    cr_assert_eq(pending + lost, 300);
+    cr_assert_gt(pending, 0);
+    cr_assert_eq((uint64_t)lost, lg_blocks_pending_lost());
+    lg_blocks_unlock_all();
+    int found = 0;
+    for (int i = 0; i < 300; i++)
+        found += lg_blocks_lookup(0x8000000 + (uint64_t)i * 64, false, &out);
+    cr_assert_eq(found, pending);
+}
+
+/* Another thread holds the locks: the handler does not wait for it either. */
+static volatile int holder_state;
+
+static void *hold_all(void *arg)
+{
+    (void)arg;
+    lg_blocks_lock_all();
+    holder_state = 1;
+    while (holder_state != 2)
+        ;
+    lg_blocks_unlock_all();
+    return NULL;
+}
+
+Test(nested, another_threads_lock_is_not_waited_for, .init = handler_setup)
+{
+    struct lg_block out;
+    pthread_t t;
+    holder_state = 0;
+    cr_assert_eq(pthread_create(&t, NULL, hold_all, NULL), 0);
+    while (holder_state != 1)
+        ;
+    run_handler(0x9000000, 1);
+    cr_assert_eq(handler_rc[0], 0, "pending, not waiting");
+    holder_state = 2;
+    pthread_join(t, NULL);
+    cr_assert(lg_blocks_lookup(0x9000000, false, &out), "in when the holder let go");
 }

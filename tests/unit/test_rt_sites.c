@@ -3,6 +3,7 @@
 
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <signal.h>
 
 static void setup(void) { lg_sites_init(0, 0, 30, false); }
 
@@ -112,4 +113,29 @@ Test(walk, depths_are_sites_and_the_limit_holds, .init = setup_walk)
     cr_assert_eq(d->depth, 30, "a 100-deep stack keeps its 30 innermost frames");
     cr_assert_eq(deeper, deep, "past the limit, more frames above are the same site");
     cr_assert_eq(lg_sites_intern(d->pc, d->depth), deep);
+}
+
+/* An allocation inside the tracer is a signal handler's when the walk meets glibc's
+ * signal return trampoline. */
+static uint32_t handler_site;
+static bool handler_seen;
+
+static void capture_in_handler(int sig)
+{
+    (void)sig;
+    handler_site = lg_sites_capture_handler(&handler_seen);
+}
+
+Test(walk, a_signal_handler_is_told_from_other_code, .init = setup_walk)
+{
+    bool handler = true;
+    cr_assert_eq(lg_sites_capture_handler(&handler), 0);
+    cr_assert_not(handler, "no signal frame here");
+    signal(SIGUSR1, capture_in_handler);
+    raise(SIGUSR1);
+    cr_assert(handler_seen, "the walk met __restore_rt");
+    const struct lg_site *s = site_of(handler_site);
+    cr_assert_not_null(s, "and the handler's stack is a site");
+    cr_assert_geq(s->depth, 3, "the handler, the trampoline, the code it interrupted");
+    cr_assert_eq(lg_sites_intern(s->pc, s->depth), handler_site);
 }
