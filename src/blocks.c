@@ -35,27 +35,34 @@ static struct shard shards[NSHARDS];
  * one. */
 static bool logging;
 
-/* The shard whose lock this thread holds, or is about to take (MINE_ALL: every one),
- * for a signal handler that allocates on top of it: a handler must not wait for a lock
- * its own thread holds. Set before the lock is taken, cleared after it is released. */
-#define MINE_ALL ((struct shard *)1)
-static __thread struct shard *volatile mine __attribute__((tls_model("initial-exec")));
-
 /* Records of blocks that signal handlers allocated inside the tracer and could not put
- * in the table at once (their shard's lock was taken): each goes in when its shard's
- * lock is next released, at the next allocation or free outside the tracer by any
- * thread, or at a stop, whichever is first, and always before the block's free (which
- * polls first, or cancels it). A slot's state: its generation (against ABA) and one of
- * P_FREE, P_CLAIMED (being written), P_READY, P_TAKING (going into the table). Claimed
- * with compare-and-swap by handlers, taken under the shard's lock. */
-#define NPENDING 256
+ * in the table at once (their shard's lock was taken, maybe by the thread the handler
+ * interrupted): each goes in when its shard's lock is next released, when the block is
+ * looked up, at the next allocation or free outside the tracer by any thread, or at a
+ * stop, whichever is first, and always before the block's free (which polls first, or
+ * cancels it). A slot's state: its generation (against ABA) and one of P_FREE,
+ * P_CLAIMED (being written), P_READY, P_TAKING (going into the table). Claimed with
+ * compare-and-swap by handlers, taken under the shard's lock. Slots come in chunks: the
+ * first static, more mapped by a handler that finds every slot taken (a stopping
+ * thread's handlers may allocate for the whole stop), pushed with compare-and-swap and
+ * never unmapped, up to PCHUNKS_MAX. */
+#define PCHUNK 256
+#define PCHUNKS_MAX 256 /* 65,536 records waiting at once */
 enum { P_FREE, P_CLAIMED, P_READY, P_TAKING };
-static struct pending {
+struct pending {
     uint64_t state;
     struct lg_block b;
-} pending[NPENDING];
-/* How many are P_READY (a hint that makes releases and polls look); how many records
- * found no slot (lost: their blocks are not recorded). Atomic. */
+};
+struct pchunk {
+    struct pchunk *next;
+    struct pending slot[PCHUNK];
+};
+static struct pchunk pchunk0;
+static struct pchunk *pchunks = &pchunk0; /* newest first */
+static int npchunks = 1;
+/* At least how many slots are P_READY, counted before a slot becomes so (a hint that
+ * makes releases and polls look: 0 means none); records not recorded (no slot, or no
+ * room in the table). Atomic. */
 int lg_blocks_npending;
 static uint64_t pending_lost;
 
@@ -186,115 +193,146 @@ static bool insert_locked(struct shard *s, const struct lg_block *b, bool counte
     return true;
 }
 
-/* Under s's lock: the ready records of s's blocks go into the table. */
-static void take_pending_locked(struct shard *s)
+static inline bool any_pending(void) { return __atomic_load_n(&lg_blocks_npending, __ATOMIC_ACQUIRE) != 0; }
+
+static inline struct pchunk *first_chunk(void) { return __atomic_load_n(&pchunks, __ATOMIC_ACQUIRE); }
+
+/* Under the lock of its block's shard: a P_READY slot goes into the table. */
+static void take_slot_locked(struct pending *p, uint64_t st)
 {
-    for (int i = 0; i < NPENDING && __atomic_load_n(&lg_blocks_npending, __ATOMIC_ACQUIRE); i++) {
-        uint64_t st = __atomic_load_n(&pending[i].state, __ATOMIC_ACQUIRE);
-        if ((st & 3) != P_READY || shard_of(pending[i].b.addr) != s ||
-            !__atomic_compare_exchange_n(&pending[i].state, &st, (st & ~3ull) | P_TAKING, false, __ATOMIC_ACQ_REL,
-                                         __ATOMIC_RELAXED))
-            continue;
-        insert_locked(s, &pending[i].b, true);
-        __atomic_store_n(&pending[i].state, (st & ~3ull) | P_FREE, __ATOMIC_RELEASE);
-        __atomic_sub_fetch(&lg_blocks_npending, 1, __ATOMIC_ACQ_REL);
-    }
+    if (!__atomic_compare_exchange_n(&p->state, &st, (st & ~3ull) | P_TAKING, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_RELAXED))
+        return;
+    if (!insert_locked(shard_of(p->b.addr), &p->b, true))
+        __atomic_add_fetch(&pending_lost, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->state, (st & ~3ull) | P_FREE, __ATOMIC_RELEASE);
+    __atomic_sub_fetch(&lg_blocks_npending, 1, __ATOMIC_ACQ_REL);
 }
 
-static inline void shard_lock(struct shard *s)
+/* Under s's lock (NULL: every shard's): the ready records of its blocks go in. */
+static void take_pending_locked(struct shard *s)
 {
-    mine = s;
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    lg_lock(&s->lock);
+    for (struct pchunk *c = first_chunk(); c && any_pending(); c = c->next)
+        for (struct pending *p = c->slot; p < c->slot + PCHUNK; p++) {
+            uint64_t st = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+            if ((st & 3) == P_READY && (!s || shard_of(p->b.addr) == s))
+                take_slot_locked(p, st);
+        }
 }
+
+static inline void shard_lock(struct shard *s) { lg_lock(&s->lock); }
 
 static inline void shard_unlock(struct shard *s)
 {
     if (__builtin_expect(__atomic_load_n(&lg_blocks_npending, __ATOMIC_RELAXED) != 0, 0))
         take_pending_locked(s);
     lg_unlock(&s->lock);
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    mine = NULL;
 }
 
-static bool pending_put(const struct lg_block *b)
+static bool claim_in(struct pchunk *c, const struct lg_block *b)
 {
-    unsigned start = (unsigned)(hash_addr(b->addr) % NPENDING);
-    for (unsigned k = 0; k < NPENDING; k++) {
-        struct pending *p = &pending[(start + k) % NPENDING];
+    unsigned start = (unsigned)(hash_addr(b->addr) % PCHUNK);
+    for (unsigned k = 0; k < PCHUNK; k++) {
+        struct pending *p = &c->slot[(start + k) % PCHUNK];
         uint64_t st = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
         if ((st & 3) != P_FREE ||
             !__atomic_compare_exchange_n(&p->state, &st, (st & ~3ull) + 4 + P_CLAIMED, false, __ATOMIC_ACQ_REL,
                                          __ATOMIC_RELAXED))
             continue;
         p->b = *b;
-        __atomic_store_n(&p->state, (st & ~3ull) + 4 + P_READY, __ATOMIC_RELEASE);
+        /* counted before anybody can see it READY: the count never falls short */
         __atomic_add_fetch(&lg_blocks_npending, 1, __ATOMIC_ACQ_REL);
+        __atomic_store_n(&p->state, (st & ~3ull) + 4 + P_READY, __ATOMIC_RELEASE);
         return true;
     }
+    return false;
+}
+
+static bool pending_put(const struct lg_block *b)
+{
+    for (struct pchunk *c = first_chunk(); c; c = c->next)
+        if (claim_in(c, b))
+            return true;
+    struct pchunk *c = NULL;
+    if (__atomic_add_fetch(&npchunks, 1, __ATOMIC_ACQ_REL) <= PCHUNKS_MAX)
+        c = lg_map(sizeof *c); /* (a system call: fine in a handler) */
+    if (c) {
+        claim_in(c, b); /* nobody else sees it yet */
+        c->next = first_chunk();
+        while (!__atomic_compare_exchange_n(&pchunks, &c->next, c, true, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            ;
+        return true;
+    }
+    __atomic_sub_fetch(&npchunks, 1, __ATOMIC_ACQ_REL);
     __atomic_add_fetch(&pending_lost, 1, __ATOMIC_RELAXED);
     return false;
 }
 
 int lg_blocks_insert_nested(const struct lg_block *b)
 {
-    struct shard *s = shard_of(b->addr), *held = mine;
-    if (!held) {
-        mine = s;
-        __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        if (lg_lock_try(&s->lock)) {
-            bool ok = insert_locked(s, b, true);
-            shard_unlock(s); /* (mine back to NULL, as it was) */
-            return ok ? 1 : -1;
-        }
-        __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        mine = held;
-    }
-    return pending_put(b) ? 0 : -1;
+    struct shard *s = shard_of(b->addr);
+    if (!lg_lock_try(&s->lock)) /* (maybe this thread's own: never wait) */
+        return pending_put(b) ? 0 : -1;
+    bool ok = insert_locked(s, b, true);
+    shard_unlock(s);
+    if (!ok)
+        __atomic_add_fetch(&pending_lost, 1, __ATOMIC_RELAXED);
+    return ok ? 1 : -1;
 }
 
 int lg_blocks_pending_cancel(uint64_t addr, struct lg_block *out)
 {
-    for (int i = 0; i < NPENDING && __atomic_load_n(&lg_blocks_npending, __ATOMIC_ACQUIRE); i++) {
-        uint64_t st = __atomic_load_n(&pending[i].state, __ATOMIC_ACQUIRE);
-        if ((st & 3) < P_READY || pending[i].b.addr != addr)
-            continue;
-        if ((st & 3) == P_TAKING)
-            return -1;
-        struct lg_block b = pending[i].b;
-        if (__atomic_compare_exchange_n(&pending[i].state, &st, (st & ~3ull) | P_FREE, false, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_RELAXED)) {
+    for (struct pchunk *c = first_chunk(); c && any_pending(); c = c->next)
+        for (struct pending *p = c->slot; p < c->slot + PCHUNK; p++) {
+            uint64_t st = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+            if ((st & 3) < P_READY || p->b.addr != addr)
+                continue;
+            if ((st & 3) == P_TAKING)
+                return -1;
+            struct lg_block b = p->b;
+            if (!__atomic_compare_exchange_n(&p->state, &st, (st & ~3ull) | P_FREE, false, __ATOMIC_ACQ_REL,
+                                             __ATOMIC_RELAXED))
+                return -1; /* taken meanwhile: it is going into the table */
             if (out)
                 *out = b;
             __atomic_sub_fetch(&lg_blocks_npending, 1, __ATOMIC_ACQ_REL);
             return 1;
         }
-        return -1; /* taken meanwhile: it is going into the table */
-    }
     return 0;
 }
 
 void lg_blocks_pending_flush(void)
 {
-    for (int i = 0; i < NPENDING && __atomic_load_n(&lg_blocks_npending, __ATOMIC_ACQUIRE); i++) {
-        uint64_t st = __atomic_load_n(&pending[i].state, __ATOMIC_ACQUIRE);
-        if ((st & 3) != P_READY)
-            continue;
-        struct shard *s = shard_of(pending[i].b.addr);
-        shard_lock(s);
-        take_pending_locked(s);
-        shard_unlock(s);
-    }
+    for (struct pchunk *c = first_chunk(); c && any_pending(); c = c->next)
+        for (struct pending *p = c->slot; p < c->slot + PCHUNK; p++) {
+            uint64_t st = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+            if ((st & 3) != P_READY)
+                continue;
+            struct shard *s = shard_of(p->b.addr);
+            lg_lock(&s->lock);
+            take_slot_locked(p, st); /* (no-op if taken meanwhile) */
+            lg_unlock(&s->lock);
+        }
 }
 
-void lg_blocks_pending_drain_locked(void)
-{
-    for (int i = 0; i < NPENDING && __atomic_load_n(&lg_blocks_npending, __ATOMIC_ACQUIRE); i++)
-        if ((__atomic_load_n(&pending[i].state, __ATOMIC_ACQUIRE) & 3) == P_READY)
-            take_pending_locked(shard_of(pending[i].b.addr));
-}
+void lg_blocks_pending_drain_locked(void) { take_pending_locked(NULL); }
 
 uint64_t lg_blocks_pending_lost(void) { return __atomic_load_n(&pending_lost, __ATOMIC_RELAXED); }
+
+/* After fork: slots that threads now gone were writing or taking are given up, and the
+ * count is redone (one may have stopped between a slot's change and the count's). */
+static void pending_atfork_child(void)
+{
+    int n = 0;
+    for (struct pchunk *c = pchunks; c; c = c->next)
+        for (struct pending *p = c->slot; p < c->slot + PCHUNK; p++) {
+            if ((p->state & 3) == P_READY)
+                n++;
+            else if ((p->state & 3) != P_FREE)
+                p->state = (p->state & ~3ull) | P_FREE;
+        }
+    lg_blocks_npending = n;
+}
 
 bool lg_blocks_insert(const struct lg_block *b)
 {
@@ -363,19 +401,14 @@ bool lg_blocks_remove_locked(uint64_t addr, struct lg_block *out)
 
 int lg_blocks_remove_try(uint64_t addr, struct lg_block *out)
 {
-    struct shard *s = shard_of(addr), *held = mine; /* (a handler's: its thread may hold one) */
-    mine = s;
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    if (!lg_lock_try(&s->lock)) {
-        mine = held;
+    struct shard *s = shard_of(addr);
+    if (!lg_lock_try(&s->lock))
         return -1;
-    }
     const struct lg_block *b = find_slot(s, addr);
     int rc = !b ? 0 : (b->seq & LG_SEQ_ANNOTATED) ? -1 : 1;
     if (rc > 0)
         remove_locked(s, addr, out);
     shard_unlock(s);
-    mine = held;
     return rc;
 }
 
@@ -441,6 +474,8 @@ bool lg_blocks_lookup(uint64_t addr, bool mark, struct lg_block *out)
     struct shard *s = shard_of(addr);
     LG_ENTER(); /* a signal handler's free meanwhile must not wait for this lock */
     shard_lock(s);
+    if (__atomic_load_n(&lg_blocks_npending, __ATOMIC_RELAXED))
+        take_pending_locked(s); /* a handler's block, recorded before it is looked for */
     struct lg_block *b = find_slot(s, addr);
     if (b) {
         if (mark && !(b->seq & LG_SEQ_ANNOTATED)) {
@@ -456,8 +491,6 @@ bool lg_blocks_lookup(uint64_t addr, bool mark, struct lg_block *out)
 
 void lg_blocks_lock_all(void)
 {
-    mine = MINE_ALL;
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     for (int i = 0; i < NSHARDS; i++)
         lg_lock(&shards[i].lock);
 }
@@ -467,8 +500,6 @@ void lg_blocks_unlock_all(void)
     lg_blocks_pending_drain_locked();
     for (int i = NSHARDS - 1; i >= 0; i--)
         lg_unlock(&shards[i].lock);
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    mine = NULL;
 }
 
 /* One deadline for all the shards: when the crashing thread itself holds every lock (a
@@ -496,7 +527,7 @@ void lg_blocks_unlock_held(const bool *held)
 
 void lg_blocks_atfork_child(void)
 {
-    mine = NULL; /* the forking thread held them all */
+    pending_atfork_child();
     for (int i = 0; i < NSHARDS; i++)
         lg_lock_reset(&shards[i].lock);
 }

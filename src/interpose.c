@@ -75,8 +75,11 @@ static void *realloc_nested(void *old, size_t n)
         lg_journal_remove((uintptr_t)old);
     if (rc >= 0) {
         void *p = __libc_realloc(old, n);
-        if (rc && !p && n) /* failed: old is still the program's */
+        if (rc && !p && n) { /* failed: old is still the program's */
             lg_blocks_insert_nested(&saved);
+            if (!c && lg_journal_active) /* (a pending record was never in the journal) */
+                lg_journal_add(&saved);
+        }
         else if (p)
             lg_track_alloc(p, n); /* recorded if a signal handler asked for it */
         return p;

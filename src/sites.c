@@ -435,18 +435,42 @@ static bool is_sigreturn(uintptr_t pc)
     return in_libc(pc) && pc + sizeof code <= libc_hi && !memcmp((const void *)pc, code, sizeof code);
 }
 
+/* The frame-pointer walk alone, up to max frames from the caller's, with fp_walk_hash's
+ * checks. */
+static uint32_t fp_walk(uintptr_t *pc, uint32_t max)
+{
+    uintptr_t *fp = __builtin_frame_address(0), lo = stack_lo, hi = stack_hi;
+    uintptr_t top = hi >= lo + 16 ? hi - 16 : 0;
+    uint32_t n = 0;
+    if (!top || (uintptr_t)fp < lo || (uintptr_t)fp > top || ((uintptr_t)fp & 7))
+        return 0;
+    while (n < max) {
+        uintptr_t ret = fp[1], *next = (uintptr_t *)fp[0];
+        if (ret < 4096)
+            break;
+        pc[n++] = ret;
+        if ((uintptr_t)next - (uintptr_t)fp - 1 >= top - (uintptr_t)fp || ((uintptr_t)next & 7))
+            break;
+        fp = next;
+    }
+    return n;
+}
+
 uint32_t lg_sites_capture_handler(bool *handler)
 {
-    uintptr_t raw[LG_MAX_DEPTH + 8], pc[LG_MAX_DEPTH];
-    int skip;
-    uint32_t wn, n = 0;
-    uint64_t h;
+    /* As deep as a stack is ever kept, whatever stack_depth says: the trampoline may be
+     * further up than the frames kept. */
+    uintptr_t raw[LG_MAX_DEPTH + 8], pc[LG_MAX_DEPTH + 8];
+    uint32_t n = 0, wn;
     *handler = false;
     if (!buckets || !stack_hi || !libc_hi)
         return 0;
-    fp_walk_hash(raw, max_depth + 8, &skip, &wn, &h);
+    wn = fp_walk(raw, LG_MAX_DEPTH + 8);
+    uint32_t i = 0;
+    while (i < wn && raw[i] >= self_lo && raw[i] < self_hi)
+        i++; /* the allocator's own frames */
     bool ours = false, seen = false; /* a tracer frame met below the trampoline */
-    for (uint32_t i = (uint32_t)skip; i < (uint32_t)skip + wn; i++) {
+    for (; i < wn; i++) {
         bool self = raw[i] >= self_lo && raw[i] < self_hi;
         if (!seen && !self && ours && !is_sigreturn(raw[i]))
             return 0; /* the program's code under ours: the tracer called in a handler allocates */
@@ -458,6 +482,7 @@ uint32_t lg_sites_capture_handler(bool *handler)
     if (!seen)
         return 0;
     *handler = true;
+    n = n < (uint32_t)max_depth ? n : (uint32_t)max_depth;
     const struct lg_site *s = depot_get(pc, n, hash_pcs(pc, n), false);
     return s ? s->id : 0;
 }

@@ -6,6 +6,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -171,7 +173,7 @@ Test(blocks, lock_all_within_gives_up_once)
 /* ---- records of blocks that signal handlers allocate inside the tracer ---- */
 
 static uint64_t handler_base;
-static int handler_count, handler_rc[512];
+static int handler_count, handler_rc[1024];
 
 /* Stands for a program's handler that allocates on top of the tracer: it records its
  * blocks the way the nested allocation path does (track.c). */
@@ -258,23 +260,57 @@ Test(nested, cancelled_by_a_free_before_it_goes_in, .init = handler_setup)
     cr_assert_eq(lg_blocks_pending_cancel(0x7000000, NULL), 0, "recorded: nothing pending");
 }
 
-/* More than there is room for: the rest are counted lost, never half recorded. */
-Test(nested, overflow_is_counted, .init = handler_setup)
+/* More than the first chunk of slots holds (a stopping thread's handlers, for the whole
+ * stop): more chunks are mapped, nothing is lost. */
+Test(nested, more_than_a_chunk_waits_too, .init = handler_setup)
 {
     struct lg_block out;
     lg_blocks_lock_all();
-    run_handler(0x8000000, 300);
-    int pending = 0, lost = 0;
-    for (int i = 0; i < 300; i++)
-        handler_rc[i] == 0 ? pending++ : handler_rc[i] == -1 ? lost++ : 0;
-    cr_assert_eq(pending + lost, 300);
-    cr_assert_gt(pending, 0);
-    cr_assert_eq((uint64_t)lost, lg_blocks_pending_lost());
+    run_handler(0x8000000, 1000);
+    for (int i = 0; i < 1000; i++)
+        cr_assert_eq(handler_rc[i], 0, "record %d pending", i);
+    cr_assert_eq(lg_blocks_npending, 1000);
+    cr_assert_eq(lg_blocks_pending_lost(), 0);
     lg_blocks_unlock_all();
-    int found = 0;
-    for (int i = 0; i < 300; i++)
-        found += lg_blocks_lookup(0x8000000 + (uint64_t)i * 64, false, &out);
-    cr_assert_eq(found, pending);
+    cr_assert_eq(lg_blocks_npending, 0);
+    for (int i = 0; i < 1000; i++)
+        cr_assert(lg_blocks_lookup(0x8000000 + (uint64_t)i * 64, false, &out), "record %d in", i);
+}
+
+/* A look-up (an annotation of the block) takes a waiting record in first. */
+Test(nested, a_lookup_finds_a_waiting_record, .init = handler_setup)
+{
+    struct lg_block out;
+    lg_blocks_lock_all();
+    run_handler(0xa000000, 1);
+    cr_assert_eq(handler_rc[0], 0);
+    /* released without the drain, as a thread that held only some shards would */
+    lg_blocks_unlock_held((bool[LG_BLOCKS_NSHARDS]){[0 ... LG_BLOCKS_NSHARDS - 1] = true});
+    cr_assert_eq(lg_blocks_npending, 1, "still waiting");
+    cr_assert(lg_blocks_lookup(0xa000000, true, &out), "found by the look-up");
+    cr_assert_eq(lg_blocks_npending, 0);
+}
+
+/* A fork child counts the waiting records again from the slots it inherited. */
+Test(nested, a_fork_child_keeps_what_waits, .init = handler_setup)
+{
+    struct lg_block out;
+    lg_blocks_lock_all();
+    run_handler(0xb000000, 2);
+    lg_blocks_npending = 5; /* as if a thread were between a slot's change and the count's */
+    pid_t pid = fork();
+    if (pid == 0) {
+        lg_blocks_atfork_child();
+        int ok = lg_blocks_npending == 2;
+        ok &= lg_blocks_lookup(0xb000000, false, &out) && lg_blocks_lookup(0xb000040, false, &out);
+        ok &= lg_blocks_npending == 0;
+        _exit(ok ? 0 : 1);
+    }
+    lg_blocks_npending = 2;
+    lg_blocks_unlock_all();
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child recounted and took both records");
 }
 
 /* Another thread holds the locks: the handler does not wait for it either. */
