@@ -86,7 +86,7 @@ $(TOOL_SAN): $(TOOL_SAN_OBJS)
 	$(CC) -O1 -g $(SAN_FLAGS) -o $@ $(TOOL_SAN_OBJS) $(TOOL_LIBS)
 
 # ---- victim programs: -O0 so the compiler keeps every allocation ----
-$(B)/progs/%: tests/progs/%.c $(DEPS_STAMP)
+$(B)/progs/%: tests/progs/%.c $(wildcard tests/progs/*.h) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) -O0 -g -fno-omit-frame-pointer -fno-builtin -Iinclude -o $@ $< -ldl -lpthread $(shell sed -n 's/^.*LDLIBS: *//p' $<)
 $(B)/progs/%: tests/progs/%.cc $(DEPS_STAMP)
