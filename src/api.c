@@ -32,7 +32,8 @@ LG_EXPORT int leakgraph_snapshot(const char *path)
     if (!path || !path[0])
         return -EINVAL;
     char out[4200];
-    lg_busy++;
+    uintptr_t own;
+    LG_OWN_BEGIN(own);
     int fd = lg_exitreport_open(path, out, sizeof out);
     int rc = fd;
     if (fd >= 0) {
@@ -43,7 +44,7 @@ LG_EXPORT int leakgraph_snapshot(const char *path)
     }
     lg_trigger_log(0, LG_REASON_API, out, rc);
     lg_showgrowth_at_trigger(0, LG_REASON_API);
-    lg_busy--;
+    LG_OWN_END(own);
     return rc;
 }
 
@@ -53,9 +54,10 @@ LG_EXPORT int leakgraph_show_growth(void)
         lg_init();
     if (lg_state != LG_READY)
         return -ENOTSUP;
-    lg_busy++;
+    uintptr_t own;
+    LG_OWN_BEGIN(own);
     int rc = lg_showgrowth_run(0, 0, true);
-    lg_busy--;
+    LG_OWN_END(own);
     return rc;
 }
 
@@ -126,11 +128,12 @@ LG_EXPORT long leakgraph_garbage(struct leakgraph_garbage *out, size_t cap)
         return -ENOTSUP;
     if (cap && !out)
         return -EINVAL;
-    lg_busy++;
+    uintptr_t own;
+    LG_OWN_BEGIN(own);
     size_t n = lg_collect_garbage(NULL, 0);
     struct lg_garbage *all = n ? lg_map(n * sizeof *all) : NULL;
     if (n && !all) {
-        lg_busy--;
+        LG_OWN_END(own);
         return -ENOMEM;
     }
     n = lg_collect_garbage(all, n); /* the list may have changed in between: take the smaller */
@@ -139,6 +142,6 @@ LG_EXPORT long leakgraph_garbage(struct leakgraph_garbage *out, size_t cap)
     if (n && cap) /* block addresses, into what may be a heap block */
         lg_storehooks_wrote(out, (n < cap ? n : cap) * sizeof *out);
     lg_unmap(all, n * sizeof *all);
-    lg_busy--;
+    LG_OWN_END(own);
     return (long)n;
 }

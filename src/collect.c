@@ -614,7 +614,8 @@ static long run(uintptr_t caller_sp, uintptr_t returning, bool print)
     memset(&j, 0, sizeof j);
     j.caller_sp = caller_sp;
     j.returning = returning;
-    lg_busy++;
+    uintptr_t own;
+    LG_OWN_BEGIN(own);
     uint64_t t0 = now_ns();
     lg_lock(&collect_lock);
     j.e = edge_buf; /* under the lock: another collection may have grown it */
@@ -644,7 +645,7 @@ static long run(uintptr_t caller_sp, uintptr_t returning, bool print)
     if (print && j.rc >= 0)
         lg_garbage_print(collections, lg_opt.collect_limit);
     lg_unlock(&collect_lock);
-    lg_busy--;
+    LG_OWN_END(own);
     return j.rc;
 }
 
@@ -661,7 +662,9 @@ size_t lg_collect_garbage(struct lg_garbage *out, size_t cap)
 static void *interval_thread(void *arg)
 {
     (void)arg;
-    lg_busy++; /* nothing this thread does is the program's */
+    uintptr_t own;
+    LG_OWN_BEGIN(own); /* nothing this thread does is the program's */
+    (void)own;
     for (;;) {
         struct timespec ts = {.tv_sec = lg_opt.collect_interval};
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
@@ -703,9 +706,10 @@ void lg_collect_on_alloc(void *p)
 {
     if (lg_opt.collect_interval > 0 && !__atomic_load_n(&thread_started, __ATOMIC_RELAXED) &&
         !__atomic_exchange_n(&thread_started, 1, __ATOMIC_ACQ_REL)) {
-        lg_busy++;
+        uintptr_t own;
+        LG_OWN_BEGIN(own);
         start_thread();
-        lg_busy--;
+        LG_OWN_END(own);
     }
     if (lg_opt.collect_every > 0 &&
         __atomic_add_fetch(&alloc_count, 1, __ATOMIC_RELAXED) % (uint64_t)lg_opt.collect_every == 0) {

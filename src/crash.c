@@ -140,9 +140,10 @@ static void snapshot(int sig, const siginfo_t *si, const ucontext_t *uc)
     c.sp = (uint64_t)uc->uc_mcontext.gregs[REG_RSP];
     for (int k = 0; k < 23; k++)
         c.regs[k] = (uint64_t)uc->uc_mcontext.gregs[k];
-    lg_busy++;
+    uintptr_t own;
+    LG_OWN_BEGIN(own);
     lg_exitreport_crash(&c);
-    lg_busy--;
+    LG_OWN_END(own);
 }
 
 /* Another thread is writing the crash snapshot: wait for it (it ends the process). */

@@ -389,10 +389,11 @@ void lg_exitreport_run(uintptr_t caller_sp)
     /* snapshot= alone (report=0) still keeps the snapshot, unanalysed. */
     if (lg_state != LG_READY || (!lg_opt.report && !lg_opt.snapshot[0]))
         return;
-    lg_busy++;
+    uintptr_t own;
+    LG_OWN_BEGIN(own);
     struct lg_snapshot_req req = {.reason = LG_REASON_EXIT, .caller_sp = lg_sites_program_sp(caller_sp)};
     int status = snapshot_and_report(&req, false);
-    lg_busy--;
+    LG_OWN_END(own);
     if (lg_opt.error_exitcode && status == lg_opt.error_exitcode)
         _exit((int)lg_opt.error_exitcode);
 }

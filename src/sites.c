@@ -3,6 +3,7 @@
 #include "sites.h"
 
 #include "arena.h"
+#include "guard.h"
 #include "leakgraph/format.h"
 #include "lock.h"
 #include "modules.h"
@@ -435,9 +436,11 @@ static bool is_sigreturn(uintptr_t pc)
     return in_libc(pc) && pc + sizeof code <= libc_hi && !memcmp((const void *)pc, code, sizeof code);
 }
 
+__thread uintptr_t lg_own_sp __attribute__((tls_model("initial-exec")));
+
 /* The frame-pointer walk alone, up to max frames from the caller's, with fp_walk_hash's
- * checks. */
-static uint32_t fp_walk(uintptr_t *pc, uint32_t max)
+ * checks: the return addresses, and where each was found (the frame's address). */
+static uint32_t fp_walk(uintptr_t *pc, uintptr_t *at, uint32_t max)
 {
     uintptr_t *fp = __builtin_frame_address(0), lo = stack_lo, hi = stack_hi;
     uintptr_t top = hi >= lo + 16 ? hi - 16 : 0;
@@ -448,6 +451,7 @@ static uint32_t fp_walk(uintptr_t *pc, uint32_t max)
         uintptr_t ret = fp[1], *next = (uintptr_t *)fp[0];
         if (ret < 4096)
             break;
+        at[n] = (uintptr_t)fp;
         pc[n++] = ret;
         if ((uintptr_t)next - (uintptr_t)fp - 1 >= top - (uintptr_t)fp || ((uintptr_t)next & 7))
             break;
@@ -460,12 +464,12 @@ uint32_t lg_sites_capture_handler(bool *handler)
 {
     /* As deep as a stack is ever kept, whatever stack_depth says: the trampoline may be
      * further up than the frames kept. */
-    uintptr_t raw[LG_MAX_DEPTH + 8], pc[LG_MAX_DEPTH + 8];
+    uintptr_t raw[LG_MAX_DEPTH + 8], at[LG_MAX_DEPTH + 8], pc[LG_MAX_DEPTH + 8];
     uint32_t n = 0, wn;
     *handler = false;
     if (!buckets || !stack_hi || !libc_hi)
         return 0;
-    wn = fp_walk(raw, LG_MAX_DEPTH + 8);
+    wn = fp_walk(raw, at, LG_MAX_DEPTH + 8);
     uint32_t i = 0;
     while (i < wn && raw[i] >= self_lo && raw[i] < self_hi)
         i++; /* the allocator's own frames */
@@ -474,7 +478,11 @@ uint32_t lg_sites_capture_handler(bool *handler)
         bool self = raw[i] >= self_lo && raw[i] < self_hi;
         if (!seen && !self && ours && !is_sigreturn(raw[i]))
             return 0; /* the program's code under ours: the tracer called in a handler allocates */
-        seen |= is_sigreturn(raw[i]);
+        if (!seen && is_sigreturn(raw[i])) {
+            if (lg_own_sp && at[i] >= lg_own_sp) /* (>=: a handler that tail-calls it) */
+                return 0; /* the handler is outside the tracer's own work: it called that */
+            seen = true;
+        }
         ours |= self;
         if (!self) /* (not the tracer's frames: the handler's wrapper, or interrupted ones) */
             pc[n++] = raw[i];

@@ -26,8 +26,8 @@ uint32_t lg_sites_capture(void);
 /* For an allocation made while the thread is inside the tracer: whether a signal handler
  * made it (*handler: a frame-pointer walk from here meets glibc's signal return
  * trampoline; a handler on another stack, or reached through code without frame
- * pointers, is not found; nor the tracer's own allocations in an API call the handler
- * made), and then its site: the walk's frames but the tracer's. Takes
+ * pointers, is not found; the tracer's own work that a handler called, LG_OWN_BEGIN in
+ * guard.h, is not a handler's), and then its site: the walk's frames but the tracer's. Takes
  * no lock it could wait for: 0 when a new site would need one that is taken. AS-safe. */
 uint32_t lg_sites_capture_handler(bool *handler);
 

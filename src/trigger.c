@@ -154,9 +154,10 @@ void lg_trigger_on_alloc(void)
     if (!__atomic_compare_exchange_n(&pending, &reason, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
         return; /* another thread took it */
     int saved = errno;
-    lg_busy++;
+    uintptr_t own;
+    LG_OWN_BEGIN(own);
     take(reason);
-    lg_busy--;
+    LG_OWN_END(own);
     errno = saved;
 }
 

@@ -1,4 +1,5 @@
 /* The site depot: identical stacks intern to one id, different stacks to different ids. */
+#include "guard.h"
 #include "sites.h"
 
 #include <criterion/criterion.h>
@@ -138,4 +139,38 @@ Test(walk, a_signal_handler_is_told_from_other_code, .init = setup_walk)
     cr_assert_not_null(s, "and the handler's stack is a site");
     cr_assert_geq(s->depth, 3, "the handler, the trampoline, the code it interrupted");
     cr_assert_eq(lg_sites_intern(s->pc, s->depth), handler_site);
+}
+
+/* The tracer's own work that a handler calls (an API call) allocates for the tracer; a
+ * handler that interrupts the tracer's own work allocates for the program. */
+static bool own_seen;
+
+static __attribute__((noinline)) void own_work_capture(void)
+{
+    uintptr_t own;
+    LG_OWN_BEGIN(own);
+    lg_sites_capture_handler(&own_seen);
+    LG_OWN_END(own);
+}
+
+static void handler_calls_own_work(int sig)
+{
+    (void)sig;
+    own_work_capture();
+}
+
+Test(walk, the_tracers_own_work_is_told_from_a_handler, .init = setup_walk)
+{
+    signal(SIGUSR1, handler_calls_own_work);
+    own_seen = true;
+    raise(SIGUSR1);
+    cr_assert_not(own_seen, "own work called by a handler allocates for the tracer");
+    signal(SIGUSR1, capture_in_handler);
+    handler_seen = false;
+    uintptr_t own;
+    LG_OWN_BEGIN(own);
+    raise(SIGUSR1);
+    LG_OWN_END(own);
+    cr_assert(handler_seen, "a handler on top of the tracer's own work allocates for the program");
+    cr_assert_eq(lg_own_sp, 0);
 }
