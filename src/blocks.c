@@ -401,6 +401,9 @@ bool lg_blocks_remove_locked(uint64_t addr, struct lg_block *out)
 
 int lg_blocks_remove_try(uint64_t addr, struct lg_block *out)
 {
+    int c = lg_blocks_pending_cancel(addr, out); /* a handler's block, not recorded yet */
+    if (c)
+        return c;
     struct shard *s = shard_of(addr);
     if (!lg_lock_try(&s->lock))
         return -1;

@@ -68,9 +68,10 @@ bool lg_blocks_remove(uint64_t addr, struct lg_block *out);
  * every shard lock, sees both or neither. */
 bool lg_blocks_remove_then(uint64_t addr, struct lg_block *out, void (*then)(void *), void *arg);
 /* For frees and reallocs made while their thread is inside the tracer (a signal
- * handler's): 1 when addr's record was removed (copied to *out), 0 when there is none,
- * -1 when that could not be done here: the shard's lock is taken, or the block has
- * annotations (their lock may be taken too). Never waits. */
+ * handler's): 1 when addr's record was removed (copied to *out), also a pending one
+ * (lg_blocks_insert_nested), 0 when there is none, -1 when that could not be done here:
+ * the shard's lock is taken, the block has annotations (their lock may be taken too),
+ * or its pending record is going into the table. Never waits. */
 int lg_blocks_remove_try(uint64_t addr, struct lg_block *out);
 /* Batched frees (freebatch.c). Entries are block addresses; bit 0 (LG_BLOCKS_GONE) set
  * on an entry means it is out of the table already. Removes every entry without the bit,

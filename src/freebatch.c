@@ -160,7 +160,8 @@ void lg_freebatch_consume(void)
         lg_blocks_pending_flush();
         LG_LEAVE();
     }
-    if (!__atomic_load_n(&lg_freebatch_deferred, __ATOMIC_ACQUIRE) || __atomic_exchange_n(&consuming, 1, __ATOMIC_ACQUIRE))
+    if (!__atomic_load_n(&lg_freebatch_deferred, __ATOMIC_ACQUIRE) ||
+        __atomic_exchange_n(&consuming, 1, __ATOMIC_ACQUIRE))
         return;
     void *p;
     while ((p = __atomic_load_n(&lg_freebatch_deferred, __ATOMIC_ACQUIRE))) {
@@ -182,8 +183,7 @@ void lg_freebatch_consume(void)
 static void free_nested(void *p)
 {
     struct lg_block b;
-    int c = lg_blocks_pending_cancel((uintptr_t)p, NULL); /* a handler's block, not recorded yet */
-    int rc = c > 0 ? 0 : c < 0 ? -1 : lg_blocks_remove_try((uintptr_t)p, &b);
+    int rc = lg_blocks_remove_try((uintptr_t)p, &b);
     if (rc < 0) {
         lg_freebatch_defer(p);
         return;

@@ -3,6 +3,8 @@
 #ifndef LG_GUARD_H
 #define LG_GUARD_H
 
+#include <stdint.h>
+
 /* Initial-exec TLS: reading it is one %fs-relative load and never calls
  * __tls_get_addr (which may allocate). volatile because gcc drops stores around
  * calls to leaf-declared glibc functions (FEASIBILITY §1). Defined in init.c. */
@@ -22,7 +24,6 @@ extern __thread volatile int lg_busy __attribute__((tls_model("initial-exec")));
  * such work began, 0 outside any; an allocation inside the tracer is a handler's (the
  * program's) only when its signal frame lies deeper than that (sites.c). Initial-exec
  * TLS, defined in sites.c. saved: a uintptr_t of the caller's. */
-#include <stdint.h>
 extern __thread uintptr_t lg_own_sp __attribute__((tls_model("initial-exec")));
 #define LG_OWN_BEGIN(saved) ((saved) = lg_own_sp, lg_own_sp = (uintptr_t)__builtin_frame_address(0), LG_ENTER())
 #define LG_OWN_END(saved) (LG_LEAVE(), lg_own_sp = (saved))

@@ -69,18 +69,16 @@ LG_EXPORT void *calloc(size_t n, size_t m)
 static void *realloc_nested(void *old, size_t n)
 {
     struct lg_block saved;
-    int c = lg_blocks_pending_cancel((uintptr_t)old, &saved); /* a handler's block, not recorded yet */
-    int rc = c < 0 ? -1 : c > 0 ? 1 : lg_blocks_remove_try((uintptr_t)old, &saved);
-    if (rc > 0 && !c && lg_journal_active)
+    int rc = lg_blocks_remove_try((uintptr_t)old, &saved);
+    if (rc > 0 && lg_journal_active)
         lg_journal_remove((uintptr_t)old);
     if (rc >= 0) {
         void *p = __libc_realloc(old, n);
         if (rc && !p && n) { /* failed: old is still the program's */
             lg_blocks_insert_nested(&saved);
-            if (!c && lg_journal_active) /* (a pending record was never in the journal) */
+            if (lg_journal_active)
                 lg_journal_add(&saved);
-        }
-        else if (p)
+        } else if (p)
             lg_track_alloc(p, n); /* recorded if a signal handler asked for it */
         return p;
     }

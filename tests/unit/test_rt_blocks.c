@@ -260,6 +260,21 @@ Test(nested, cancelled_by_a_free_before_it_goes_in, .init = handler_setup)
     cr_assert_eq(lg_blocks_pending_cancel(0x7000000, NULL), 0, "recorded: nothing pending");
 }
 
+/* A handler's free of such a block (lg_blocks_remove_try) takes the record back from
+ * its slot, even while the table's locks are held. */
+Test(nested, a_nested_free_takes_a_waiting_record, .init = handler_setup)
+{
+    struct lg_block out;
+    lg_blocks_lock_all();
+    run_handler(0x7100000, 1);
+    cr_assert_eq(lg_blocks_remove_try(0x7100000, &out), 1);
+    cr_assert_eq(out.size, 48);
+    cr_assert_eq(lg_blocks_npending, 0);
+    cr_assert_eq(lg_blocks_remove_try(0x6f00000, &out), -1, "any other address under a held lock: not now");
+    lg_blocks_unlock_all();
+    cr_assert_not(lg_blocks_lookup(0x7100000, false, &out));
+}
+
 /* More than the first chunk of slots holds (a stopping thread's handlers, for the whole
  * stop): more chunks are mapped, nothing is lost. */
 Test(nested, more_than_a_chunk_waits_too, .init = handler_setup)
