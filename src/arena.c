@@ -30,25 +30,25 @@ static void *map_flags(size_t len, int extra)
     return (void *)p;
 }
 
-void *lg_map(size_t len) { return map_flags(len, MAP_NORESERVE); }
-
-void *lg_map_populated(size_t len) { return map_flags(len, len >= (1u << 20) ? MAP_POPULATE : 0); }
-
 #define HUGE_PAGE (2ul << 20)
 
-/* A block table of a million blocks spans 32-64 MB: 8,000-16,000 small pages, far more
- * than the TLB holds, so each random slot access missed the TLB too, and the slot
- * prefetched at the start of an allocation stalled on its page walk (bench/bigheap.c:
- * the program ran about 10 % faster under the tracer with the table in huge pages).
- * Mapped with room to align, trimmed to exactly len, then populated: a kernel without
- * MADV_POPULATE_WRITE (before 5.14) faults it in as it is used, one without THP keeps
- * small pages. Direct compaction may make the populate slower when memory is
- * fragmented; it happens when the table grows, which rehashes it anyway. */
-void *lg_map_table(size_t len)
+/* Mappings of this size and more are dense arrays read and written at random (the
+ * block table's slots, the kept graph's rows and records, the collections' sorted
+ * copies): they go in transparent huge pages where the system grants them on request
+ * (THP "madvise" or "always"). In 4 KiB pages, a table of a million blocks spans
+ * 8,000-16,000 pages, far more than the TLB holds: each random access missed the TLB
+ * too (bench/bigheap.c ran about 10 % faster with the block table in huge pages), and
+ * each first touch was a fault of its own (about 5 us on the VMs we measured: a
+ * collection's first 37 MB copy took 45 ms to fault in). Smaller mappings, and sparse
+ * ones (lg_map: the card table's window, touched here and there), keep small pages. */
+#define BIG_MAPPING (2 * HUGE_PAGE)
+
+/* len bytes (page-rounded) at a huge-page boundary: mapped with room to align and
+ * trimmed. A kernel without THP keeps small pages; one without MADV_POPULATE_WRITE
+ * (before 5.14) faults the pages in as they are used. Direct compaction may make a
+ * populate slower when memory is fragmented. */
+static void *map_aligned(size_t len, bool populate)
 {
-    len = page_round(len);
-    if (len < 2 * HUGE_PAGE)
-        return lg_map_populated(len);
     long p = syscall(SYS_mmap, 0, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                      -1, 0);
     if (p < 0 && p > -4096)
@@ -60,10 +60,21 @@ void *lg_map_table(size_t len)
         syscall(SYS_munmap, a + len, (uintptr_t)p + HUGE_PAGE - a);
     int saved_errno = errno; /* a kernel without THP or without the populate says EINVAL */
     syscall(SYS_madvise, a, len, MADV_HUGEPAGE);
-    syscall(SYS_madvise, a, len, 23 /* MADV_POPULATE_WRITE, Linux 5.14 */);
+    if (populate)
+        syscall(SYS_madvise, a, len, 23 /* MADV_POPULATE_WRITE, Linux 5.14 */);
     errno = saved_errno;
     __atomic_add_fetch(&mapped_bytes, len, __ATOMIC_RELAXED);
     return (void *)a;
+}
+
+void *lg_map(size_t len) { return map_flags(len, MAP_NORESERVE); }
+
+void *lg_map_populated(size_t len)
+{
+    len = page_round(len);
+    if (len >= BIG_MAPPING)
+        return map_aligned(len, true);
+    return map_flags(len, len >= (1u << 20) ? MAP_POPULATE : 0);
 }
 
 void lg_unmap(void *p, size_t len)
@@ -93,12 +104,30 @@ bool lg_grow(void **p, size_t *cap, size_t need, size_t elem)
     size_t nc = *cap ? *cap : 1024;
     while (nc < need)
         nc *= 2;
-    void *np = lg_map(nc * elem);
-    if (!np)
-        return false;
-    if (*cap)
-        memcpy(np, *p, *cap * elem);
-    lg_unmap(*p, *cap * elem);
+    size_t from = page_round(*cap * elem), to = page_round(nc * elem);
+    void *np;
+    if (to >= BIG_MAPPING) {
+        if (!(np = map_aligned(to, false)))
+            return false;
+        /* the kernel moves the pages in: no copy, no fault on the pages already there;
+         * the moved mapping keeps the old one's advice, so it is given again */
+        if (*cap && syscall(SYS_mremap, *p, from, to, MREMAP_MAYMOVE | MREMAP_FIXED, np) != (long)np) {
+            lg_unmap(np, to);
+            return false;
+        }
+        if (*cap) {
+            int saved_errno = errno;
+            syscall(SYS_madvise, np, to, MADV_HUGEPAGE);
+            errno = saved_errno;
+            __atomic_sub_fetch(&mapped_bytes, from, __ATOMIC_RELAXED);
+        }
+    } else {
+        if (!(np = lg_map(to)))
+            return false;
+        if (*cap)
+            memcpy(np, *p, *cap * elem);
+        lg_unmap(*p, from);
+    }
     *p = np;
     *cap = nc;
     return true;

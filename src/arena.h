@@ -14,12 +14,9 @@ void *lg_map(size_t len);
 void lg_unmap(void *p, size_t len);
 /* Like lg_map, for memory that will be filled at once (rehashed tables, snapshot
  * arrays): the kernel populates it in one call, 4-5x cheaper than first-touch page
- * faults on the VMs we measured. */
+ * faults on the VMs we measured. From 4 MiB on, in transparent huge pages where the
+ * system grants them on request, aligned for them (arena.c says why). */
 void *lg_map_populated(size_t len);
-/* Like lg_map_populated, for a large table read and written at random (the block
- * table's slots): in transparent huge pages where the system grants them on request
- * (THP "madvise" or "always"), aligned for them. Freed with lg_unmap. */
-void *lg_map_table(size_t len);
 
 /* A mapping kept from one use to the next and grown (by a quarter more) when too small:
  * collections reuse their working arrays, since mapping and populating them anew cost
@@ -32,7 +29,8 @@ struct lg_buf {
 void *lg_buf_reserve(struct lg_buf *b, size_t bytes);
 
 /* Grows the array *p of *cap elements of elem bytes to hold need (doubling, from 1024),
- * keeping its contents; the new part is zero. False when the kernel refuses memory (*p
+ * keeping its contents; the new part is zero. From 4 MiB on, in huge pages like
+ * lg_map_populated's, and moved by the kernel rather than copied. False when the kernel refuses memory (*p
  * stays). Not thread-safe: its owner serialises. */
 bool lg_grow(void **p, size_t *cap, size_t need, size_t elem);
 

@@ -120,7 +120,7 @@ bool lg_blocks_init(void) { return true; }
 static bool grow(struct shard *s)
 {
     uint64_t nslots = s->mask ? (s->mask + 1) * 2 : INITIAL_SLOTS;
-    struct lg_block *ns = lg_map_table(nslots * sizeof *ns);
+    struct lg_block *ns = lg_map_populated(nslots * sizeof *ns);
     if (!ns)
         return false;
     uint64_t nmask = nslots - 1;

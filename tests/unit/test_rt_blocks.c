@@ -127,15 +127,15 @@ Test(blocks, remove_batch_and_drain)
     cr_assert_eq(st.total_frees - st0.total_frees, 11, "and frees nothing");
 }
 
-/* The table's memory (arena.c): a large one aligned for huge pages, zeroed, writable
- * to its last byte, and unmapped whole (the count of mapped bytes comes back); a small
- * one as lg_map_populated gives it. */
-Test(blocks, table_memory_is_aligned_zeroed_and_unmapped_whole)
+/* Tracer memory (arena.c): a large mapping aligned for huge pages, zeroed, writable to
+ * its last byte, and unmapped whole (the count of mapped bytes comes back); a small one
+ * in small pages. */
+Test(arena, populated_memory_is_aligned_zeroed_and_unmapped_whole)
 {
     size_t sizes[] = {64u << 10, 4u << 20, (8u << 20) + 4096};
     for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
         uint64_t before = lg_arena_mapped_bytes();
-        unsigned char *t = lg_map_table(sizes[k]);
+        unsigned char *t = lg_map_populated(sizes[k]);
         cr_assert_not_null(t);
         if (sizes[k] >= (4u << 20))
             cr_assert_eq((uintptr_t)t % (2u << 20), 0, "aligned for huge pages");
@@ -146,6 +146,30 @@ Test(blocks, table_memory_is_aligned_zeroed_and_unmapped_whole)
         lg_unmap(t, sizes[k]);
         cr_assert_eq(lg_arena_mapped_bytes(), before);
     }
+}
+
+/* lg_grow keeps every element and zeroes the new ones, from small arrays (copied) into
+ * large ones (moved by the kernel, aligned for huge pages), and counts what it maps. */
+Test(arena, grow_keeps_contents_across_the_move_to_huge_pages)
+{
+    uint64_t before = lg_arena_mapped_bytes();
+    uint64_t *v = NULL;
+    size_t cap = 0, n = 0;
+    for (size_t need = 1000; need <= (3u << 20); need = need * 3 + 7) { /* up to 24 MB */
+        cr_assert(lg_grow((void **)&v, &cap, need, sizeof *v));
+        cr_assert_geq(cap, need);
+        for (size_t i = 0; i < n; i++)
+            cr_assert_eq(v[i], i * 2654435761u, "element %zu kept at capacity %zu", i, cap);
+        for (size_t i = n; i < cap; i++)
+            cr_assert_eq(v[i], 0, "new element %zu zero at capacity %zu", i, cap);
+        if (cap * sizeof *v >= (4u << 20))
+            cr_assert_eq((uintptr_t)v % (2u << 20), 0, "aligned for huge pages");
+        for (; n < need; n++)
+            v[n] = n * 2654435761u;
+        cr_assert_eq(lg_arena_mapped_bytes(), before + ((cap * sizeof *v + 4095) & ~(size_t)4095));
+    }
+    lg_unmap(v, cap * sizeof *v);
+    cr_assert_eq(lg_arena_mapped_bytes(), before);
 }
 
 /* The crash path waits for the shard locks once in all, not once per shard: with every
