@@ -69,6 +69,8 @@ static void *map_aligned(size_t len, bool populate)
 
 void *lg_map(size_t len) { return map_flags(len, MAP_NORESERVE); }
 
+void *lg_map_sparse_huge(size_t len) { return map_aligned(page_round(len), false); }
+
 void *lg_map_populated(size_t len)
 {
     len = page_round(len);

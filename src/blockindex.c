@@ -181,6 +181,11 @@ bool lg_blockindex_get(struct lg_block **blocks, size_t *n, bool *incremental, b
         prev_valid = was_valid;
         prev_version = version++;
     }
+    /* The next collection merges into alt: mapped now, with the first copy, when alt
+     * holds no copy to keep. Its first touch (a million records: 37 MB, 55 ms on the VMs
+     * we measured) would otherwise fall on the first incremental collection. */
+    if (!*incremental && !was_valid && alt.cap < cur.n)
+        reserve(&alt, cur.n);
     valid = true;
     *blocks = cur.b;
     *n = cur.n;

@@ -357,7 +357,7 @@ static void clear_gen(struct gen *g)
 static void set_window(uintptr_t lo, uintptr_t hi, uintptr_t blo, uintptr_t bhi)
 {
     if (!lg_win.cards && (lg_storehooks_seen || lg_storehooks_libc) && bhi > blo) {
-        volatile unsigned char *t = lg_map(LG_CARD_TABLE_BYTES);
+        volatile unsigned char *t = lg_map_sparse_huge(LG_CARD_TABLE_BYTES);
         if (t) {
             uintptr_t base = blo - lo > TABLE_MARGIN ? blo - TABLE_MARGIN : lo;
             lg_win.card_base = base & ~(uintptr_t)((1u << LG_CARD_SHIFT) - 1);

@@ -148,6 +148,26 @@ Test(arena, populated_memory_is_aligned_zeroed_and_unmapped_whole)
     }
 }
 
+/* The card table's memory: aligned for huge pages, zero when read anywhere, written
+ * here and there, and counted. */
+Test(arena, sparse_huge_memory_reads_zero_and_is_counted)
+{
+    size_t len = (16u << 20) + 4096;
+    uint64_t before = lg_arena_mapped_bytes();
+    volatile unsigned char *t = lg_map_sparse_huge(len);
+    cr_assert_not_null(t);
+    cr_assert_eq((uintptr_t)t % (2u << 20), 0, "aligned for huge pages");
+    t[5 << 20] = 7;
+    unsigned long sum = 0;
+    for (size_t i = 0; i < len; i += 512)
+        sum += t[i];
+    cr_assert_eq(sum, 7, "zero but the one byte written");
+    cr_assert_eq(t[len - 1], 0);
+    cr_assert_eq(lg_arena_mapped_bytes(), before + len);
+    lg_unmap((void *)t, len);
+    cr_assert_eq(lg_arena_mapped_bytes(), before);
+}
+
 /* lg_grow keeps every element and zeroes the new ones, from small arrays (copied) into
  * large ones (moved by the kernel, aligned for huge pages), and counts what it maps. */
 Test(arena, grow_keeps_contents_across_the_move_to_huge_pages)
