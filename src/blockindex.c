@@ -212,6 +212,24 @@ void lg_blockindex_reset(void)
 
 uint64_t lg_blockindex_version(void) { return version; }
 
+uintptr_t lg_blockindex_end_below(uintptr_t lim)
+{
+    if (!valid)
+        return UINTPTR_MAX;
+    size_t lo = 0, hi = cur.n; /* the first block at or above lim */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cur.b[mid].addr < lim)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    uintptr_t end = 0; /* blocks do not overlap: the last one below lim ends highest */
+    if (lo)
+        end = cur.b[lo - 1].addr + (cur.b[lo - 1].size ? cur.b[lo - 1].size : 1);
+    return end;
+}
+
 bool lg_blockindex_copy_of(uint64_t v, const struct lg_block **b, size_t *n)
 {
     const struct copy *c = valid && v == version ? &cur : prev_valid && v == prev_version ? &alt : NULL;

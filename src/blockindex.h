@@ -32,6 +32,9 @@ bool lg_blockindex_copy_of(uint64_t v, const struct lg_block **b, size_t *n);
 bool lg_blockindex_check(void);
 /* Changes whenever the copy does: the same version, the same blocks at the same places. */
 uint64_t lg_blockindex_version(void);
+/* Where the blocks of the current copy that start below lim end (0: none), UINTPTR_MAX
+ * when there is no copy. */
+uintptr_t lg_blockindex_end_below(uintptr_t lim);
 /* Forgets the copy (a fork child): the next collection copies the table. */
 void lg_blockindex_reset(void);
 

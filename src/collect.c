@@ -477,7 +477,9 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
         return;
     }
     uint64_t t0 = now_ns();
-    lg_dirtyset_drain(); /* the hooks' overwrites, before the garbage list names them */
+    /* the hooks' overwrites, before the garbage list names them; the card table where
+     * the blocks kept end: the copy is still the last collection's */
+    lg_dirtyset_drain(lg_blockindex_end_below(lg_dirtyset_window_end()));
     struct lg_block *blocks;
     size_t nblocks;
     bool merged, same;

@@ -186,17 +186,21 @@ static void table_card(uint64_t base, uintptr_t k)
     g->thi = k / 64 + 1 > g->thi ? k / 64 + 1 : g->thi;
 }
 
-static void drain_table(void)
+static void drain_table(uintptr_t top)
 {
     volatile unsigned char *t = lg_win.cards;
     if (!t)
         return;
     uint64_t base = lg_win.card_base >> LG_CARD_SHIFT;
+    uintptr_t end = table_hwm;
+    if (top < lg_win.card_base + lg_win.card_span) /* (cards up to top's, in whole words of 8) */
+        end = top <= lg_win.card_base ? 0 : (((top - lg_win.card_base + (1u << LG_CARD_SHIFT) - 1) >> LG_CARD_SHIFT) + 7) & ~(uintptr_t)7;
+    end = end < table_hwm ? end : table_hwm;
     /* the writers are stopped: plain loads, four words at a time, skip the clean stretches */
     __asm__ volatile("" ::: "memory");
     const uint64_t *w = (const uint64_t *)(uintptr_t)t;
-    for (uintptr_t i = 0; i < table_hwm / 8; i++) {
-        if (!(i & 3) && i + 4 <= table_hwm / 8 && !(w[i] | w[i + 1] | w[i + 2] | w[i + 3])) {
+    for (uintptr_t i = 0; i < end / 8; i++) {
+        if (!(i & 3) && i + 4 <= end / 8 && !(w[i] | w[i + 1] | w[i + 2] | w[i + 3])) {
             i += 3;
             continue;
         }
@@ -210,11 +214,13 @@ static void drain_table(void)
     }
 }
 
-void lg_dirtyset_drain(void)
+uintptr_t lg_dirtyset_window_end(void) { return lg_win.cards ? lg_win.card_base + lg_win.card_span : 0; }
+
+void lg_dirtyset_drain(uintptr_t top)
 {
     if (!gens[cur].card)
         return;
-    drain_table();
+    drain_table(top);
     for (struct lg_tlog *l = __atomic_load_n(&all_logs, __ATOMIC_ACQUIRE); l; l = l->next_all) {
         uint32_t n = l->n < LG_TLOG_CARDS ? l->n : LG_TLOG_CARDS;
         for (uint32_t i = 0; i < n; i++) {
@@ -392,7 +398,7 @@ bool lg_dirtyset_rotate(uintptr_t lo, uintptr_t hi, uintptr_t blo, uintptr_t bhi
         return false;
     }
     if (first) /* later ones: the collection drained at the start of this stop */
-        lg_dirtyset_drain();
+        lg_dirtyset_drain(UINTPTR_MAX);
     int next = !cur;
     clear_gen(&gens[next]); /* the generation before last: rescanned twice already */
     lg_dirtyset_lo = lo;

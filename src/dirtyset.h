@@ -108,9 +108,15 @@ void lg_dirtyset_thread_exit(void);
 /* Records [lo, hi). AS-safe, lock-free. */
 void lg_dirtyset_range_async(uintptr_t lo, uintptr_t hi);
 
-/* Moves every thread's log into the current generation and the overwrite table. World
- * stopped. */
-void lg_dirtyset_drain(void);
+/* Moves the card table's marks up to address top, and every thread's log, into the
+ * current generation and the overwrite table. top: where the blocks the last collection
+ * kept end (UINTPTR_MAX: everywhere). A card above it can only hold blocks allocated
+ * since, which are rescanned whole: its mark stays in the table, harvested (as a
+ * spurious card, a hint) once blocks reach it. Reading the table's whole window, 16 MB
+ * of mostly untouched memory, cost more than the rest of a drain. World stopped. */
+void lg_dirtyset_drain(uintptr_t top);
+/* The end of the card table's window (0 when there is none). */
+uintptr_t lg_dirtyset_window_end(void);
 
 /* Calls fn for every range recorded in this generation and the previous one (the card
  * table's cards first, in address order); false when writes anywhere went unrecorded (a

@@ -49,7 +49,7 @@ Test(dirtyset, cards_ranges_and_two_generations)
     lg_dirtyset_range_async(0x160030, 0x1600a0); /* small: three cards */
     struct seen s = {0};
     uintptr_t klo, khi;
-    lg_dirtyset_drain(); /* as a collection does, at the start of its stop */
+    lg_dirtyset_drain(UINTPTR_MAX); /* as a collection does, at the start of its stop */
     cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
     cr_assert_eq(s.n, 5, "1 card + 1 range + 3 cards, got %d", s.n);
     cr_assert(covered(&s, 0x100040) && covered(&s, 0x10007f) && !covered(&s, 0x100080));
@@ -57,12 +57,12 @@ Test(dirtyset, cards_ranges_and_two_generations)
     cr_assert(covered(&s, 0x160030) && covered(&s, 0x16009f));
     cr_assert(lg_dirtyset_rotate(0x100000, 0x200000, 0x100000, 0x200000));
     s.n = 0;
-    lg_dirtyset_drain(); /* as a collection does, at the start of its stop */
+    lg_dirtyset_drain(UINTPTR_MAX); /* as a collection does, at the start of its stop */
     cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
     cr_assert_eq(s.n, 5, "the previous generation is still rescanned (a hook runs before its store)");
     cr_assert(lg_dirtyset_rotate(0x100000, 0x200000, 0x100000, 0x200000));
     s.n = 0;
-    lg_dirtyset_drain(); /* as a collection does, at the start of its stop */
+    lg_dirtyset_drain(UINTPTR_MAX); /* as a collection does, at the start of its stop */
     cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
     cr_assert_eq(s.n, 0);
 }
@@ -75,11 +75,11 @@ Test(dirtyset, overflow_means_rescan_everything)
         lg_dirtyset_card_async(0x10000000 + a * 64);
     struct seen s = {0};
     uintptr_t klo, khi;
-    lg_dirtyset_drain(); /* as a collection does, at the start of its stop */
+    lg_dirtyset_drain(UINTPTR_MAX); /* as a collection does, at the start of its stop */
     cr_assert_not(lg_dirtyset_each(collect, &s, &klo, &khi));
     for (int i = 0; i < 5000; i++)
         lg_dirtyset_range_async(0x100000, 0x200000);
-    lg_dirtyset_drain(); /* as a collection does, at the start of its stop */
+    lg_dirtyset_drain(UINTPTR_MAX); /* as a collection does, at the start of its stop */
     cr_assert_not(lg_dirtyset_each(collect, &s, &klo, &khi));
 }
 
@@ -92,6 +92,34 @@ Test(dirtyset, last_overwrite)
     cr_assert_eq(lg_dirtyset_last_overwrite(0x123460), 0);
     lg_dirtyset_note_overwrite_async(0x123450, 0x402000);
     cr_assert_eq(lg_dirtyset_last_overwrite(0x123450), 0x402000, "the last store wins");
+}
+
+/* A drain bounded where the kept blocks end (top) takes the table's marks up to top's
+ * card only; a mark above stays in the table, and a later drain whose top reaches it
+ * takes it. */
+Test(dirtyset, card_table_drained_up_to_top)
+{
+    uintptr_t lo, hi;
+    table_setup(&lo, &hi);
+    lg_dirtyset_card_async(lo + 0x40);   /* below top */
+    lg_dirtyset_card_async(lo + 0x1fc0); /* top's own card: the block ends inside it */
+    lg_dirtyset_card_async(lo + 0x8000); /* above: blocks allocated since only */
+    struct seen s = {0};
+    uintptr_t klo, khi;
+    lg_dirtyset_drain(lo + 0x1fc8);
+    cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
+    cr_assert_eq(s.n, 2, "the two cards up to top, got %d", s.n);
+    cr_assert(covered(&s, lo + 0x40) && covered(&s, lo + 0x1fc0) && !covered(&s, lo + 0x8000));
+    cr_assert(lg_dirtyset_rotate(lo - 4096, hi + 4096, lo, hi));
+    s.n = 0;
+    lg_dirtyset_drain(hi);
+    cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
+    cr_assert(covered(&s, lo + 0x8000), "the mark above the first top, taken once top reaches it");
+    cr_assert(lg_dirtyset_rotate(lo - 4096, hi + 4096, lo, hi));
+    s.n = 0;
+    lg_dirtyset_drain(0);
+    cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
+    cr_assert_not(covered(&s, lo + 0x40), "a top below the window takes no mark");
 }
 
 /* Once a hook has run, the first rotation maps the card table: marks in it reach the
@@ -110,20 +138,20 @@ Test(dirtyset, card_table)
     lg_dirtyset_card_async(lo + 0x1000);
     struct seen s = {0};
     uintptr_t klo, khi;
-    lg_dirtyset_drain(); /* as a collection does, at the start of its stop */
+    lg_dirtyset_drain(UINTPTR_MAX); /* as a collection does, at the start of its stop */
     cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
     cr_assert_eq(s.n, 2, "two cards from the table, got %d", s.n);
     cr_assert(covered(&s, lo + 0x40) && covered(&s, lo + 0x1000) && !covered(&s, lo + 0x80));
     cr_assert(lg_dirtyset_rotate(lo - 4096, hi + 4096, lo, hi));
     leakgraph_store_window.cards[(lo + 0x2000 - leakgraph_store_window.card_base) >> 6] = 1; /* a late mark */
     s.n = 0;
-    lg_dirtyset_drain(); /* as a collection does, at the start of its stop */
+    lg_dirtyset_drain(UINTPTR_MAX); /* as a collection does, at the start of its stop */
     cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
     cr_assert_eq(s.n, 3, "the previous generation and the late mark, got %d", s.n);
     cr_assert(covered(&s, lo + 0x2000));
     cr_assert(lg_dirtyset_rotate(lo - 4096, hi + 4096, lo, hi));
     s.n = 0;
-    lg_dirtyset_drain(); /* as a collection does, at the start of its stop */
+    lg_dirtyset_drain(UINTPTR_MAX); /* as a collection does, at the start of its stop */
     cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
     cr_assert_eq(s.n, 1, "the late mark's second generation only, got %d", s.n);
 }
@@ -136,13 +164,13 @@ Test(dirtyset, table_cards_in_order_and_merged)
     table_setup(&lo, &hi);
     lg_dirtyset_card_async(lo + 0x9000);
     lg_dirtyset_card_async(lo + 0x3040);
-    lg_dirtyset_drain();
+    lg_dirtyset_drain(UINTPTR_MAX);
     cr_assert(lg_dirtyset_rotate(lo - 4096, hi + 4096, lo, hi));
     lg_dirtyset_card_async(lo + 0x3080); /* the next generation: still one run with 0x3040 */
     lg_dirtyset_card_async(lo + 0x3000);
     struct seen s = {0};
     uintptr_t klo, khi;
-    lg_dirtyset_drain();
+    lg_dirtyset_drain(UINTPTR_MAX);
     cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
     cr_assert_eq(s.n, 2, "one run and one card, got %d", s.n);
     cr_assert_eq(s.lo[0], lo + 0x3000);
@@ -163,7 +191,7 @@ Test(dirtyset, log_overflow_loses_only_outside_the_table)
         lg_dirtyset_card_async(far + a * 64);
     struct seen s = {0};
     uintptr_t klo, khi;
-    lg_dirtyset_drain();
+    lg_dirtyset_drain(UINTPTR_MAX);
     cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi), "the table's cards are complete");
     cr_assert_eq(klo, leakgraph_store_window.card_base);
     cr_assert_eq(khi, leakgraph_store_window.card_base + leakgraph_store_window.card_span);
@@ -171,7 +199,7 @@ Test(dirtyset, log_overflow_loses_only_outside_the_table)
     cr_assert(covered(&s, lo + 0x5000));
     cr_assert(lg_dirtyset_rotate(lo - 4096, hi + 4096, lo, hi));
     cr_assert(lg_dirtyset_rotate(lo - 4096, hi + 4096, lo, hi));
-    lg_dirtyset_drain();
+    lg_dirtyset_drain(UINTPTR_MAX);
     cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
     cr_assert_eq(klo, khi, "two rotations later, nothing is lost");
 }
