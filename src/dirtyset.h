@@ -18,9 +18,11 @@
  * themselves, harvested into the current generation by the drain. Mapped once, at the
  * first collection after a hook ran; card_base is fixed then (64 MiB below the lowest
  * block), card_span follows the highest block (plus 64 MiB; at most
- * LG_CARD_TABLE_BYTES cards). Every drain reads the table up to the largest card_span
- * it has had: a card set is always harvested. Heap slots outside the table take the
- * per-thread logs below, as every slot does before the table exists. */
+ * LG_CARD_TABLE_BYTES cards). In huge pages: up to 16 MB resident when stores spread
+ * over the whole window. A drain reads the table up to the largest card_span it has
+ * had, or only up to the end of the blocks the last collection kept (lg_dirtyset_drain):
+ * a card set is harvested by the first drain that reaches it. Heap slots outside the
+ * table take the per-thread logs below, as every slot does before the table exists. */
 #define LG_CARD_TABLE_BYTES (16ul << 20) /* 1 GiB of heap */
 /* The same object, through a hidden alias: the hooks reach it without the GOT. */
 extern struct leakgraph_store_window lg_win __attribute__((visibility("hidden")));

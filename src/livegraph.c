@@ -768,7 +768,10 @@ static bool match_changes(struct pass *p, const struct lg_block *old, const stru
             return false;
         if (is && (i >= n || sc->blocks[i].addr != ch[k].addr))
             return false;
-        if (was && is && ch[k].old_seq == ch[k].new_seq) { /* the same block (an annotation flag) */
+        if (was && is && ch[k].old_seq == ch[k].new_seq && old[j].size == sc->blocks[i].size) {
+            /* the same block (an annotation flag); a size changed under the same seq is a
+             * realloc in place caught at a stop before its record (inflight.c): its new
+             * part was never scanned, so it counts as a new block */
             p->cur_id[i++] = g.pid[j++];
             continue;
         }
@@ -818,7 +821,7 @@ static bool match(struct pass *p, bool full)
         for (; j < pn && old[j].addr < b->addr; j++)
             if (!ids_push(&p->dead, g.pid[j]))
                 return false;
-        if (j < pn && old[j].addr == b->addr && (old[j].seq & LG_SEQ_MASK) == seq) {
+        if (j < pn && old[j].addr == b->addr && (old[j].seq & LG_SEQ_MASK) == seq && old[j].size == b->size) {
             p->cur_id[i] = g.pid[j++];
             continue;
         }
