@@ -38,9 +38,9 @@ static void *map_flags(size_t len, int extra)
  * (THP "madvise" or "always"). In 4 KiB pages, a table of a million blocks spans
  * 8,000-16,000 pages, far more than the TLB holds: each random access missed the TLB
  * too (bench/bigheap.c ran about 10 % faster with the block table in huge pages), and
- * each first touch was a fault of its own (about 5 us on the VMs we measured: a
- * collection's first 37 MB copy took 45 ms to fault in). Smaller mappings, and sparse
- * ones (lg_map: the card table's window, touched here and there), keep small pages. */
+ * each first touch was a fault of its own (about 11 us on the AMD VM we measured: 40 MB
+ * took 115 ms in small pages, 54-74 ms in huge ones). Smaller mappings, and sparse ones
+ * (lg_map), keep small pages; lg_map_sparse_huge is for a sparse one read whole. */
 #define BIG_MAPPING (2 * HUGE_PAGE)
 
 /* len bytes (page-rounded) at a huge-page boundary: mapped with room to align and

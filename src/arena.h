@@ -36,8 +36,8 @@ void *lg_buf_reserve(struct lg_buf *b, size_t bytes);
 
 /* Grows the array *p of *cap elements of elem bytes to hold need (doubling, from 1024),
  * keeping its contents; the new part is zero. From 4 MiB on, in huge pages like
- * lg_map_populated's, and moved by the kernel rather than copied. False when the kernel refuses memory (*p
- * stays). Not thread-safe: its owner serialises. */
+ * lg_map_populated's, and moved by the kernel rather than copied. False when the kernel
+ * refuses memory (*p stays). Not thread-safe: its owner serialises. */
 bool lg_grow(void **p, size_t *cap, size_t need, size_t elem);
 
 /* Bump allocation for small objects that live until exit (sites, modules). Takes the

@@ -216,18 +216,11 @@ uintptr_t lg_blockindex_end_below(uintptr_t lim)
 {
     if (!valid)
         return UINTPTR_MAX;
-    size_t lo = 0, hi = cur.n; /* the first block at or above lim */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (cur.b[mid].addr < lim)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    uintptr_t end = 0; /* blocks do not overlap: the last one below lim ends highest */
-    if (lo)
-        end = cur.b[lo - 1].addr + (cur.b[lo - 1].size ? cur.b[lo - 1].size : 1);
-    return end;
+    size_t k = lg_scan_lower_bound(cur.b, 0, cur.n, lim); /* the first block at or above lim */
+    if (!k)
+        return 0;
+    const struct lg_block *b = &cur.b[k - 1]; /* blocks do not overlap: it ends highest */
+    return b->addr + (b->size ? b->size : 1);
 }
 
 bool lg_blockindex_copy_of(uint64_t v, const struct lg_block **b, size_t *n)

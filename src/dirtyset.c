@@ -192,9 +192,9 @@ static void drain_table(uintptr_t top)
     if (!t)
         return;
     uint64_t base = lg_win.card_base >> LG_CARD_SHIFT;
-    uintptr_t end = table_hwm;
-    if (top < lg_win.card_base + lg_win.card_span) /* (cards up to top's, in whole words of 8) */
-        end = top <= lg_win.card_base ? 0 : (((top - lg_win.card_base + (1u << LG_CARD_SHIFT) - 1) >> LG_CARD_SHIFT) + 7) & ~(uintptr_t)7;
+    uintptr_t end = table_hwm, card = (1u << LG_CARD_SHIFT) - 1;
+    if (top < lg_win.card_base + lg_win.card_span) /* cards up to top's, in whole words of 8 */
+        end = top <= lg_win.card_base ? 0 : (((top - lg_win.card_base + card) >> LG_CARD_SHIFT) + 7) & ~(uintptr_t)7;
     end = end < table_hwm ? end : table_hwm;
     /* the writers are stopped: plain loads, four words at a time, skip the clean stretches */
     __asm__ volatile("" ::: "memory");
