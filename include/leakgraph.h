@@ -93,9 +93,11 @@ long leakgraph_garbage(struct leakgraph_garbage *out, size_t cap) __attribute__(
  * so incremental collections rescan it. Without the tracer it is a plain store.
  * The common case is inline and calls nothing: the tracer publishes the window of the
  * heap it watches and a table with one byte per 64-byte card, and the macro marks the
- * slot's card itself. It calls leakgraph_note_store only for a slot outside the table
- * (still inside the heap), and, with collect_last_store=1, when the store overwrites a
- * heap reference with another value. */
+ * slot's card itself, before the store and again after it (a collection that stops the
+ * thread in between reads the slot again at the next one). It calls leakgraph_note_store
+ * (before) and leakgraph_note_stored (after) only for a slot outside the table (still
+ * inside the heap), and, with collect_last_store=1, when the store overwrites a heap
+ * reference with another value. */
 struct leakgraph_store_overwrite_ {
     volatile unsigned long value, pc; /* the last store that overwrote a reference to value */
 };
@@ -110,16 +112,19 @@ struct leakgraph_store_window {
 #define LEAKGRAPH_OVERWRITE_MUL 0x9E3779B97F4A7C15ull
 extern struct leakgraph_store_window leakgraph_store_window __attribute__((weak));
 void leakgraph_note_store(void *slot, const void *value) __attribute__((weak));
-static inline __attribute__((always_inline)) void leakgraph_store_barrier_(void *slot, const void *value)
+void leakgraph_note_stored(void *slot) __attribute__((weak));
+static inline __attribute__((always_inline)) volatile unsigned char *leakgraph_store_barrier_(void *slot,
+                                                                                           const void *value)
 {
     struct leakgraph_store_window *w = &leakgraph_store_window;
     unsigned long a = (unsigned long)slot, d;
     if (!w)
-        return; /* no tracer */
+        return 0; /* no tracer */
     d = a - w->card_base;
     if (d < w->card_span) {
-        if (!w->cards[d >> 6])
-            w->cards[d >> 6] = 1;
+        volatile unsigned char *c = w->cards + (d >> 6);
+        if (!*c)
+            *c = 1;
         if (w->last_store && !(a & 7)) {
             unsigned long old = *(const volatile unsigned long *)slot;
             if (old != (unsigned long)value && old - w->heap_lo < w->heap_span) {
@@ -137,14 +142,41 @@ static inline __attribute__((always_inline)) void leakgraph_store_barrier_(void 
             }
         }
         __asm__ __volatile__("" ::: "memory"); /* the card is marked before the store */
+        return c;
     } else if (a - w->heap_lo < w->heap_span) {
         leakgraph_note_store(slot, value);
+    }
+    return 0;
+}
+/* After the store: the slot's card again (c, when the barrier marked it), or, outside
+ * the table, the window read anew (a collection may have changed it in between). */
+static inline __attribute__((always_inline)) void leakgraph_store_after_(void *slot, volatile unsigned char *c)
+{
+    struct leakgraph_store_window *w = &leakgraph_store_window;
+    unsigned long a = (unsigned long)slot, d;
+    if (c) {
+        __asm__ __volatile__("" : "+r"(c) : "m"(*(const char(*)[8])slot)); /* c: known after the store */
+        if (!*c)
+            *c = 1;
+        return;
+    }
+    if (!w)
+        return;
+    __asm__ __volatile__("" ::: "memory");
+    d = a - w->card_base;
+    if (d < w->card_span) {
+        if (!w->cards[d >> 6])
+            w->cards[d >> 6] = 1;
+    } else if (a - w->heap_lo < w->heap_span && leakgraph_note_stored) {
+        leakgraph_note_stored(slot);
     }
 }
 #define LEAKGRAPH_STORE(lhs, rhs)                                                         \
     do {                                                                                  \
-        leakgraph_store_barrier_((void *)&(lhs), (const void *)(rhs));                     \
+        volatile unsigned char *leakgraph_card_ =                                         \
+            leakgraph_store_barrier_((void *)&(lhs), (const void *)(rhs));                 \
         (lhs) = (rhs);                                                                    \
+        leakgraph_store_after_((void *)&(lhs), leakgraph_card_);                          \
     } while (0)
 
 /* The tracer's version string, e.g. "0.1.0". */

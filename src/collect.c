@@ -525,7 +525,9 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
         uintptr_t lo, hi;
         lg_livegraph_window(&lo, &hi);
         /* armed in every mode: hooks that run also name the last overwrite */
-        lg_dirtyset_rotate(lo, hi, sc.lo, sc.hi);
+        if (lg_dirtyset_rotate(lo, hi, sc.lo, sc.hi))
+            for (uint32_t i = 0; i < nrecs; i++) /* stores after their hooks, to land later */
+                lg_dirtyset_carry(recs[i].pending_lo, recs[i].pending_hi);
     } else {
         j->rc = -ENOMEM;
     }

@@ -64,6 +64,7 @@ static inline uint64_t mix(uint64_t x)
     return x ^ (x >> 29);
 }
 
+__thread struct lg_pending lg_dirtyset_pending __attribute__((tls_model("initial-exec")));
 __thread struct lg_tlog *lg_dirtyset_log __attribute__((tls_model("initial-exec")));
 __thread uint64_t lg_dirtyset_last __attribute__((tls_model("initial-exec")));
 volatile uint64_t lg_dirtyset_epoch;
@@ -280,21 +281,14 @@ static bool each_gen(const struct gen *g, void (*fn)(void *, uintptr_t, uintptr_
     return !(g->overflow & LOST_ALL);
 }
 
-/* The table's cards of both generations, in address order, runs of cards as one range. */
-static void each_table_card(void (*fn)(void *, uintptr_t, uintptr_t), void *ctx)
+/* The table's cards of the generation, in address order, runs of cards as one range. */
+static void each_table_card(const struct gen *g, void (*fn)(void *, uintptr_t, uintptr_t), void *ctx)
 {
-    const struct gen *a = &gens[0], *b = &gens[1];
-    size_t lo = SIZE_MAX, hi = 0;
-    for (int i = 0; i < 2; i++)
-        if (gens[i].tbits && gens[i].thi > gens[i].tlo) {
-            lo = gens[i].tlo < lo ? gens[i].tlo : lo;
-            hi = gens[i].thi > hi ? gens[i].thi : hi;
-        }
+    size_t lo = g->tbits ? g->tlo : 0, hi = g->tbits ? g->thi : 0;
     uintptr_t base = lg_win.card_base, run = 0;
     bool open = false;
     for (size_t w = lo; w < hi; w++) {
-        uint64_t x = (a->tbits && w >= a->tlo && w < a->thi ? a->tbits[w] : 0) |
-                     (b->tbits && w >= b->tlo && w < b->thi ? b->tbits[w] : 0);
+        uint64_t x = g->tbits[w];
         if (!open && !x)
             continue;
         for (int bit = 0; bit < 64; bit++) {
@@ -316,20 +310,15 @@ static void each_table_card(void (*fn)(void *, uintptr_t, uintptr_t), void *ctx)
 
 bool lg_dirtyset_each(void (*fn)(void *ctx, uintptr_t lo, uintptr_t hi), void *ctx, uintptr_t *lo, uintptr_t *hi)
 {
-    each_table_card(fn, ctx);
-    bool a = each_gen(&gens[0], fn, ctx);
-    bool ok = each_gen(&gens[1], fn, ctx) && a;
+    const struct gen *g = &gens[cur];
+    each_table_card(g, fn, ctx);
+    bool ok = each_gen(g, fn, ctx);
     *lo = *hi = 0;
-    for (int i = 0; i < 2; i++) {
-        if (!(gens[i].overflow & LOST_OUTSIDE))
-            continue;
-        uintptr_t span = gens[i].kept_span;
-        if (!span)
+    if (g->overflow & LOST_OUTSIDE) {
+        if (!g->kept_span)
             return false; /* no table then: nothing was kept */
-        if (*hi == *lo || span < *hi - *lo) { /* the smaller span: only what both kept */
-            *lo = lg_win.card_base;
-            *hi = lg_win.card_base + span;
-        }
+        *lo = lg_win.card_base;
+        *hi = lg_win.card_base + g->kept_span;
     }
     return ok;
 }
@@ -400,7 +389,7 @@ bool lg_dirtyset_rotate(uintptr_t lo, uintptr_t hi, uintptr_t blo, uintptr_t bhi
     if (first) /* later ones: the collection drained at the start of this stop */
         lg_dirtyset_drain(UINTPTR_MAX);
     int next = !cur;
-    clear_gen(&gens[next]); /* the generation before last: rescanned twice already */
+    clear_gen(&gens[next]); /* the last collection's: read */
     lg_dirtyset_lo = lo;
     lg_dirtyset_hi = hi;
     set_window(lo, hi, blo, bhi);
@@ -408,6 +397,19 @@ bool lg_dirtyset_rotate(uintptr_t lo, uintptr_t hi, uintptr_t blo, uintptr_t bhi
     __atomic_store_n(&cur, next, __ATOMIC_RELEASE);
     lg_dirtyset_armed = 1;
     return true;
+}
+
+void lg_dirtyset_carry(uintptr_t lo, uintptr_t hi)
+{
+    struct gen *g = &gens[cur];
+    if (!g->card || hi <= lo)
+        return;
+    if (((hi - 1) >> LG_CARD_SHIFT) - (lo >> LG_CARD_SHIFT) < 4) {
+        for (uintptr_t c = lo >> LG_CARD_SHIFT; c <= (hi - 1) >> LG_CARD_SHIFT; c++)
+            insert_card(c);
+        return;
+    }
+    lg_dirtyset_range_async(lo, hi);
 }
 
 void lg_dirtyset_reset(void)

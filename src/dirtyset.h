@@ -1,8 +1,15 @@
 /* Where the program wrote since the last collection, as reported by store hooks and the
  * interposed memcpy family: 64-byte cards and byte ranges in lock-free sets, a hint for
- * the incremental collection (never the truth: see collect.c). Two generations are
- * kept, because a compiler hook runs before its store: a collection that stops a thread
- * between the two must rescan that card at the next collection too. */
+ * the incremental collection (never the truth: see collect.c). Two generations: the
+ * hooks write one while a collection reads and clears the other.
+ *
+ * A compiler hook runs before its store, and a thread can be stopped between the two
+ * (and stay there over several collections: it may not run at all in between). Each
+ * thread keeps the write its last hook announced (lg_dirtyset_pending); the stop copies
+ * it and the collection carries it into the next generation (lg_dirtyset_carry), so the
+ * slot is read again after the store, whenever it lands. LEAKGRAPH_STORE marks its card
+ * before and after the store instead; the memcpy family records before the copy and
+ * keeps its range pending until the copy is done. */
 #ifndef LG_DIRTYSET_H
 #define LG_DIRTYSET_H
 
@@ -45,6 +52,12 @@ struct lg_tlog {
     volatile int overflow, orphan;
     uint64_t card[LG_TLOG_CARDS];
 };
+/* The write the calling thread's last hook announced, [lo, hi): its store may not have
+ * landed yet. Set by every hook, armed or not; copied by the stop (stw.c). */
+struct lg_pending {
+    uintptr_t lo, hi;
+};
+extern __thread struct lg_pending lg_dirtyset_pending __attribute__((tls_model("initial-exec")));
 /* The calling thread's log (NULL before its first hooked store) and its last card,
  * tagged with the generation (lg_dirtyset_epoch in the top bits). Initial-exec TLS. */
 extern __thread struct lg_tlog *lg_dirtyset_log __attribute__((tls_model("initial-exec")));
@@ -120,8 +133,8 @@ void lg_dirtyset_drain(uintptr_t top);
 /* The end of the card table's window (0 when there is none). */
 uintptr_t lg_dirtyset_window_end(void);
 
-/* Calls fn for every range recorded in this generation and the previous one (the card
- * table's cards first, in address order); false when writes anywhere went unrecorded (a
+/* Calls fn for every range recorded in this generation (the card table's cards first,
+ * in address order); false when writes anywhere went unrecorded (a
  * set overflowed: rescan everything). [*lo, *hi): when not empty, only the writes inside
  * that span (the card table's) are all recorded: a thread's log of the cards outside it
  * overflowed, so every block outside must be rescanned. World stopped, after
@@ -133,6 +146,10 @@ bool lg_dirtyset_each(void (*fn)(void *ctx, uintptr_t lo, uintptr_t hi), void *c
  * lg_dirtyset_drain in the same stop. False when out of tracer memory (the hooks stay
  * disarmed). */
 bool lg_dirtyset_rotate(uintptr_t lo, uintptr_t hi, uintptr_t blo, uintptr_t bhi);
+/* Records [lo, hi), a stopped thread's pending write, in the generation the last
+ * rotation started: the next collection reads it again, after the store. World stopped,
+ * after lg_dirtyset_rotate. */
+void lg_dirtyset_carry(uintptr_t lo, uintptr_t hi);
 /* Forgets everything (fork child). */
 void lg_dirtyset_reset(void);
 

@@ -50,6 +50,8 @@ static __attribute__((noinline)) void on_store_slow(uintptr_t a, size_t len, uin
  * word is read and only a heap reference calls further. */
 static inline __attribute__((always_inline)) void on_store(uintptr_t a, size_t len, uintptr_t pc, int kind)
 {
+    lg_dirtyset_pending.lo = a; /* the store comes after the return, maybe after a stop */
+    lg_dirtyset_pending.hi = a + len;
     uintptr_t d = a - lg_win.card_base;
     if (__builtin_expect(d < lg_win.card_span && (d & ((1u << LG_CARD_SHIFT) - 1)) + len <= (1u << LG_CARD_SHIFT), 1)) {
         volatile unsigned char *c = lg_win.cards + (d >> LG_CARD_SHIFT);
@@ -120,6 +122,14 @@ LG_EXPORT void leakgraph_note_store(void *slot, const void *value)
     on_store(a, 8, PC, LG_HOOK_MACRO);
 }
 
+/* ---- LEAKGRAPH_STORE: after the store, for a slot outside the card table ---- */
+LG_EXPORT void leakgraph_note_stored(void *slot)
+{
+    uintptr_t a = (uintptr_t)slot;
+    if (lg_dirtyset_armed && a - lg_dirtyset_lo < lg_dirtyset_hi - lg_dirtyset_lo)
+        lg_dirtyset_card_async(a);
+}
+
 /* ---- the memcpy family: what compilers turn struct copies into, and libc's writes ----
  * The real functions: glibc's own, as dlsym(RTLD_NEXT) resolves them at start-up (the
  * IFUNC-selected implementation, reached with one indirect jump). Before that, and for
@@ -174,27 +184,50 @@ static inline void wrote(const void *d, size_t n, uintptr_t ra)
 
 void lg_storehooks_wrote(const void *d, size_t n) { wrote(d, n, 0); }
 
+/* The copy's range stays pending while it runs (dirtyset.h): a collection that stops
+ * the thread in the middle reads it again at the next one. The write pending before
+ * (a hook's, that a signal handler interrupted) is put back afterwards. */
+static inline struct lg_pending pending_copy(const void *d, size_t n)
+{
+    struct lg_pending was = lg_dirtyset_pending;
+    lg_dirtyset_pending.lo = (uintptr_t)d;
+    lg_dirtyset_pending.hi = (uintptr_t)d + n;
+    return was;
+}
+
 /* Collecting with store hooks: record, then copy. Out of line, so that the common case
  * is a test and a tail jump. */
 static __attribute__((noinline)) void *memcpy_noted(void *d, const void *s, size_t n, uintptr_t ra)
 {
+    struct lg_pending was = pending_copy(d, n);
     wrote(d, n, ra);
-    return __memcpy_chk(d, s, n, no_limit);
+    void *r = __memcpy_chk(d, s, n, no_limit);
+    lg_dirtyset_pending = was;
+    return r;
 }
 static __attribute__((noinline)) void *memmove_noted(void *d, const void *s, size_t n, uintptr_t ra)
 {
+    struct lg_pending was = pending_copy(d, n);
     wrote(d, n, ra);
-    return __memmove_chk(d, s, n, no_limit);
+    void *r = __memmove_chk(d, s, n, no_limit);
+    lg_dirtyset_pending = was;
+    return r;
 }
 static __attribute__((noinline)) void *memset_noted(void *d, int c, size_t n, uintptr_t ra)
 {
+    struct lg_pending was = pending_copy(d, n);
     wrote(d, n, ra);
-    return __memset_chk(d, c, n, no_limit);
+    void *r = __memset_chk(d, c, n, no_limit);
+    lg_dirtyset_pending = was;
+    return r;
 }
 static __attribute__((noinline)) void *mempcpy_noted(void *d, const void *s, size_t n, uintptr_t ra)
 {
+    struct lg_pending was = pending_copy(d, n);
     wrote(d, n, ra);
-    return __mempcpy_chk(d, s, n, no_limit);
+    void *r = __mempcpy_chk(d, s, n, no_limit);
+    lg_dirtyset_pending = was;
+    return r;
 }
 
 LG_EXPORT void *memcpy(void *d, const void *s, size_t n)
@@ -239,8 +272,11 @@ LG_EXPORT char *stpcpy(char *d, const char *s)
 }
 LG_EXPORT char *strncpy(char *d, const char *s, size_t n)
 {
+    struct lg_pending was = pending_copy(d, n);
     wrote(d, n, RA);
-    return __strncpy_chk(d, s, n, no_limit);
+    char *r = __strncpy_chk(d, s, n, no_limit);
+    lg_dirtyset_pending = was;
+    return r;
 }
 LG_EXPORT char *strcat(char *d, const char *s)
 {

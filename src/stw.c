@@ -2,6 +2,7 @@
 #include "stw.h"
 
 #include "arena.h"
+#include "dirtyset.h"
 #include "inflight.h"
 #include "lock.h"
 #include "log.h"
@@ -50,7 +51,7 @@ static long futex(volatile uint32_t *addr, int op, uint32_t val, const struct ti
     return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
 }
 
-/* Saves the registers and this thread's realloc in flight, acknowledges the stop and
+/* Saves the registers, this thread's realloc and hooked write in flight, acknowledges the stop and
  * waits until the world resumes. */
 static void stop_here(struct lg_stop_rec *r, const ucontext_t *uc, uint32_t my_epoch)
 {
@@ -59,6 +60,8 @@ static void stop_here(struct lg_stop_rec *r, const ucontext_t *uc, uint32_t my_e
     r->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
     lg_sidestack_stopped(&r->sp, r->regs);
     r->inflight = lg_inflight;
+    r->pending_lo = lg_dirtyset_pending.lo;
+    r->pending_hi = lg_dirtyset_pending.hi;
     __atomic_store_n(&r->acked, 1, __ATOMIC_RELEASE);
     __atomic_add_fetch(&acks, 1, __ATOMIC_RELEASE);
     futex(&acks, FUTEX_WAKE_PRIVATE, 1, NULL);

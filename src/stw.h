@@ -28,6 +28,7 @@ struct lg_stop_rec {
     uintptr_t sp;
     uintptr_t regs[LG_STW_NREGS];
     struct lg_inflight inflight; /* its realloc in flight, copied by its handler */
+    uintptr_t pending_lo, pending_hi; /* its hooked write maybe in flight (dirtyset.h) */
     /* 1: signalled inside glibc's realloc, stops at its end (lg_stw_deferred_stop); 2: did;
      * 3: the stop gave up waiting. Changed by CAS only. */
     uint32_t deferred;

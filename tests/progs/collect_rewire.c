@@ -1,7 +1,9 @@
 /* Incremental collections on a heap that mostly stays: collect_rewire [nodes=20000]
  * [rounds=12]. A binary tree over all nodes hangs off a global, every node also points at
  * a random other node, and an array of all nodes (a block too) hangs off another global.
- * Each round rewires the random pointer of 1 % of the nodes; every other round it also
+ * Each round rewires the random pointer of 1 % of the nodes, storing again the array's
+ * slot of the node each one referred to (an index kept up to date: that block may have
+ * lost its marking parent, and a dirty row still refers to it); every other round it also
  * replaces 1 % of the leaves by new nodes (the old ones freed, so addresses come back)
  * and drops a few leaves for good (lost, with their random pointer). Then
  * leakgraph_collect(). Prints the unreachable count per round and "done". */
@@ -64,8 +66,10 @@ int main(int argc, char **argv)
         return 2;
     }
     all = malloc(n * sizeof *all);
-    for (long i = 0; i < n; i++)
+    for (long i = 0; i < n; i++) {
         all[i] = calloc(1, sizeof(struct node));
+        all[i]->data[0] = i; /* (copied with a replaced node: the same slot) */
+    }
     for (long i = 0; i < n; i++) {
         if (2 * i + 1 < n)
             all[i]->kid[0] = all[2 * i + 1];
@@ -79,8 +83,12 @@ int main(int argc, char **argv)
     for (int r = 0; r < rounds; r++) {
         for (long k = 0; k < n / 100; k++) {
             struct node *a = all[next() % (unsigned long long)n], *b = all[next() % (unsigned long long)n];
-            if (a && b)
+            if (a && b) {
+                struct node *was = a->other;
                 a->other = b;
+                if (was && all[was->data[0]] == was)
+                    all[was->data[0]] = was;
+            }
         }
         for (long k = 0; r % 2 && k < leaves / 100; k++) {
             long i = n - 1 - (long)(next() % (unsigned long long)leaves);

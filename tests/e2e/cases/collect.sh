@@ -149,6 +149,25 @@ queue collect_mutator_gcc t_collect_mutator_gcc
 queue collect_mutator_clang t_collect_mutator_clang
 queue collect_mutator_refused t_collect_mutator_refused
 
+# A store in flight across collections (collect_inflight): a thread calls a compiler
+# hook, then waits, while the main thread collects once or twice, then stores the only
+# reference to a block. The next collection must find the block reachable, and agree
+# with a full rescan, from the first collection on (before the fix: round 1, where the
+# hooks were disarmed, and the rounds that wait over two collections lost the block).
+inflight_run() {
+    local tag=$1 d=$WORK/collect_inflight
+    mkdir -p "$d"
+    lg_exec "$d" "$tag" 60 env LEAKGRAPH_OPTIONS=report=0:collect_verify=1:collect_dirty=hooks \
+        LD_PRELOAD="$LG_LIB" "$LG_PROGS/collect_inflight" "$tag" 4
+    ran_to_done "$d" "$tag" || return 1
+    [ "$(grep -c ', 0 after it$' "$d/$tag.out")" = 4 ] || { echo "$tag: $(cat "$d/$tag.out")"; return 1; }
+    verified_ok "$d/$tag.err" 8
+}
+t_collect_inflight_gcc() { inflight_run gcc; }
+t_collect_inflight_clang() { inflight_run clang; }
+queue collect_inflight_gcc t_collect_inflight_gcc
+queue collect_inflight_clang t_collect_inflight_clang
+
 # Few operations per round keep most of the marking tree from one collection to the
 # next: the live graph marks again locally below the suspects (blocks whose parent
 # reference went), and follows only the new references otherwise. Each collection is
