@@ -137,10 +137,12 @@ LG_EXPORT long leakgraph_garbage(struct leakgraph_garbage *out, size_t cap)
         return -ENOMEM;
     }
     n = lg_collect_garbage(all, n); /* the list may have changed in between: take the smaller */
-    for (size_t i = 0; i < n && i < cap; i++)
+    size_t fill = n < cap ? n : cap;
+    /* block addresses, into what may be a heap block: recorded before they are written */
+    struct lg_pending was = lg_storehooks_write_begin(out, fill * sizeof *out);
+    for (size_t i = 0; i < fill; i++)
         fill_entry(&out[i], &all[i]);
-    if (n && cap) /* block addresses, into what may be a heap block */
-        lg_storehooks_wrote(out, (n < cap ? n : cap) * sizeof *out);
+    lg_storehooks_write_end(was);
     lg_unmap(all, n * sizeof *all);
     LG_OWN_END(own);
     return (long)n;

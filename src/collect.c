@@ -461,6 +461,16 @@ static void classify(struct job *j, struct lg_scan *sc, size_t nroot_edges, cons
 }
 
 /* Everything between stopping and resuming the world. */
+/* Whether the stop stopped every thread (or found it gone): the pending writes of one
+ * that ran on are unknown, and a record of its may land in the generation just read. */
+static bool all_stopped(const struct lg_stop_rec *recs, uint32_t nrecs)
+{
+    for (uint32_t i = 0; i < nrecs; i++)
+        if (!recs[i].acked && recs[i].state != LG_STOP_GONE)
+            return false;
+    return !lg_stw_overflowed();
+}
+
 static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t nrecs)
 {
     struct lg_maps maps;
@@ -525,7 +535,7 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
         uintptr_t lo, hi;
         lg_livegraph_window(&lo, &hi);
         /* armed in every mode: hooks that run also name the last overwrite */
-        if (lg_dirtyset_rotate(lo, hi, sc.lo, sc.hi))
+        if (lg_dirtyset_rotate(lo, hi, sc.lo, sc.hi, !all_stopped(recs, nrecs)))
             for (uint32_t i = 0; i < nrecs; i++) /* stores after their hooks, to land later */
                 lg_dirtyset_carry(recs[i].pending_lo, recs[i].pending_hi);
     } else {

@@ -49,6 +49,8 @@ uintptr_t lg_dirtyset_lo, lg_dirtyset_hi;
 /* The two generations and which one the hooks write; switched with the world stopped. */
 static struct gen gens[2];
 static volatile int cur;
+/* lg_dirtyset_each reads gens[!cur] too (the last stop left threads running). */
+static bool read_last;
 /* Last overwrite of a reference per value; racy, lossy by design. Written directly by
  * the hooks and LEAKGRAPH_STORE (the header has the same hash). */
 #define OVERWRITE_SHIFT 48
@@ -66,8 +68,6 @@ static inline uint64_t mix(uint64_t x)
 
 __thread struct lg_pending lg_dirtyset_pending __attribute__((tls_model("initial-exec")));
 __thread struct lg_tlog *lg_dirtyset_log __attribute__((tls_model("initial-exec")));
-__thread uint64_t lg_dirtyset_last __attribute__((tls_model("initial-exec")));
-volatile uint64_t lg_dirtyset_epoch;
 /* Every log ever made (pushed with compare-and-swap, never removed), and the logs of
  * exited threads ready for reuse (free_lock, taken with try-lock only: a hook may run
  * in a signal handler that interrupted the holder). */
@@ -83,10 +83,21 @@ static void lose(struct gen *g, int what)
     __atomic_fetch_or(&g->overflow, what, __ATOMIC_RELAXED);
 }
 
-/* Inserts a card into the current generation's table. AS-safe, lock-free. */
+static void insert_card_in(struct gen *g, uint64_t card);
+
+/* Inserts a card into the current generation's table, again if a collection switched
+ * generations meanwhile (this thread stopped in the middle: the one it wrote may have
+ * been read already). AS-safe, lock-free. */
 static void insert_card(uint64_t card)
 {
-    struct gen *g = &gens[cur];
+    int c;
+    do
+        insert_card_in(&gens[c = __atomic_load_n(&cur, __ATOMIC_ACQUIRE)], card);
+    while (c != __atomic_load_n(&cur, __ATOMIC_ACQUIRE));
+}
+
+static void insert_card_in(struct gen *g, uint64_t card)
+{
     uint64_t key = card + 1;
     if (__builtin_expect(!g->card, 0))
         return;
@@ -120,6 +131,7 @@ static struct lg_tlog *new_log(void)
     }
     if (l) {
         l->n = 0;
+        l->last = 0;
         l->overflow = 0;
         __atomic_store_n(&l->orphan, 0, __ATOMIC_RELEASE);
         return l;
@@ -233,6 +245,7 @@ void lg_dirtyset_drain(uintptr_t top)
         if (l->overflow) /* a log holds only cards the table does not cover */
             lose(&gens[cur], LOST_OUTSIDE);
         l->n = 0;
+        l->last = 0;
         l->overflow = 0;
         if (l->orphan == 1 && lg_lock_try(&free_lock)) {
             l->orphan = 2; /* on the free list */
@@ -243,16 +256,8 @@ void lg_dirtyset_drain(uintptr_t top)
     }
 }
 
-void lg_dirtyset_range_async(uintptr_t lo, uintptr_t hi)
+static void range_in(struct gen *g, uintptr_t lo, uintptr_t hi)
 {
-    struct gen *g = &gens[cur];
-    if (!g->range || hi <= lo)
-        return;
-    if (((hi - 1) >> LG_CARD_SHIFT) - (lo >> LG_CARD_SHIFT) < 4) {
-        for (uintptr_t c = lo >> LG_CARD_SHIFT; c <= (hi - 1) >> LG_CARD_SHIFT; c++)
-            lg_dirtyset_card_async(c << LG_CARD_SHIFT);
-        return;
-    }
     uint32_t i = __atomic_fetch_add(&g->nranges, 1, __ATOMIC_RELAXED);
     if (i >= RANGE_SLOTS) {
         lose(g, LOST_ALL);
@@ -260,6 +265,21 @@ void lg_dirtyset_range_async(uintptr_t lo, uintptr_t hi)
     }
     g->range[i].lo = lo;
     __atomic_store_n(&g->range[i].hi, hi, __ATOMIC_RELEASE);
+}
+
+void lg_dirtyset_range_async(uintptr_t lo, uintptr_t hi)
+{
+    if (!gens[cur].range || hi <= lo)
+        return;
+    if (((hi - 1) >> LG_CARD_SHIFT) - (lo >> LG_CARD_SHIFT) < 4) {
+        for (uintptr_t c = lo >> LG_CARD_SHIFT; c <= (hi - 1) >> LG_CARD_SHIFT; c++)
+            lg_dirtyset_card_async(c << LG_CARD_SHIFT);
+        return;
+    }
+    int c; /* as insert_card: again in the new generation if it changed meanwhile */
+    do
+        range_in(&gens[c = __atomic_load_n(&cur, __ATOMIC_ACQUIRE)], lo, hi);
+    while (c != __atomic_load_n(&cur, __ATOMIC_ACQUIRE));
 }
 
 static bool each_gen(const struct gen *g, void (*fn)(void *, uintptr_t, uintptr_t), void *ctx)
@@ -281,14 +301,26 @@ static bool each_gen(const struct gen *g, void (*fn)(void *, uintptr_t, uintptr_
     return !(g->overflow & LOST_ALL);
 }
 
-/* The table's cards of the generation, in address order, runs of cards as one range. */
-static void each_table_card(const struct gen *g, void (*fn)(void *, uintptr_t, uintptr_t), void *ctx)
+static uint64_t tbits_at(const struct gen *g, size_t w)
 {
-    size_t lo = g->tbits ? g->tlo : 0, hi = g->tbits ? g->thi : 0;
+    return g && g->tbits && w >= g->tlo && w < g->thi ? g->tbits[w] : 0;
+}
+
+/* The table's cards of a generation, or two (b, when not NULL), in address order, runs
+ * of cards as one range. */
+static void each_table_card(const struct gen *a, const struct gen *b, void (*fn)(void *, uintptr_t, uintptr_t),
+                            void *ctx)
+{
+    size_t lo = SIZE_MAX, hi = 0;
+    for (const struct gen *g = a; g; g = g == a ? b : NULL)
+        if (g->tbits && g->thi > g->tlo) {
+            lo = g->tlo < lo ? g->tlo : lo;
+            hi = g->thi > hi ? g->thi : hi;
+        }
     uintptr_t base = lg_win.card_base, run = 0;
     bool open = false;
     for (size_t w = lo; w < hi; w++) {
-        uint64_t x = g->tbits[w];
+        uint64_t x = tbits_at(a, w) | tbits_at(b, w);
         if (!open && !x)
             continue;
         for (int bit = 0; bit < 64; bit++) {
@@ -310,15 +342,22 @@ static void each_table_card(const struct gen *g, void (*fn)(void *, uintptr_t, u
 
 bool lg_dirtyset_each(void (*fn)(void *ctx, uintptr_t lo, uintptr_t hi), void *ctx, uintptr_t *lo, uintptr_t *hi)
 {
-    const struct gen *g = &gens[cur];
-    each_table_card(g, fn, ctx);
-    bool ok = each_gen(g, fn, ctx);
+    const struct gen *g = &gens[cur], *last = read_last ? &gens[!cur] : NULL;
     *lo = *hi = 0;
-    if (g->overflow & LOST_OUTSIDE) {
-        if (!g->kept_span)
+    if (!lg_dirtyset_armed || !g->card)
+        return false; /* nothing recorded since the last collection: rescan everything */
+    each_table_card(g, last, fn, ctx);
+    bool ok = each_gen(g, fn, ctx);
+    ok = (!last || each_gen(last, fn, ctx)) && ok;
+    for (const struct gen *x = g; x; x = x == g ? last : NULL) {
+        if (!(x->overflow & LOST_OUTSIDE))
+            continue;
+        if (!x->kept_span)
             return false; /* no table then: nothing was kept */
-        *lo = lg_win.card_base;
-        *hi = lg_win.card_base + g->kept_span;
+        if (*hi == *lo || x->kept_span < *hi - *lo) { /* the smaller span: only what both kept */
+            *lo = lg_win.card_base;
+            *hi = lg_win.card_base + x->kept_span;
+        }
     }
     return ok;
 }
@@ -377,7 +416,7 @@ static void set_window(uintptr_t lo, uintptr_t hi, uintptr_t blo, uintptr_t bhi)
     lg_win.overwrite_shift = OVERWRITE_SHIFT;
 }
 
-bool lg_dirtyset_rotate(uintptr_t lo, uintptr_t hi, uintptr_t blo, uintptr_t bhi)
+bool lg_dirtyset_rotate(uintptr_t lo, uintptr_t hi, uintptr_t blo, uintptr_t bhi, bool keep_last)
 {
     if (!overwrites)
         overwrites = lg_map(OVERWRITE_SLOTS * sizeof *overwrites);
@@ -393,7 +432,7 @@ bool lg_dirtyset_rotate(uintptr_t lo, uintptr_t hi, uintptr_t blo, uintptr_t bhi
     lg_dirtyset_lo = lo;
     lg_dirtyset_hi = hi;
     set_window(lo, hi, blo, bhi);
-    lg_dirtyset_epoch = (lg_dirtyset_epoch + 1) & 63; /* older filter entries stop matching */
+    read_last = keep_last;
     __atomic_store_n(&cur, next, __ATOMIC_RELEASE);
     lg_dirtyset_armed = 1;
     return true;
@@ -415,6 +454,7 @@ void lg_dirtyset_carry(uintptr_t lo, uintptr_t hi)
 void lg_dirtyset_reset(void)
 {
     lg_dirtyset_armed = 0;
+    read_last = false;
     lg_win.card_span = 0;
     lg_win.heap_lo = 0;
     lg_win.heap_span = (lg_storehooks_seen & LG_HOOK_MACRO) ? 0 : ~0ul;

@@ -50,6 +50,9 @@ struct lg_tlog {
     struct lg_tlog *next_all, *next_free;
     volatile uint32_t n;
     volatile int overflow, orphan;
+    /* the last card appended since the drain, plus 1 (0: none): consecutive stores to
+     * one card take one entry; the drain resets it */
+    volatile uint64_t last;
     uint64_t card[LG_TLOG_CARDS];
 };
 /* The write the calling thread's last hook announced, [lo, hi): its store may not have
@@ -58,12 +61,8 @@ struct lg_pending {
     uintptr_t lo, hi;
 };
 extern __thread struct lg_pending lg_dirtyset_pending __attribute__((tls_model("initial-exec")));
-/* The calling thread's log (NULL before its first hooked store) and its last card,
- * tagged with the generation (lg_dirtyset_epoch in the top bits). Initial-exec TLS. */
+/* The calling thread's log (NULL before its first hooked store). Initial-exec TLS. */
 extern __thread struct lg_tlog *lg_dirtyset_log __attribute__((tls_model("initial-exec")));
-extern __thread uint64_t lg_dirtyset_last __attribute__((tls_model("initial-exec")));
-/* The generation, 0-63, bumped by every rotation. */
-extern volatile uint64_t lg_dirtyset_epoch;
 
 /* Gives the calling thread its log; NULL when out of memory. AS-safe, lock-free. */
 struct lg_tlog *lg_dirtyset_new_log_async(void);
@@ -87,17 +86,17 @@ static inline void lg_dirtyset_card_async(uintptr_t addr)
 {
     if (lg_dirtyset_table_mark(addr))
         return;
-    uint64_t card = addr >> LG_CARD_SHIFT, tag = card | lg_dirtyset_epoch << 58;
-    if (tag == lg_dirtyset_last)
-        return;
-    lg_dirtyset_last = tag;
+    uint64_t card = addr >> LG_CARD_SHIFT;
     struct lg_tlog *l = lg_dirtyset_log;
     uint32_t n;
+    if (l && l->last == card + 1)
+        return; /* in the log since the last drain */
     if (__builtin_expect(!l || (n = l->n) >= LG_TLOG_CARDS, 0)) {
         lg_dirtyset_card_slow_async(card);
         return;
     }
     l->card[n] = card;
+    l->last = card + 1;
     __atomic_store_n(&l->n, n + 1, __ATOMIC_RELEASE); /* a stopped writer leaves n consistent */
 }
 
@@ -134,7 +133,9 @@ void lg_dirtyset_drain(uintptr_t top);
 uintptr_t lg_dirtyset_window_end(void);
 
 /* Calls fn for every range recorded in this generation (the card table's cards first,
- * in address order); false when writes anywhere went unrecorded (a
+ * in address order), and in the last one too when the last stop left threads running
+ * (see lg_dirtyset_rotate); false when writes anywhere went unrecorded, or nothing was
+ * armed to record them (a
  * set overflowed: rescan everything). [*lo, *hi): when not empty, only the writes inside
  * that span (the card table's) are all recorded: a thread's log of the cards outside it
  * overflowed, so every block outside must be rescanned. World stopped, after
@@ -142,10 +143,12 @@ uintptr_t lg_dirtyset_window_end(void);
  * stopped). */
 bool lg_dirtyset_each(void (*fn)(void *ctx, uintptr_t lo, uintptr_t hi), void *ctx, uintptr_t *lo, uintptr_t *hi);
 /* Starts a new generation and arms the hooks for [lo, hi), the blocks being in
- * [blo, bhi) now (the card table covers those and a margin). World stopped, after
- * lg_dirtyset_drain in the same stop. False when out of tracer memory (the hooks stay
- * disarmed). */
-bool lg_dirtyset_rotate(uintptr_t lo, uintptr_t hi, uintptr_t blo, uintptr_t bhi);
+ * [blo, bhi) now (the card table covers those and a margin). keep_last: the stop left
+ * threads running (their pending writes unknown, or a record of theirs went into the
+ * generation just read after it was read): the next collection reads that generation
+ * again. World stopped, after lg_dirtyset_drain in the same stop. False when out of
+ * tracer memory (the hooks stay disarmed). */
+bool lg_dirtyset_rotate(uintptr_t lo, uintptr_t hi, uintptr_t blo, uintptr_t bhi, bool keep_last);
 /* Records [lo, hi), a stopped thread's pending write, in the generation the last
  * rotation started: the next collection reads it again, after the store. World stopped,
  * after lg_dirtyset_rotate. */

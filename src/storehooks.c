@@ -195,6 +195,15 @@ static inline struct lg_pending pending_copy(const void *d, size_t n)
     return was;
 }
 
+struct lg_pending lg_storehooks_write_begin(const void *d, size_t n)
+{
+    struct lg_pending was = pending_copy(d, n);
+    wrote(d, n, 0);
+    return was;
+}
+
+void lg_storehooks_write_end(struct lg_pending was) { lg_dirtyset_pending = was; }
+
 /* Collecting with store hooks: record, then copy. Out of line, so that the common case
  * is a test and a tail jump. */
 static __attribute__((noinline)) void *memcpy_noted(void *d, const void *s, size_t n, uintptr_t ra)
@@ -258,16 +267,28 @@ LG_EXPORT void *mempcpy(void *d, const void *s, size_t n)
         return mempcpy_noted(d, s, n, RA);
     return f(d, s, n);
 }
+/* The string copies record before they write, as the rest of the family, their length
+ * measured first (recording after, a stop in between missed the copy). */
 LG_EXPORT char *strcpy(char *d, const char *s)
 {
+    if (!lg_storehooks_libc)
+        return __strcpy_chk(d, s, no_limit);
+    size_t n = strlen(s) + 1;
+    struct lg_pending was = pending_copy(d, n);
+    wrote(d, n, RA);
     char *r = __strcpy_chk(d, s, no_limit);
-    wrote(d, strlen(d) + 1, RA);
+    lg_dirtyset_pending = was;
     return r;
 }
 LG_EXPORT char *stpcpy(char *d, const char *s)
 {
+    if (!lg_storehooks_libc)
+        return __stpcpy_chk(d, s, no_limit);
+    size_t n = strlen(s) + 1;
+    struct lg_pending was = pending_copy(d, n);
+    wrote(d, n, RA);
     char *r = __stpcpy_chk(d, s, no_limit);
-    wrote(d, (size_t)(r - d) + 1, RA);
+    lg_dirtyset_pending = was;
     return r;
 }
 LG_EXPORT char *strncpy(char *d, const char *s, size_t n)
@@ -280,8 +301,12 @@ LG_EXPORT char *strncpy(char *d, const char *s, size_t n)
 }
 LG_EXPORT char *strcat(char *d, const char *s)
 {
-    size_t before = strlen(d);
+    if (!lg_storehooks_libc)
+        return __strcat_chk(d, s, no_limit);
+    size_t before = strlen(d), n = strlen(s) + 1;
+    struct lg_pending was = pending_copy(d + before, n);
+    wrote(d + before, n, RA);
     char *r = __strcat_chk(d, s, no_limit);
-    wrote(d + before, strlen(d + before) + 1, RA);
+    lg_dirtyset_pending = was;
     return r;
 }
