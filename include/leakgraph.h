@@ -95,9 +95,10 @@ long leakgraph_garbage(struct leakgraph_garbage *out, size_t cap) __attribute__(
  * heap it watches and a table with one byte per 64-byte card, and the macro marks the
  * slot's card itself, before the store and again after it (a collection that stops the
  * thread in between reads the slot again at the next one). It calls leakgraph_note_store
- * (before) and leakgraph_note_stored (after) only for a slot outside the table (still
- * inside the heap), and, with collect_last_store=1, when the store overwrites a heap
- * reference with another value. */
+ * only for a slot outside the table (still inside the heap: the tracer keeps the slot as
+ * the thread's pending write), and, with collect_last_store=1, when the store overwrites
+ * a heap reference with another value; leakgraph_note_stored, after the store, only when
+ * a collection moved the window in between. */
 struct leakgraph_store_overwrite_ {
     volatile unsigned long value, pc; /* the last store that overwrote a reference to value */
 };
@@ -113,6 +114,7 @@ struct leakgraph_store_window {
 extern struct leakgraph_store_window leakgraph_store_window __attribute__((weak));
 void leakgraph_note_store(void *slot, const void *value) __attribute__((weak));
 void leakgraph_note_stored(void *slot) __attribute__((weak));
+#define LEAKGRAPH_NOTED_ ((volatile unsigned char *)1)
 static inline __attribute__((always_inline)) volatile unsigned char *leakgraph_store_barrier_(void *slot,
                                                                                            const void *value)
 {
@@ -145,15 +147,19 @@ static inline __attribute__((always_inline)) volatile unsigned char *leakgraph_s
         return c;
     } else if (a - w->heap_lo < w->heap_span) {
         leakgraph_note_store(slot, value);
+        return LEAKGRAPH_NOTED_;
     }
     return 0;
 }
-/* After the store: the slot's card again (c, when the barrier marked it), or, outside
- * the table, the window read anew (a collection may have changed it in between). */
+/* After the store: the slot's card again (c, when the barrier marked it); nothing when
+ * leakgraph_note_store was called (the tracer then holds the slot as the thread's
+ * pending write); else the window read anew (a collection may have changed it). */
 static inline __attribute__((always_inline)) void leakgraph_store_after_(void *slot, volatile unsigned char *c)
 {
     struct leakgraph_store_window *w = &leakgraph_store_window;
     unsigned long a = (unsigned long)slot, d;
+    if (c == LEAKGRAPH_NOTED_)
+        return;
     if (c) {
         __asm__ __volatile__("" : "+r"(c) : "m"(*(const char(*)[8])slot)); /* c: known after the store */
         if (!*c)

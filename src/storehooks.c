@@ -109,6 +109,8 @@ LG_EXPORT void __asan_handle_no_return(void) {}
 LG_EXPORT void leakgraph_note_store(void *slot, const void *value)
 {
     uintptr_t a = (uintptr_t)slot;
+    lg_dirtyset_pending.lo = a; /* armed or not: the macro does not mark after this store */
+    lg_dirtyset_pending.hi = a + 8;
     if (__builtin_expect(!lg_dirtyset_armed, 0)) {
         /* seen: the macro's calls before the first collection stop here */
         __atomic_or_fetch(&lg_storehooks_seen, LG_HOOK_MACRO, __ATOMIC_RELAXED);

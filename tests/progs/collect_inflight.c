@@ -1,8 +1,9 @@
-/* A store in flight across a collection: collect_inflight clang|gcc [rounds=3]. A compiler
- * hook runs before its store, so a thread can be stopped between the two: the collection
- * reads the slot's old value, the store lands after it. Here a worker thread calls the
- * hook itself (__sanitizer_cov_store8 or __asan_store8_noabort, as instrumented code
- * does), then waits while the main thread collects, then stores the only reference to
+/* A store in flight across a collection: collect_inflight clang|gcc|macro [rounds=3]. A
+ * compiler hook runs before its store, so a thread can be stopped between the two: the
+ * collection reads the slot's old value, the store lands after it. Here a worker thread
+ * calls the hook itself (__sanitizer_cov_store8 or __asan_store8_noabort, as instrumented
+ * code does; or leakgraph_note_store, as LEAKGRAPH_STORE does for a slot outside the
+ * card table, and then does not mark the card after the store), then waits while the main thread collects, then stores the only reference to
  * a block into a node that hangs off a global, and exits. The next collection must find
  * that block reachable: the slot's card must be read again although nothing was
  * recorded since. Round 1 is the first collection (the hooks disarmed before it),
@@ -29,6 +30,8 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int stage; /* 1: the hook ran; 2: the collection is over */
 
+static void note_store(void *slot) { leakgraph_note_store(slot, keep); }
+
 static void *worker(void *arg)
 {
     void **slot = &root->slot[(long)arg];
@@ -45,11 +48,13 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || (strcmp(argv[1], "clang") && strcmp(argv[1], "gcc"))) {
-        fputs("usage: collect_inflight clang|gcc [rounds]\n", stderr);
+    if (argc < 2 || (strcmp(argv[1], "clang") && strcmp(argv[1], "gcc") && strcmp(argv[1], "macro"))) {
+        fputs("usage: collect_inflight clang|gcc|macro [rounds]\n", stderr);
         return 2;
     }
     hook = !strcmp(argv[1], "clang") ? __sanitizer_cov_store8 : __asan_store8_noabort;
+    if (!strcmp(argv[1], "macro"))
+        hook = leakgraph_note_store ? note_store : NULL;
     int rounds = argc > 2 ? atoi(argv[2]) : 3;
     if (!LEAKGRAPH_AVAILABLE() || !hook) {
         fputs("collect_inflight: run it under libleakgraph.so\n", stderr);

@@ -150,7 +150,7 @@ queue collect_mutator_clang t_collect_mutator_clang
 queue collect_mutator_refused t_collect_mutator_refused
 
 # A store in flight across collections (collect_inflight): a thread calls a compiler
-# hook, then waits, while the main thread collects once or twice, then stores the only
+# hook (or leakgraph_note_store, as LEAKGRAPH_STORE outside the card table), then waits, while the main thread collects once or twice, then stores the only
 # reference to a block. The next collection must find the block reachable, and agree
 # with a full rescan, from the first collection on (before the fix: round 1, where the
 # hooks were disarmed, and the rounds that wait over two collections lost the block).
@@ -165,8 +165,10 @@ inflight_run() {
 }
 t_collect_inflight_gcc() { inflight_run gcc; }
 t_collect_inflight_clang() { inflight_run clang; }
+t_collect_inflight_macro() { inflight_run macro; }
 queue collect_inflight_gcc t_collect_inflight_gcc
 queue collect_inflight_clang t_collect_inflight_clang
+queue collect_inflight_macro t_collect_inflight_macro
 
 # Few operations per round keep most of the marking tree from one collection to the
 # next: the live graph marks again locally below the suspects (blocks whose parent
