@@ -38,6 +38,8 @@ static __attribute__((noinline)) void on_store_slow(uintptr_t a, size_t len, uin
         if (old - lo < span)
             lg_dirtyset_note_overwrite_fast(old, pc);
     }
+    if (!lg_storehooks_libc)
+        return; /* collections read what changed from the kernel: the overwrite only */
     if (((a + len - 1) ^ a) >> LG_CARD_SHIFT)
         lg_dirtyset_range_async(a, a + len);
     else
@@ -128,7 +130,7 @@ LG_EXPORT void leakgraph_note_store(void *slot, const void *value)
 LG_EXPORT void leakgraph_note_stored(void *slot)
 {
     uintptr_t a = (uintptr_t)slot;
-    if (lg_dirtyset_armed && a - lg_dirtyset_lo < lg_dirtyset_hi - lg_dirtyset_lo)
+    if (lg_dirtyset_armed && lg_storehooks_libc && a - lg_dirtyset_lo < lg_dirtyset_hi - lg_dirtyset_lo)
         lg_dirtyset_card_async(a);
 }
 

@@ -12,7 +12,9 @@
 /* Which kind of hook the program has called, 0 for none yet (enum lg_hook_kind bits). */
 enum { LG_HOOK_MACRO = 1, LG_HOOK_CLANG = 2, LG_HOOK_GCC = 4, LG_HOOK_MEMCPY = 8 };
 extern volatile int lg_storehooks_seen;
-/* Set by collect.c when hooks are the dirty source: the memcpy family records too. */
+/* Set by collect.c when hooks are the dirty source: the memcpy family records too, and
+ * the hooks' slots outside the card table go to the threads' logs (otherwise, under
+ * userfaultfd, the hooks only name the last overwrite there). */
 extern volatile int lg_storehooks_libc;
 /* The collect_last_store option: hooks note which store overwrote a reference. Set once
  * by lg_collect_init. */
