@@ -27,6 +27,19 @@ static bool covered(const struct seen *s, uintptr_t a)
     return false;
 }
 
+/* What the next collection reads, as it does at the start of its stop (drain, then
+ * each), into *s; its count. */
+static int read_cards(struct seen *s)
+{
+    uintptr_t klo, khi;
+    s->n = 0;
+    lg_dirtyset_drain(UINTPTR_MAX);
+    cr_assert(lg_dirtyset_each(collect, s, &klo, &khi));
+    return s->n;
+}
+
+#define ROTATE(keep) cr_assert(lg_dirtyset_rotate(0x100000, 0x200000, 0x100000, 0x200000, keep))
+
 /* A fresh state whose first rotation maps the card table over a 1 MiB static "heap". */
 static char heap[1 << 20] __attribute__((aligned(64)));
 static void table_setup(uintptr_t *lo, uintptr_t *hi)
@@ -55,11 +68,8 @@ Test(dirtyset, cards_ranges_and_generations)
     cr_assert(covered(&s, 0x100040) && covered(&s, 0x10007f) && !covered(&s, 0x100080));
     cr_assert(covered(&s, 0x150000) && covered(&s, 0x150fff));
     cr_assert(covered(&s, 0x160030) && covered(&s, 0x16009f));
-    cr_assert(lg_dirtyset_rotate(0x100000, 0x200000, 0x100000, 0x200000, false));
-    s.n = 0;
-    lg_dirtyset_drain(UINTPTR_MAX); /* as a collection does, at the start of its stop */
-    cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
-    cr_assert_eq(s.n, 0, "the last generation is not read again, got %d", s.n);
+    ROTATE(false);
+    cr_assert_eq(read_cards(&s), 0, "the last generation is not read again, got %d", s.n);
 }
 
 /* A stopped thread's pending write (its hook ran, its store had not) carried after the
@@ -67,24 +77,18 @@ Test(dirtyset, cards_ranges_and_generations)
 Test(dirtyset, carried_pending_writes)
 {
     lg_dirtyset_reset();
-    cr_assert(lg_dirtyset_rotate(0x100000, 0x200000, 0x100000, 0x200000, false));
-    lg_dirtyset_drain(UINTPTR_MAX);
-    cr_assert(lg_dirtyset_rotate(0x100000, 0x200000, 0x100000, 0x200000, false));
+    ROTATE(false);
+    struct seen s = {0};
+    (void)read_cards(&s);
+    ROTATE(false);
     lg_dirtyset_carry(0x100088, 0x100090);
     lg_dirtyset_carry(0x170000, 0x180000);
     lg_dirtyset_carry(0x190000, 0x190000); /* empty: nothing */
-    struct seen s = {0};
-    uintptr_t klo, khi;
-    lg_dirtyset_drain(UINTPTR_MAX);
-    cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
-    cr_assert_eq(s.n, 2, "a card and a range, got %d", s.n);
+    cr_assert_eq(read_cards(&s), 2, "a card and a range, got %d", s.n);
     cr_assert(covered(&s, 0x100080) && covered(&s, 0x1000bf) && !covered(&s, 0x1000c0));
     cr_assert(covered(&s, 0x170000) && covered(&s, 0x17ffff) && !covered(&s, 0x190000));
-    cr_assert(lg_dirtyset_rotate(0x100000, 0x200000, 0x100000, 0x200000, false));
-    s.n = 0;
-    lg_dirtyset_drain(UINTPTR_MAX);
-    cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
-    cr_assert_eq(s.n, 0, "carried once, got %d", s.n);
+    ROTATE(false);
+    cr_assert_eq(read_cards(&s), 0, "carried once, got %d", s.n);
 }
 
 /* A stop that left a thread running (keep_last): the next collection reads the
@@ -97,24 +101,16 @@ Test(dirtyset, keep_last_and_disarmed)
     struct seen s = {0};
     uintptr_t klo, khi;
     cr_assert_not(lg_dirtyset_each(collect, &s, &klo, &khi), "disarmed: rescan everything");
-    cr_assert(lg_dirtyset_rotate(0x100000, 0x200000, 0x100000, 0x200000, false));
+    ROTATE(false);
     lg_dirtyset_card_async(0x100040);
     lg_dirtyset_range_async(0x150000, 0x151000);
-    lg_dirtyset_drain(UINTPTR_MAX);
-    cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
-    cr_assert_eq(s.n, 2);
-    cr_assert(lg_dirtyset_rotate(0x100000, 0x200000, 0x100000, 0x200000, true));
+    cr_assert_eq(read_cards(&s), 2);
+    ROTATE(true);
     lg_dirtyset_card_async(0x100400);
-    s.n = 0;
-    lg_dirtyset_drain(UINTPTR_MAX);
-    cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
-    cr_assert_eq(s.n, 3, "this generation's card and the last one's card and range, got %d", s.n);
+    cr_assert_eq(read_cards(&s), 3, "this generation's card and the last one's card and range, got %d", s.n);
     cr_assert(covered(&s, 0x100040) && covered(&s, 0x150800) && covered(&s, 0x100400));
-    cr_assert(lg_dirtyset_rotate(0x100000, 0x200000, 0x100000, 0x200000, false));
-    s.n = 0;
-    lg_dirtyset_drain(UINTPTR_MAX);
-    cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
-    cr_assert_eq(s.n, 0, "read twice at most, got %d", s.n);
+    ROTATE(false);
+    cr_assert_eq(read_cards(&s), 0, "read twice at most, got %d", s.n);
 }
 
 /* The log takes a card once between two drains, and again after each: a store to the
@@ -123,17 +119,14 @@ Test(dirtyset, keep_last_and_disarmed)
 Test(dirtyset, same_card_after_many_collections)
 {
     lg_dirtyset_reset();
-    cr_assert(lg_dirtyset_rotate(0x100000, 0x200000, 0x100000, 0x200000, false));
+    ROTATE(false);
     for (int r = 0; r < 70; r++) {
         lg_dirtyset_card_async(0x100c40);
         lg_dirtyset_card_async(0x100c48); /* (same card: one entry) */
         struct seen s = {0};
-        uintptr_t klo, khi;
-        lg_dirtyset_drain(UINTPTR_MAX);
-        cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
-        cr_assert_eq(s.n, 1, "collection %d: the card, got %d", r, s.n);
+        cr_assert_eq(read_cards(&s), 1, "collection %d: the card, got %d", r, s.n);
         cr_assert(covered(&s, 0x100c40));
-        cr_assert(lg_dirtyset_rotate(0x100000, 0x200000, 0x100000, 0x200000, false));
+        ROTATE(false);
     }
 }
 
