@@ -428,7 +428,7 @@ bool lg_dirtyset_rotate(uintptr_t lo, uintptr_t hi, uintptr_t blo, uintptr_t bhi
     if (first) /* later ones: the collection drained at the start of this stop */
         lg_dirtyset_drain(UINTPTR_MAX);
     int next = !cur;
-    clear_gen(&gens[next]); /* the last collection's: read */
+    clear_gen(&gens[next]); /* what the collection before this one read */
     lg_dirtyset_lo = lo;
     lg_dirtyset_hi = hi;
     set_window(lo, hi, blo, bhi);

@@ -126,7 +126,7 @@ LG_EXPORT void leakgraph_note_store(void *slot, const void *value)
     on_store(a, 8, PC, LG_HOOK_MACRO);
 }
 
-/* ---- LEAKGRAPH_STORE: after the store, for a slot outside the card table ---- */
+/* ---- LEAKGRAPH_STORE: after the store, when a collection moved the window since ---- */
 LG_EXPORT void leakgraph_note_stored(void *slot)
 {
     uintptr_t a = (uintptr_t)slot;
