@@ -82,7 +82,7 @@ static void on_stop_signal(int sig, siginfo_t *info, void *ctx)
         if (recs[i].tid == tid)
             r = &recs[i];
     bool stopping = r && r->epoch == my_epoch && __atomic_load_n(&resumed, __ATOMIC_ACQUIRE) != my_epoch &&
-                    !r->acked && r->state != LG_STOP_LOCKED;
+                    !r->acked;
     if (!stopping) {
         /* Not a stop waiting for this thread: the program's own use of the signal
          * (or, rarely, our signal arriving late to a thread that had blocked it). */
@@ -331,12 +331,6 @@ static void recheck(pid_t pid)
             __atomic_add_fetch(&acks, 1, __ATOMIC_RELEASE);
             continue;
         }
-        if (r->state == LG_STOP_SIGNALLED && now == LG_STOP_MASKED && grace_over && parked_in_futex(r->tid)) {
-            r->state = LG_STOP_LOCKED; /* (its handler, should it run late, leaves the stop alone) */
-            r->sp = sp;
-            __atomic_add_fetch(&acks, 1, __ATOMIC_RELEASE);
-            continue;
-        }
         if (now == LG_STOP_GONE || (r->state == LG_STOP_MASKED && grace_over)) {
             r->state = now == LG_STOP_GONE ? LG_STOP_GONE : LG_STOP_BLOCKS;
             r->sp = now == LG_STOP_GONE ? 0 : sp;
@@ -456,10 +450,6 @@ void lg_stw_report_unstopped(const struct lg_stop_rec *recs, uint32_t n, const c
             lg_log(LG_LOG_WARN, "thread %u stayed inside realloc, waiting for a lock, through three tries to "
                    "stop it; it ran on, its stack was scanned as it was, and the block being reallocated "
                    "is missing from this %s", r->tid, what);
-        else if (r->state == LG_STOP_LOCKED)
-            lg_log(LG_LOG_WARN, "thread %u waited for a lock with every signal blocked (libunwind does so around "
-                   "dl_iterate_phdr, whose lock the stop holds); its stack was scanned as it was for this %s",
-                   r->tid, what);
         else if (r->state == LG_STOP_BLOCKS)
             lg_log(LG_LOG_WARN, "thread %u blocks the stop signal %d (see stop_signal); its stack was "
                    "scanned as it was for this %s", r->tid, stop_signo, what);

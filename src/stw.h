@@ -17,11 +17,7 @@ enum lg_stop_state {
     LG_STOP_BLOCKS = 1,    /* waits for the stop signal in sigwait, or kept it masked: not sent */
     LG_STOP_GONE = 2,      /* exiting or a zombie (a main thread after pthread_exit) */
     LG_STOP_MASKED = 3,    /* masks the signal: watched for a while (see stw.c), then BLOCKS */
-    LG_STOP_REALLOC = 4,   /* was inside glibc's realloc and did not return in time: ran on */
-    LG_STOP_LOCKED = 5     /* blocked every signal after it was signalled, and waits in futex(2):
-                            * for a lock the stop holds, most likely (libunwind blocks every
-                            * signal around dl_iterate_phdr, and a collection holds the
-                            * loader's lock); not waited for past MASKED_GRACE_MS */
+    LG_STOP_REALLOC = 4    /* was inside glibc's realloc and did not return in time: ran on */
 };
 
 struct lg_stop_rec {
