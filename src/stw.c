@@ -88,9 +88,11 @@ static void on_stop_signal(int sig, siginfo_t *info, void *ctx)
          * (or, rarely, our signal arriving late to a thread that had blocked it). */
         const struct sigaction *prog = &saved_actions[__atomic_load_n(&saved_cur, __ATOMIC_ACQUIRE)];
         errno = saved;
+        if (prog->sa_handler == SIG_DFL || prog->sa_handler == SIG_IGN)
+            return; /* (whatever SA_SIGINFO says: sa_sigaction would be address 0 or 1) */
         if (prog->sa_flags & SA_SIGINFO)
             prog->sa_sigaction(sig, info, ctx);
-        else if (prog->sa_handler != SIG_DFL && prog->sa_handler != SIG_IGN)
+        else
             prog->sa_handler(sig);
         return;
     }

@@ -13,3 +13,16 @@ t_stop_signal_invalid() {
     done
 }
 queue stop_signal_invalid t_stop_signal_invalid
+
+# The program ignores the stop signal with SA_SIGINFO set (sa_sigaction is then the
+# address 1); the tracer keeps that disposition when a collection installs its handler,
+# and must not call it when the program raises the signal (it crashed the program).
+t_stop_signal_ignored() {
+    local d=$WORK/stop_signal_ignored reason
+    mkdir -p "$d"
+    lg_exec "$d" native 30 "$LG_PROGS/stopsig_ignored"
+    LEAKGRAPH_OPTIONS=report=0 lg_exec "$d" traced 30 env LD_PRELOAD="$LG_LIB" "$LG_PROGS/stopsig_ignored"
+    reason=$(lg_same_as_native "$d") || { echo "$reason: $(lg_tail "$d/traced.err")"; return 1; }
+    [ "$(tail -1 "$d/traced.out")" = done ] || { echo "no done: $(lg_tail "$d/traced.err")"; return 1; }
+}
+queue stop_signal_ignored t_stop_signal_ignored
