@@ -460,7 +460,6 @@ static void classify(struct job *j, struct lg_scan *sc, size_t nroot_edges, cons
     lg_unmap(ignored, n);
 }
 
-/* Everything between stopping and resuming the world. */
 /* Whether the stop stopped every thread (or found it gone): the pending writes of one
  * that ran on are unknown, and a record of its may land in the generation just read. */
 static bool all_stopped(const struct lg_stop_rec *recs, uint32_t nrecs)
@@ -471,6 +470,7 @@ static bool all_stopped(const struct lg_stop_rec *recs, uint32_t nrecs)
     return !lg_stw_overflowed();
 }
 
+/* Everything between stopping and resuming the world. */
 static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t nrecs)
 {
     struct lg_maps maps;

@@ -134,9 +134,9 @@ uintptr_t lg_dirtyset_window_end(void);
 
 /* Calls fn for every range recorded in this generation (the card table's cards first,
  * in address order), and in the last one too when the last stop left threads running
- * (see lg_dirtyset_rotate); false when writes anywhere went unrecorded, or nothing was
- * armed to record them (a
- * set overflowed: rescan everything). [*lo, *hi): when not empty, only the writes inside
+ * (see lg_dirtyset_rotate); false when writes anywhere went unrecorded (a set
+ * overflowed) or nothing was armed to record them: rescan everything. [*lo, *hi): when
+ * not empty, only the writes inside
  * that span (the card table's) are all recorded: a thread's log of the cards outside it
  * overflowed, so every block outside must be rescanned. World stopped, after
  * lg_dirtyset_drain in the same stop (nothing is written in between: the writers are

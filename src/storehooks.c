@@ -188,23 +188,20 @@ static inline void wrote(const void *d, size_t n, uintptr_t ra)
 
 void lg_storehooks_wrote(const void *d, size_t n) { wrote(d, n, 0); }
 
-/* The copy's range stays pending while it runs (dirtyset.h): a collection that stops
- * the thread in the middle reads it again at the next one. The write pending before
- * (a hook's, that a signal handler interrupted) is put back afterwards. */
-static inline struct lg_pending pending_copy(const void *d, size_t n)
+/* A write of n bytes at d about to be made: recorded now, and pending while it runs
+ * (dirtyset.h): a collection that stops the thread in the middle reads it again at the
+ * next one. Returns the write pending before (a hook's, that a signal handler
+ * interrupted), to be put back afterwards. */
+static inline struct lg_pending write_begin(const void *d, size_t n, uintptr_t ra)
 {
     struct lg_pending was = lg_dirtyset_pending;
     lg_dirtyset_pending.lo = (uintptr_t)d;
     lg_dirtyset_pending.hi = (uintptr_t)d + n;
+    wrote(d, n, ra);
     return was;
 }
 
-struct lg_pending lg_storehooks_write_begin(const void *d, size_t n)
-{
-    struct lg_pending was = pending_copy(d, n);
-    wrote(d, n, 0);
-    return was;
-}
+struct lg_pending lg_storehooks_write_begin(const void *d, size_t n) { return write_begin(d, n, 0); }
 
 void lg_storehooks_write_end(struct lg_pending was) { lg_dirtyset_pending = was; }
 
@@ -212,32 +209,28 @@ void lg_storehooks_write_end(struct lg_pending was) { lg_dirtyset_pending = was;
  * is a test and a tail jump. */
 static __attribute__((noinline)) void *memcpy_noted(void *d, const void *s, size_t n, uintptr_t ra)
 {
-    struct lg_pending was = pending_copy(d, n);
-    wrote(d, n, ra);
+    struct lg_pending was = write_begin(d, n, ra);
     void *r = __memcpy_chk(d, s, n, no_limit);
     lg_dirtyset_pending = was;
     return r;
 }
 static __attribute__((noinline)) void *memmove_noted(void *d, const void *s, size_t n, uintptr_t ra)
 {
-    struct lg_pending was = pending_copy(d, n);
-    wrote(d, n, ra);
+    struct lg_pending was = write_begin(d, n, ra);
     void *r = __memmove_chk(d, s, n, no_limit);
     lg_dirtyset_pending = was;
     return r;
 }
 static __attribute__((noinline)) void *memset_noted(void *d, int c, size_t n, uintptr_t ra)
 {
-    struct lg_pending was = pending_copy(d, n);
-    wrote(d, n, ra);
+    struct lg_pending was = write_begin(d, n, ra);
     void *r = __memset_chk(d, c, n, no_limit);
     lg_dirtyset_pending = was;
     return r;
 }
 static __attribute__((noinline)) void *mempcpy_noted(void *d, const void *s, size_t n, uintptr_t ra)
 {
-    struct lg_pending was = pending_copy(d, n);
-    wrote(d, n, ra);
+    struct lg_pending was = write_begin(d, n, ra);
     void *r = __mempcpy_chk(d, s, n, no_limit);
     lg_dirtyset_pending = was;
     return r;
@@ -278,8 +271,7 @@ LG_EXPORT char *strcpy(char *d, const char *s)
     if (!lg_storehooks_libc)
         return __strcpy_chk(d, s, no_limit);
     size_t n = strlen(s) + 1;
-    struct lg_pending was = pending_copy(d, n);
-    wrote(d, n, RA);
+    struct lg_pending was = write_begin(d, n, RA);
     char *r = __strcpy_chk(d, s, no_limit);
     lg_dirtyset_pending = was;
     return r;
@@ -289,16 +281,14 @@ LG_EXPORT char *stpcpy(char *d, const char *s)
     if (!lg_storehooks_libc)
         return __stpcpy_chk(d, s, no_limit);
     size_t n = strlen(s) + 1;
-    struct lg_pending was = pending_copy(d, n);
-    wrote(d, n, RA);
+    struct lg_pending was = write_begin(d, n, RA);
     char *r = __stpcpy_chk(d, s, no_limit);
     lg_dirtyset_pending = was;
     return r;
 }
 LG_EXPORT char *strncpy(char *d, const char *s, size_t n)
 {
-    struct lg_pending was = pending_copy(d, n);
-    wrote(d, n, RA);
+    struct lg_pending was = write_begin(d, n, RA);
     char *r = __strncpy_chk(d, s, n, no_limit);
     lg_dirtyset_pending = was;
     return r;
@@ -308,8 +298,7 @@ LG_EXPORT char *strcat(char *d, const char *s)
     if (!lg_storehooks_libc)
         return __strcat_chk(d, s, no_limit);
     size_t before = strlen(d), n = strlen(s) + 1;
-    struct lg_pending was = pending_copy(d + before, n);
-    wrote(d + before, n, RA);
+    struct lg_pending was = write_begin(d + before, n, RA);
     char *r = __strcat_chk(d, s, no_limit);
     lg_dirtyset_pending = was;
     return r;
