@@ -13,12 +13,14 @@
 #include "freebatch.h"
 #include "inflight.h"
 #include "journal.h"
+#include "stw.h"
 #include "threads.h"
 #include "track.h"
 #include "trigger.h"
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
@@ -254,6 +256,21 @@ LG_EXPORT int dlclose(void *h)
     if (lg_state == LG_READY)
         lg_modules_refresh();
     return rc;
+}
+
+/* libunwind blocks every signal around its dl_iterate_phdr calls (each allocation's
+ * stack may need one), and a snapshot or collection holds the loader's lock while the
+ * world is stopped: a thread signalled just before would wait for that lock, deaf to the
+ * signal, until the stop gave up on it (2 s, then its stack scanned as it was). It stops
+ * here instead. The forward is a tail call: glibc finds the caller's namespace from the
+ * return address. */
+LG_EXPORT int dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data)
+{
+    static int (*real)(int (*)(struct dl_phdr_info *, size_t, void *), void *);
+    if (!real)
+        real = (int (*)(int (*)(struct dl_phdr_info *, size_t, void *), void *))dlsym(RTLD_NEXT, "dl_iterate_phdr");
+    lg_stw_at_loader_lock();
+    return real(cb, data);
 }
 
 #ifndef MREMAP_DONTUNMAP

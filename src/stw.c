@@ -36,6 +36,7 @@ static volatile uint32_t resumed; /* == epoch once threads may run again */
 static struct sigaction saved_actions[2];
 static volatile int saved_cur;
 static int stop_signo, installed_signo;
+static uint32_t stopper; /* the tid of the thread that stops the others */
 static bool overflow; /* more than MAX_STOPPED threads: the rest ran on */
 static int last_error; /* why the last stop stopped nothing: ENOMEM or EINVAL */
 static uint64_t stop_started_ms; /* CLOCK_MONOTONIC at the start of the stop */
@@ -83,6 +84,11 @@ static void on_stop_signal(int sig, siginfo_t *info, void *ctx)
             r = &recs[i];
     bool stopping = r && r->epoch == my_epoch && __atomic_load_n(&resumed, __ATOMIC_ACQUIRE) != my_epoch &&
                     !r->acked;
+    uint32_t zero = 0;
+    if (stopping && !__atomic_compare_exchange_n(&r->claim, &zero, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+        errno = saved; /* our signal, late: the thread stopped elsewhere, or the stop gave up on it */
+        return;
+    }
     if (!stopping) {
         /* Not a stop waiting for this thread: the program's own use of the signal
          * (or, rarely, our signal arriving late to a thread that had blocked it). */
@@ -139,6 +145,56 @@ static void safepoint(uint32_t e)
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
 }
 
+static struct lg_stop_rec *find_rec(uint32_t tid)
+{
+    uint32_t n = __atomic_load_n(&nrecs, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; i < n; i++)
+        if (recs[i].tid == tid)
+            return &recs[i];
+    return NULL;
+}
+
+/* Does anything only while a stop is in progress: the loader lock is then held by the
+ * stopper, so a thread that waits here a moment for its record waits no longer than it
+ * would have for the lock. The stop signal it may have pending is delivered once libunwind
+ * unmasks it: during the stop, the handler finds the claim taken and returns; after it,
+ * the signal counts as a late one (see on_stop_signal). */
+void lg_stw_at_loader_lock(void)
+{
+    uint32_t e, tid = lg_threads_tid();
+    struct lg_stop_rec *r;
+    if (tid == __atomic_load_n(&stopper, __ATOMIC_RELAXED))
+        return;
+    for (;;) {
+        e = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
+        uint32_t res = __atomic_load_n(&resumed, __ATOMIC_ACQUIRE);
+        if (res == e)
+            return; /* no stop in progress: the common case, two loads */
+        if ((r = find_rec(tid)) && r->epoch == e)
+            break;
+        /* Not listed yet (the stopper lists /proc/self/task as this runs) */
+        struct timespec ts = {0, 1000000};
+        futex(&resumed, FUTEX_WAIT_PRIVATE, res, &ts);
+    }
+    uint32_t state = __atomic_load_n(&r->state, __ATOMIC_RELAXED);
+    if (__atomic_load_n(&r->acked, __ATOMIC_ACQUIRE) || (state != LG_STOP_SIGNALLED && state != LG_STOP_MASKED))
+        return;
+    sigset_t cur;
+    if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &cur, _NSIG / 8) != 0 || !sigismember(&cur, stop_signo))
+        return; /* the handler takes the signal (or will, when it is sent) */
+    uint32_t zero = 0, one = 1;
+    if (!__atomic_compare_exchange_n(&r->claim, &zero, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED) &&
+        !__atomic_compare_exchange_n(&r->deferred, &one, 2, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        return; /* given up on; or stopped already, inside a handler that returned deferred */
+    sigset_t all;
+    sigfillset(&all);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &cur, _NSIG / 8);
+    ucontext_t uc;
+    getcontext(&uc);
+    stop_here(r, &uc, e);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &cur, NULL, _NSIG / 8);
+}
+
 __thread volatile unsigned lg_stop_deferred __attribute__((tls_model("initial-exec")));
 
 void lg_stw_deferred_stop(void)
@@ -155,6 +211,13 @@ struct linux_dirent64 {
     unsigned char d_type;
     char d_name[];
 };
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static bool known(uint32_t tid)
 {
@@ -265,6 +328,7 @@ static uint32_t signal_new_threads(uint32_t self, pid_t pid)
             memset(r, 0, sizeof *r);
             r->tid = tid;
             r->epoch = epoch;
+            r->since_ms = now_ms();
             r->state = thread_state(tid, stop_signo, &r->sp);
             __atomic_store_n(&nrecs, nrecs + 1, __ATOMIC_RELEASE);
             if (r->state == LG_STOP_MASKED) {
@@ -284,13 +348,6 @@ static uint32_t signal_new_threads(uint32_t self, pid_t pid)
     return added;
 }
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Whether the thread waits in futex(2): a realloc waiting for an arena lock, maybe one a
  * stopped thread holds. (One that copies is waited for up to the stop timeout.) */
 static bool parked_in_futex(uint32_t tid)
@@ -307,10 +364,16 @@ static bool parked_in_futex(uint32_t tid)
 
 /* Every 10 ms of waiting: threads that began exiting after they were signalled never
  * run the handler; threads that had the signal masked may have unmasked it since (glibc
- * starts every new thread with all signals blocked, for microseconds). */
+ * starts every new thread with all signals blocked, for microseconds). Given up on as
+ * threads that block the signal, after MASKED_GRACE_MS: those that masked it before it
+ * was sent, and those that masked it since (it is pending) and wait in futex(2), for a
+ * lock a stopped thread may hold or that the stop holds (libunwind masks every signal
+ * around dl_iterate_phdr; see lg_stw_at_loader_lock), or for anything else while a
+ * handler's sa_mask masks them. One that masked it since and runs is waited for, up to
+ * the stop timeout: it will unmask it. */
 static void recheck(pid_t pid)
 {
-    bool grace_over = now_ms() - stop_started_ms >= MASKED_GRACE_MS;
+    uint64_t t = now_ms();
     for (uint32_t i = 0; i < nrecs; i++) {
         struct lg_stop_rec *r = &recs[i];
         if ((r->state != LG_STOP_SIGNALLED && r->state != LG_STOP_MASKED) ||
@@ -320,12 +383,13 @@ static void recheck(pid_t pid)
         uint32_t now = thread_state(r->tid, stop_signo, &sp);
         if (r->state == LG_STOP_MASKED && now == LG_STOP_SIGNALLED &&
             syscall(SYS_tgkill, pid, r->tid, stop_signo) == 0) {
+            r->since_ms = t;
             r->state = LG_STOP_SIGNALLED;
             continue;
         }
         uint32_t one = 1;
         if (now == LG_STOP_SIGNALLED && r->state == LG_STOP_SIGNALLED &&
-            __atomic_load_n(&r->deferred, __ATOMIC_ACQUIRE) == 1 && now_ms() - stop_started_ms >= REALLOC_GRACE_MS &&
+            __atomic_load_n(&r->deferred, __ATOMIC_ACQUIRE) == 1 && t - stop_started_ms >= REALLOC_GRACE_MS &&
             parked_in_futex(r->tid) &&
             __atomic_compare_exchange_n(&r->deferred, &one, 3, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
             r->state = LG_STOP_REALLOC;
@@ -333,7 +397,11 @@ static void recheck(pid_t pid)
             __atomic_add_fetch(&acks, 1, __ATOMIC_RELEASE);
             continue;
         }
-        if (now == LG_STOP_GONE || (r->state == LG_STOP_MASKED && grace_over)) {
+        /* (A claimed record is the thread's own: it stops, or stopped and deferred.) */
+        bool masked_long = (now == LG_STOP_MASKED || now == LG_STOP_BLOCKS) && t - r->since_ms >= MASKED_GRACE_MS;
+        uint32_t zero = 0;
+        if ((now == LG_STOP_GONE || (masked_long && (r->state == LG_STOP_MASKED || parked_in_futex(r->tid)))) &&
+            __atomic_compare_exchange_n(&r->claim, &zero, 2, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
             r->state = now == LG_STOP_GONE ? LG_STOP_GONE : LG_STOP_BLOCKS;
             r->sp = now == LG_STOP_GONE ? 0 : sp;
             __atomic_add_fetch(&acks, 1, __ATOMIC_RELEASE);
@@ -390,14 +458,17 @@ static uint32_t stop_once(int signo, long timeout_ms, struct lg_stop_rec **out)
     if (!recs && !(recs = lg_map(MAX_STOPPED * sizeof *recs)))
         return last_error = ENOMEM, *out = NULL, 0;
     stop_signo = signo;
+    __atomic_store_n(&stopper, lg_threads_tid(), __ATOMIC_RELAXED);
     nrecs = 0;
     acks = 0;
     overflow = false;
     stop_started_ms = now_ms();
     if (!__atomic_add_fetch(&epoch, 1, __ATOMIC_RELEASE)) /* 0 means no stop (inflight.h) */
         __atomic_add_fetch(&epoch, 1, __ATOMIC_RELEASE);
-    if (!install_handler(signo))
+    if (!install_handler(signo)) {
+        lg_stw_resume(); /* no stop after all: lg_stw_at_loader_lock must not wait for one */
         return last_error = EINVAL, *out = NULL, 0;
+    }
     uint32_t self = lg_threads_tid();
     pid_t pid = getpid();
     /* Re-list until stable: a thread not yet stopped may have created another. */

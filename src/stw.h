@@ -14,7 +14,8 @@
 
 enum lg_stop_state {
     LG_STOP_SIGNALLED = 0, /* sent the signal; stopped when acked */
-    LG_STOP_BLOCKS = 1,    /* waits for the stop signal in sigwait, or kept it masked: not sent */
+    LG_STOP_BLOCKS = 1,    /* waits for the stop signal in sigwait, or kept it masked from before
+                            * it was sent, or masked it since and waits in futex(2) (stw.c) */
     LG_STOP_GONE = 2,      /* exiting or a zombie (a main thread after pthread_exit) */
     LG_STOP_MASKED = 3,    /* masks the signal: watched for a while (see stw.c), then BLOCKS */
     LG_STOP_REALLOC = 4    /* was inside glibc's realloc and did not return in time: ran on */
@@ -32,7 +33,18 @@ struct lg_stop_rec {
     /* 1: signalled inside glibc's realloc, stops at its end (lg_stw_deferred_stop); 2: did;
      * 3: the stop gave up waiting. Changed by CAS only. */
     uint32_t deferred;
+    /* 0: open; 1: the thread took the stop (its handler, or lg_stw_at_loader_lock); 2: the
+     * stop gave up on it. Changed by CAS only, so that a thread and the stopper never both
+     * count the one acknowledgement. */
+    uint32_t claim;
+    uint64_t since_ms; /* when it was listed, or sent the signal after it unmasked it */
 };
+
+/* Called by the interposed dl_iterate_phdr before it takes the loader lock, which a stop
+ * holds for its whole length: a thread that has the stop signal blocked there (libunwind
+ * blocks every signal around the call) and that the stop waits for stops here instead of
+ * waiting for the lock in vain until the stop gives up on it. AS-safe. */
+void lg_stw_at_loader_lock(void);
 
 /* Stops every other thread; waits at most timeout_ms for each round of
  * acknowledgements. Returns the number of records; *recs points at them, or is NULL
