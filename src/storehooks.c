@@ -135,28 +135,24 @@ LG_EXPORT void leakgraph_note_stored(void *slot)
 }
 
 /* ---- the memcpy family: what compilers turn struct copies into, and libc's writes ----
- * The real functions: glibc's own, as dlsym(RTLD_NEXT) resolves them at start-up (the
- * IFUNC-selected implementation, reached with one indirect jump). Before that, and for
- * the string functions, glibc's checking entry points, reached through the PLT (IFUNCs
- * that select the same implementations). The length limit is volatile so that the
- * compiler cannot fold the call back into memcpy: that would call this file again. */
-extern void *__memcpy_chk(void *, const void *, size_t, size_t);
-extern void *__memmove_chk(void *, const void *, size_t, size_t);
-extern void *__memset_chk(void *, int, size_t, size_t);
-extern void *__mempcpy_chk(void *, const void *, size_t, size_t);
-extern char *__strcpy_chk(char *, const char *, size_t);
-extern char *__stpcpy_chk(char *, const char *, size_t);
-extern char *__strncpy_chk(char *, const char *, size_t, size_t);
-extern char *__strcat_chk(char *, const char *, size_t);
-/* (size_t)-1: no object size limit. volatile: see above. */
-static volatile size_t no_limit = (size_t)-1;
+ * Fortified builds (_FORTIFY_SOURCE, on by default in several distributions' compilers)
+ * call the checking entry points, __memcpy_chk and its siblings, instead: those are
+ * interposed too, checked as glibc checks them, then recorded as the plain ones. The
+ * real functions are glibc's own, as dlsym(RTLD_NEXT) resolves them at start-up (the
+ * IFUNC-selected implementation, reached with one indirect jump); before that, plain
+ * string instructions do the copying (glibc's checking entry points are ours now). */
+extern void __chk_fail(void) __attribute__((noreturn));
 
 typedef void *copy_fn(void *, const void *, size_t);
 typedef void *set_fn(void *, int, size_t);
+typedef char *str_fn(char *, const char *);
+typedef char *strn_fn(char *, const char *, size_t);
 /* Written once by lg_storehooks_init, before the program's threads exist: the real
  * functions, and the tracer's own text. */
 static copy_fn *real_memcpy, *real_memmove, *real_mempcpy;
 static set_fn *real_memset;
+static str_fn *real_strcpy, *real_stpcpy, *real_strcat;
+static strn_fn *real_strncpy;
 static uintptr_t self_lo, self_hi;
 
 void lg_storehooks_init(void)
@@ -165,8 +161,80 @@ void lg_storehooks_init(void)
     real_memmove = (copy_fn *)dlsym(RTLD_NEXT, "memmove");
     real_mempcpy = (copy_fn *)dlsym(RTLD_NEXT, "mempcpy");
     real_memset = (set_fn *)dlsym(RTLD_NEXT, "memset");
+    real_strcpy = (str_fn *)dlsym(RTLD_NEXT, "strcpy");
+    real_stpcpy = (str_fn *)dlsym(RTLD_NEXT, "stpcpy");
+    real_strcat = (str_fn *)dlsym(RTLD_NEXT, "strcat");
+    real_strncpy = (strn_fn *)dlsym(RTLD_NEXT, "strncpy");
     if (!lg_modules_self_range((const void *)lg_storehooks_init, &self_lo, &self_hi))
         self_lo = self_hi = 0;
+}
+
+/* Before lg_storehooks_init: memmove's semantics, one byte at a time in the hardware. */
+static void *early_move(void *d, const void *s, size_t n)
+{
+    if ((uintptr_t)d - (uintptr_t)s >= n) { /* d below s, or past its end: forwards */
+        void *di = d;
+        __asm__ volatile("rep movsb" : "+D"(di), "+S"(s), "+c"(n) : : "memory");
+    } else if (n) {
+        char *de = (char *)d + n - 1;
+        const char *se = (const char *)s + n - 1;
+        __asm__ volatile("std\n\trep movsb\n\tcld" : "+D"(de), "+S"(se), "+c"(n) : : "memory", "cc");
+    }
+    return d;
+}
+static void *early_set(void *d, int c, size_t n)
+{
+    void *di = d;
+    __asm__ volatile("rep stosb" : "+D"(di), "+c"(n) : "a"(c) : "memory");
+    return d;
+}
+
+static void *do_memcpy(void *d, const void *s, size_t n)
+{
+    copy_fn *f = real_memcpy;
+    return f ? f(d, s, n) : early_move(d, s, n);
+}
+static void *do_memmove(void *d, const void *s, size_t n)
+{
+    copy_fn *f = real_memmove;
+    return f ? f(d, s, n) : early_move(d, s, n);
+}
+static void *do_memset(void *d, int c, size_t n)
+{
+    set_fn *f = real_memset;
+    return f ? f(d, c, n) : early_set(d, c, n);
+}
+static void *do_mempcpy(void *d, const void *s, size_t n)
+{
+    copy_fn *f = real_mempcpy;
+    return f ? f(d, s, n) : (char *)early_move(d, s, n) + n;
+}
+static char *do_strcpy(char *d, const char *s)
+{
+    str_fn *f = real_strcpy;
+    return f ? f(d, s) : early_move(d, s, strlen(s) + 1);
+}
+static char *do_stpcpy(char *d, const char *s)
+{
+    str_fn *f = real_stpcpy;
+    if (f)
+        return f(d, s);
+    size_t n = strlen(s);
+    return (char *)early_move(d, s, n + 1) + n;
+}
+static char *do_strncpy(char *d, const char *s, size_t n)
+{
+    strn_fn *f = real_strncpy;
+    if (f)
+        return f(d, s, n);
+    size_t k = strnlen(s, n);
+    early_move(d, s, k);
+    return early_set(d + k, 0, n - k), d;
+}
+static char *do_strcat(char *d, const char *s)
+{
+    str_fn *f = real_strcat;
+    return f ? f(d, s) : (early_move(d + strlen(d), s, strlen(s) + 1), d);
 }
 
 /* A write of n bytes at d by the code that returns to ra. The tracer's own copies (its
@@ -210,28 +278,28 @@ void lg_storehooks_write_end(struct lg_pending was) { lg_dirtyset_pending = was;
 static __attribute__((noinline)) void *memcpy_noted(void *d, const void *s, size_t n, uintptr_t ra)
 {
     struct lg_pending was = write_begin(d, n, ra);
-    void *r = __memcpy_chk(d, s, n, no_limit);
+    void *r = do_memcpy(d, s, n);
     lg_dirtyset_pending = was;
     return r;
 }
 static __attribute__((noinline)) void *memmove_noted(void *d, const void *s, size_t n, uintptr_t ra)
 {
     struct lg_pending was = write_begin(d, n, ra);
-    void *r = __memmove_chk(d, s, n, no_limit);
+    void *r = do_memmove(d, s, n);
     lg_dirtyset_pending = was;
     return r;
 }
 static __attribute__((noinline)) void *memset_noted(void *d, int c, size_t n, uintptr_t ra)
 {
     struct lg_pending was = write_begin(d, n, ra);
-    void *r = __memset_chk(d, c, n, no_limit);
+    void *r = do_memset(d, c, n);
     lg_dirtyset_pending = was;
     return r;
 }
 static __attribute__((noinline)) void *mempcpy_noted(void *d, const void *s, size_t n, uintptr_t ra)
 {
     struct lg_pending was = write_begin(d, n, ra);
-    void *r = __mempcpy_chk(d, s, n, no_limit);
+    void *r = do_mempcpy(d, s, n);
     lg_dirtyset_pending = was;
     return r;
 }
@@ -264,42 +332,100 @@ LG_EXPORT void *mempcpy(void *d, const void *s, size_t n)
         return mempcpy_noted(d, s, n, RA);
     return f(d, s, n);
 }
+
+/* The checking entry points: glibc's check (the destination's object size, dn), then
+ * as above. */
+LG_EXPORT void *__memcpy_chk(void *d, const void *s, size_t n, size_t dn)
+{
+    if (__builtin_expect(n > dn, 0))
+        __chk_fail();
+    copy_fn *f = real_memcpy;
+    if (__builtin_expect(lg_storehooks_libc || !f, 0))
+        return memcpy_noted(d, s, n, RA);
+    return f(d, s, n);
+}
+LG_EXPORT void *__memmove_chk(void *d, const void *s, size_t n, size_t dn)
+{
+    if (__builtin_expect(n > dn, 0))
+        __chk_fail();
+    copy_fn *f = real_memmove;
+    if (__builtin_expect(lg_storehooks_libc || !f, 0))
+        return memmove_noted(d, s, n, RA);
+    return f(d, s, n);
+}
+LG_EXPORT void *__memset_chk(void *d, int c, size_t n, size_t dn)
+{
+    if (__builtin_expect(n > dn, 0))
+        __chk_fail();
+    set_fn *f = real_memset;
+    if (__builtin_expect(lg_storehooks_libc || !f, 0))
+        return memset_noted(d, c, n, RA);
+    return f(d, c, n);
+}
+LG_EXPORT void *__mempcpy_chk(void *d, const void *s, size_t n, size_t dn)
+{
+    if (__builtin_expect(n > dn, 0))
+        __chk_fail();
+    copy_fn *f = real_mempcpy;
+    if (__builtin_expect(lg_storehooks_libc || !f, 0))
+        return mempcpy_noted(d, s, n, RA);
+    return f(d, s, n);
+}
+
 /* The string copies record before they write, as the rest of the family, their length
- * measured first (recording after, a stop in between missed the copy). */
-LG_EXPORT char *strcpy(char *d, const char *s)
+ * measured first (recording after, a stop in between missed the copy). dn: the checking
+ * entry points' object size, (size_t)-1 for the plain ones. */
+static char *strcpy_from(char *d, const char *s, size_t dn, uintptr_t ra)
 {
+    if (dn != (size_t)-1 && strlen(s) >= dn)
+        __chk_fail();
     if (!lg_storehooks_libc)
-        return __strcpy_chk(d, s, no_limit);
-    size_t n = strlen(s) + 1;
-    struct lg_pending was = write_begin(d, n, RA);
-    char *r = __strcpy_chk(d, s, no_limit);
+        return do_strcpy(d, s);
+    struct lg_pending was = write_begin(d, strlen(s) + 1, ra);
+    char *r = do_strcpy(d, s);
     lg_dirtyset_pending = was;
     return r;
 }
-LG_EXPORT char *stpcpy(char *d, const char *s)
+static char *stpcpy_from(char *d, const char *s, size_t dn, uintptr_t ra)
 {
+    if (dn != (size_t)-1 && strlen(s) >= dn)
+        __chk_fail();
     if (!lg_storehooks_libc)
-        return __stpcpy_chk(d, s, no_limit);
-    size_t n = strlen(s) + 1;
-    struct lg_pending was = write_begin(d, n, RA);
-    char *r = __stpcpy_chk(d, s, no_limit);
+        return do_stpcpy(d, s);
+    struct lg_pending was = write_begin(d, strlen(s) + 1, ra);
+    char *r = do_stpcpy(d, s);
     lg_dirtyset_pending = was;
     return r;
 }
-LG_EXPORT char *strncpy(char *d, const char *s, size_t n)
+static char *strncpy_from(char *d, const char *s, size_t n, size_t dn, uintptr_t ra)
 {
-    struct lg_pending was = write_begin(d, n, RA);
-    char *r = __strncpy_chk(d, s, n, no_limit);
+    if (n > dn)
+        __chk_fail();
+    struct lg_pending was = write_begin(d, n, ra);
+    char *r = do_strncpy(d, s, n);
     lg_dirtyset_pending = was;
     return r;
 }
-LG_EXPORT char *strcat(char *d, const char *s)
+static char *strcat_from(char *d, const char *s, size_t dn, uintptr_t ra)
 {
+    size_t before = lg_storehooks_libc || dn != (size_t)-1 ? strlen(d) : 0, n = strlen(s) + 1;
+    if (dn != (size_t)-1 && before + n > dn)
+        __chk_fail();
     if (!lg_storehooks_libc)
-        return __strcat_chk(d, s, no_limit);
-    size_t before = strlen(d), n = strlen(s) + 1;
-    struct lg_pending was = write_begin(d + before, n, RA);
-    char *r = __strcat_chk(d, s, no_limit);
+        return do_strcat(d, s);
+    struct lg_pending was = write_begin(d + before, n, ra);
+    char *r = do_strcat(d, s);
     lg_dirtyset_pending = was;
     return r;
 }
+LG_EXPORT char *strcpy(char *d, const char *s) { return strcpy_from(d, s, (size_t)-1, RA); }
+LG_EXPORT char *stpcpy(char *d, const char *s) { return stpcpy_from(d, s, (size_t)-1, RA); }
+LG_EXPORT char *strncpy(char *d, const char *s, size_t n) { return strncpy_from(d, s, n, (size_t)-1, RA); }
+LG_EXPORT char *strcat(char *d, const char *s) { return strcat_from(d, s, (size_t)-1, RA); }
+LG_EXPORT char *__strcpy_chk(char *d, const char *s, size_t dn) { return strcpy_from(d, s, dn, RA); }
+LG_EXPORT char *__stpcpy_chk(char *d, const char *s, size_t dn) { return stpcpy_from(d, s, dn, RA); }
+LG_EXPORT char *__strncpy_chk(char *d, const char *s, size_t n, size_t dn)
+{
+    return strncpy_from(d, s, n, dn, RA);
+}
+LG_EXPORT char *__strcat_chk(char *d, const char *s, size_t dn) { return strcat_from(d, s, dn, RA); }
