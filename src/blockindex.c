@@ -212,15 +212,20 @@ void lg_blockindex_reset(void)
 
 uint64_t lg_blockindex_version(void) { return version; }
 
-uintptr_t lg_blockindex_end_below(uintptr_t lim)
+#define SPAN_SHIFT 26 /* 64 MiB: a binary search each, empty stretches between not read */
+
+bool lg_blockindex_each_span(void (*fn)(void *ctx, uintptr_t lo, uintptr_t hi), void *ctx)
 {
     if (!valid)
-        return UINTPTR_MAX;
-    size_t k = lg_scan_lower_bound(cur.b, 0, cur.n, lim); /* the first block at or above lim */
-    if (!k)
-        return 0;
-    const struct lg_block *b = &cur.b[k - 1]; /* blocks do not overlap: it ends highest */
-    return b->addr + (b->size ? b->size : 1);
+        return false;
+    for (size_t k = 0; k < cur.n;) {
+        uintptr_t next = ((cur.b[k].addr >> SPAN_SHIFT) + 1) << SPAN_SHIFT;
+        size_t l = lg_scan_lower_bound(cur.b, k + 1, cur.n, next); /* the first block there or above */
+        const struct lg_block *last = &cur.b[l - 1]; /* blocks do not overlap: it ends highest */
+        fn(ctx, cur.b[k].addr, last->addr + (last->size ? last->size : 1));
+        k = l;
+    }
+    return true;
 }
 
 bool lg_blockindex_copy_of(uint64_t v, const struct lg_block **b, size_t *n)

@@ -32,9 +32,10 @@ bool lg_blockindex_copy_of(uint64_t v, const struct lg_block **b, size_t *n);
 bool lg_blockindex_check(void);
 /* Changes whenever the copy does: the same version, the same blocks at the same places. */
 uint64_t lg_blockindex_version(void);
-/* Where the blocks of the current copy that start below lim end (0: none), UINTPTR_MAX
- * when there is no copy. */
-uintptr_t lg_blockindex_end_below(uintptr_t lim);
+/* Calls fn(ctx, lo, hi) for the spans of the current copy's blocks, in address order:
+ * one per 64 MiB of address space that holds blocks, from where the first block starting
+ * there starts to where the last one ends. False when there is no copy. */
+bool lg_blockindex_each_span(void (*fn)(void *ctx, uintptr_t lo, uintptr_t hi), void *ctx);
 /* Forgets the copy (a fork child): the next collection copies the table. */
 void lg_blockindex_reset(void);
 

@@ -487,9 +487,10 @@ static void with_world_stopped(struct job *j, struct lg_stop_rec *recs, uint32_t
         return;
     }
     uint64_t t0 = now_ns();
-    /* the hooks' overwrites, before the garbage list names them; the card table where
-     * the blocks kept end: the copy is still the last collection's */
-    lg_dirtyset_drain(lg_blockindex_end_below(lg_dirtyset_window_end()));
+    /* the card table where the blocks kept are (the copy is still the last
+     * collection's), and the hooks' overwrites, before the garbage list names them */
+    lg_blockindex_each_span(lg_dirtyset_drain_span, NULL);
+    lg_dirtyset_drain();
     struct lg_block *blocks;
     size_t nblocks;
     bool merged, same;

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define CARD_SLOTS (1u << 18) /* per generation: 2 MiB; overflow at half full */
 #define RANGE_SLOTS 4096
@@ -20,11 +21,12 @@ struct range {
 };
 
 /* One generation: cards (key card + 1, 0 empty), ranges, and whether anything was lost;
- * the card table's cards as a bitmap over the table (bit k: card_base + k cards), set
- * in words [tlo, thi). */
+ * the card table's cards in address order (card numbers: address >> LG_CARD_SHIFT), as
+ * the drain found them. */
+#define TABLE_CARDS (1u << 22) /* per generation: 32 MiB mapped, written as used */
 struct gen {
-    uint64_t *tbits;
-    size_t tlo, thi;
+    uint64_t *tcard;
+    size_t ntcard;
     uint64_t *card;
     uint32_t ncards;
     struct range *range;
@@ -43,9 +45,15 @@ volatile int lg_dirtyset_armed;
  * macro's first store reaches leakgraph_note_store and is seen (storehooks.c closes it). */
 __attribute__((visibility("default"))) struct leakgraph_store_window leakgraph_store_window = {.heap_span = ~0ul};
 extern struct leakgraph_store_window lg_win __attribute__((alias("leakgraph_store_window"), visibility("hidden")));
-/* The table's cards that may be set: every card_span it has had, the largest. */
+/* The table's cards that may be set: every card_span it has had, the largest (the
+ * 1 GiB table only). */
 static uintptr_t table_hwm;
+/* The table covers every user address (card_base 0): its 2 TiB are reserved, not
+ * memory. Else it covers 1 GiB of heap, and the slots outside go to the logs. */
+static bool table_whole;
+#define WHOLE_SPAN (1ul << 47)
 uintptr_t lg_dirtyset_lo, lg_dirtyset_hi;
+uintptr_t lg_dirtyset_read_lo, lg_dirtyset_read_span;
 /* The two generations and which one the hooks write; switched with the world stopped. */
 static struct gen gens[2];
 static volatile int cur;
@@ -181,59 +189,62 @@ void lg_dirtyset_thread_exit(void)
         __atomic_store_n(&l->orphan, 1, __ATOMIC_RELEASE);
 }
 
-/* Moves the set cards of the table into the current generation and clears them. A
- * thread stopped between a hook's test and its mark sets its card after this drain: it
- * is harvested at the next one, before its store could be missed (the store comes
- * after the mark). World stopped. */
-static void table_card(uint64_t base, uintptr_t k)
+/* A set card of the table, into the current generation: the drain finds them in address
+ * order. World stopped. */
+static void table_card(uint64_t card)
 {
     struct gen *g = &gens[cur];
-    if (!g->tbits && !(g->tbits = lg_map(LG_CARD_TABLE_BYTES / 8))) {
-        insert_card(base + k);
+    if (!g->tcard && !(g->tcard = lg_map((size_t)TABLE_CARDS * sizeof *g->tcard))) {
+        insert_card(card);
         return;
     }
-    if (g->thi <= g->tlo)
-        g->tlo = g->thi = k / 64;
-    g->tbits[k / 64] |= 1ull << (k % 64);
-    g->tlo = k / 64 < g->tlo ? k / 64 : g->tlo;
-    g->thi = k / 64 + 1 > g->thi ? k / 64 + 1 : g->thi;
+    if (g->ntcard < TABLE_CARDS)
+        g->tcard[g->ntcard++] = card;
+    else
+        insert_card(card); /* (the card set: LOST_ALL when that fills up too) */
 }
 
-static void drain_table(uintptr_t top)
+/* Moves the set cards of the table in [lo, hi) into the current generation and clears
+ * them. A thread stopped between a hook's test and its mark sets its card after this
+ * drain: it is harvested at the next one, before its store could be missed (the store
+ * comes after the mark). World stopped; spans in address order, not overlapping. */
+void lg_dirtyset_drain_span(void *unused, uintptr_t lo, uintptr_t hi)
 {
+    (void)unused;
     volatile unsigned char *t = lg_win.cards;
-    if (!t)
+    if (!t || !gens[cur].card)
         return;
-    uint64_t base = lg_win.card_base >> LG_CARD_SHIFT;
-    uintptr_t end = table_hwm, card = (1u << LG_CARD_SHIFT) - 1;
-    if (top < lg_win.card_base + lg_win.card_span) /* cards up to top's, in whole words of 8 */
-        end = top <= lg_win.card_base ? 0 : (((top - lg_win.card_base + card) >> LG_CARD_SHIFT) + 7) & ~(uintptr_t)7;
-    end = end < table_hwm ? end : table_hwm;
+    uintptr_t base = lg_win.card_base;
+    uintptr_t end = base + (table_whole ? lg_win.card_span : (uintptr_t)table_hwm << LG_CARD_SHIFT);
+    lo = lo > base ? lo : base;
+    hi = hi < end ? hi : end;
+    if (hi <= lo)
+        return;
+    uintptr_t k0 = (lo - base) >> LG_CARD_SHIFT, k1 = ((hi - 1 - base) >> LG_CARD_SHIFT) + 1;
+    uint64_t card0 = base >> LG_CARD_SHIFT;
     /* the writers are stopped: plain loads, four words at a time, skip the clean stretches */
     __asm__ volatile("" ::: "memory");
     const uint64_t *w = (const uint64_t *)(uintptr_t)t;
-    for (uintptr_t i = 0; i < end / 8; i++) {
-        if (!(i & 3) && i + 4 <= end / 8 && !(w[i] | w[i + 1] | w[i + 2] | w[i + 3])) {
+    uintptr_t i = k0 / 8, iend = (k1 + 7) / 8;
+    for (; i < iend; i++) {
+        if (!(i & 3) && i + 4 <= iend && !(w[i] | w[i + 1] | w[i + 2] | w[i + 3])) {
             i += 3;
             continue;
         }
         if (!w[i])
             continue;
-        for (uintptr_t k = i * 8; k < i * 8 + 8; k++)
+        for (uintptr_t k = i * 8 > k0 ? i * 8 : k0; k < i * 8 + 8 && k < k1; k++)
             if (t[k]) {
                 t[k] = 0;
-                table_card(base, k);
+                table_card(card0 + k);
             }
     }
 }
 
-uintptr_t lg_dirtyset_window_end(void) { return lg_win.cards ? lg_win.card_base + lg_win.card_span : 0; }
-
-void lg_dirtyset_drain(uintptr_t top)
+void lg_dirtyset_drain(void)
 {
     if (!gens[cur].card)
         return;
-    drain_table(top);
     for (struct lg_tlog *l = __atomic_load_n(&all_logs, __ATOMIC_ACQUIRE); l; l = l->next_all) {
         uint32_t n = l->n < LG_TLOG_CARDS ? l->n : LG_TLOG_CARDS;
         for (uint32_t i = 0; i < n; i++) {
@@ -301,43 +312,32 @@ static bool each_gen(const struct gen *g, void (*fn)(void *, uintptr_t, uintptr_
     return !(g->overflow & LOST_ALL);
 }
 
-static uint64_t tbits_at(const struct gen *g, size_t w)
-{
-    return g && g->tbits && w >= g->tlo && w < g->thi ? g->tbits[w] : 0;
-}
-
 /* The table's cards of a generation, or two (b, when not NULL), in address order, runs
  * of cards as one range. */
 static void each_table_card(const struct gen *a, const struct gen *b, void (*fn)(void *, uintptr_t, uintptr_t),
                             void *ctx)
 {
-    size_t lo = SIZE_MAX, hi = 0;
-    for (const struct gen *g = a; g; g = g == a ? b : NULL)
-        if (g->tbits && g->thi > g->tlo) {
-            lo = g->tlo < lo ? g->tlo : lo;
-            hi = g->thi > hi ? g->thi : hi;
-        }
-    uintptr_t base = lg_win.card_base, run = 0;
-    bool open = false;
-    for (size_t w = lo; w < hi; w++) {
-        uint64_t x = tbits_at(a, w) | tbits_at(b, w);
-        if (!open && !x)
+    size_t i = 0, j = 0, na = a->tcard ? a->ntcard : 0, nb = b && b->tcard ? b->ntcard : 0;
+    uint64_t run = 0, next = 0; /* the open run: cards [run, next) */
+    while (i < na || j < nb) {
+        uint64_t c;
+        if (j >= nb || (i < na && a->tcard[i] <= b->tcard[j]))
+            c = a->tcard[i++];
+        else
+            c = b->tcard[j++];
+        if (next && c < next)
+            continue; /* in both generations */
+        if (next && c == next) {
+            next++;
             continue;
-        for (int bit = 0; bit < 64; bit++) {
-            bool set = x >> bit & 1;
-            uintptr_t card = (uintptr_t)w * 64 + (uintptr_t)bit;
-            if (set && !open)
-                run = card, open = true;
-            else if (!set && open) {
-                fn(ctx, base + (run << LG_CARD_SHIFT), base + (card << LG_CARD_SHIFT));
-                open = false;
-            }
-            if (!open && !(x >> bit))
-                break;
         }
+        if (next)
+            fn(ctx, (uintptr_t)run << LG_CARD_SHIFT, (uintptr_t)next << LG_CARD_SHIFT);
+        run = c;
+        next = c + 1;
     }
-    if (open)
-        fn(ctx, base + (run << LG_CARD_SHIFT), base + ((uintptr_t)hi * 64 << LG_CARD_SHIFT));
+    if (next)
+        fn(ctx, (uintptr_t)run << LG_CARD_SHIFT, (uintptr_t)next << LG_CARD_SHIFT);
 }
 
 bool lg_dirtyset_each(void (*fn)(void *ctx, uintptr_t lo, uintptr_t hi), void *ctx, uintptr_t *lo, uintptr_t *hi)
@@ -373,9 +373,7 @@ static bool map_gen(struct gen *g)
 
 static void clear_gen(struct gen *g)
 {
-    if (g->tbits && g->thi > g->tlo)
-        memset(&g->tbits[g->tlo], 0, (g->thi - g->tlo) * sizeof *g->tbits);
-    g->tlo = g->thi = 0;
+    g->ntcard = 0;
     if (g->ncards)
         memset(g->card, 0, (size_t)CARD_SLOTS * sizeof *g->card);
     if (g->nranges)
@@ -386,19 +384,27 @@ static void clear_gen(struct gen *g)
 }
 
 /* The table's window for the heap [lo, hi), mapping the table at the first call after
- * a hook ran (a program without hooks never pays for it). World stopped. */
+ * a hook ran (a program without hooks never pays for it): over every user address when
+ * the system lets 2 TiB be reserved, else over 1 GiB from 64 MiB below the lowest block
+ * (the other threads' arenas, far above, then take the logs). World stopped. */
 #define TABLE_MARGIN (64ul << 20)
 static void set_window(uintptr_t lo, uintptr_t hi, uintptr_t blo, uintptr_t bhi)
 {
     if (!lg_win.cards && (lg_storehooks_seen || lg_storehooks_libc) && bhi > blo) {
-        volatile unsigned char *t = lg_map_sparse_huge(LG_CARD_TABLE_BYTES);
+        volatile unsigned char *t = lg_map_reserve_huge(WHOLE_SPAN >> LG_CARD_SHIFT);
         if (t) {
+            table_whole = true;
+            lg_win.card_base = 0;
+            lg_win.cards = t;
+        } else if ((t = lg_map_sparse_huge(LG_CARD_TABLE_BYTES))) {
             uintptr_t base = blo - lo > TABLE_MARGIN ? blo - TABLE_MARGIN : lo;
             lg_win.card_base = base & ~(uintptr_t)((1u << LG_CARD_SHIFT) - 1);
             lg_win.cards = t;
         }
     }
-    if (lg_win.cards) {
+    if (lg_win.cards && table_whole) {
+        lg_win.card_span = WHOLE_SPAN;
+    } else if (lg_win.cards) {
         uintptr_t base = lg_win.card_base, span = 0, cover = LG_CARD_TABLE_BYTES << LG_CARD_SHIFT;
         uintptr_t top = bhi + TABLE_MARGIN < hi ? bhi + TABLE_MARGIN : hi;
         if (top > base)
@@ -426,11 +432,13 @@ bool lg_dirtyset_rotate(uintptr_t lo, uintptr_t hi, uintptr_t blo, uintptr_t bhi
         return false;
     }
     if (first) /* later ones: the collection drained at the start of this stop */
-        lg_dirtyset_drain(UINTPTR_MAX);
+        lg_dirtyset_drain();
     int next = !cur;
     clear_gen(&gens[next]); /* what the collection before this one read */
     lg_dirtyset_lo = lo;
     lg_dirtyset_hi = hi;
+    lg_dirtyset_read_lo = lo > TABLE_MARGIN + (64u << 10) ? lo - TABLE_MARGIN : 64u << 10;
+    lg_dirtyset_read_span = hi > lg_dirtyset_read_lo ? hi - lg_dirtyset_read_lo : 0;
     set_window(lo, hi, blo, bhi);
     read_last = keep_last;
     __atomic_store_n(&cur, next, __ATOMIC_RELEASE);
@@ -458,7 +466,9 @@ void lg_dirtyset_reset(void)
     lg_win.card_span = 0;
     lg_win.heap_lo = 0;
     lg_win.heap_span = (lg_storehooks_seen & LG_HOOK_MACRO) ? 0 : ~0ul;
-    if (lg_win.cards)
+    if (lg_win.cards && table_whole)
+        madvise((void *)lg_win.cards, WHOLE_SPAN >> LG_CARD_SHIFT, MADV_DONTNEED); /* zero again */
+    else if (lg_win.cards)
         memset((void *)lg_win.cards, 0, table_hwm);
     for (int i = 0; i < 2; i++)
         if (gens[i].card)

@@ -23,13 +23,16 @@
 /* The card table (exported as leakgraph_store_window, which LEAKGRAPH_STORE reads
  * inline): one byte per card of [card_base, card_base + card_span), set by the hooks
  * themselves, harvested into the current generation by the drain. Mapped once, at the
- * first collection after a hook ran; card_base is fixed then (64 MiB below the lowest
- * block), card_span follows the highest block (plus 64 MiB; at most
- * LG_CARD_TABLE_BYTES cards). In huge pages: up to 16 MB resident when stores spread
- * over the whole window. A drain reads the table up to the largest card_span it has
- * had, or only up to the end of the blocks the last collection kept (lg_dirtyset_drain):
- * a card set is harvested by the first drain that reaches it. Heap slots outside the
- * table take the per-thread logs below, as every slot does before the table exists. */
+ * first collection after a hook ran: 2 TiB of address space reserved, over every user
+ * address (card_base 0, card_span 2^47: the main arena and the other threads' arenas,
+ * terabytes apart, alike), of which only what stores reach becomes memory, in huge
+ * pages (a few of them: the heap's, and the stacks' that hooked stores reach). Where
+ * the system refuses the reservation (RLIMIT_AS, strict overcommit): LG_CARD_TABLE_BYTES
+ * cards from 64 MiB below the lowest block, card_span following the highest block (plus
+ * 64 MiB). A drain reads the table only where the blocks the last collection kept are
+ * (lg_dirtyset_drain_span): a card set elsewhere is harvested by the first drain that
+ * reaches it. Heap slots outside the table take the per-thread logs below, as every
+ * slot does before the table exists. */
 #define LG_CARD_TABLE_BYTES (16ul << 20) /* 1 GiB of heap */
 /* The same object, through a hidden alias: the hooks reach it without the GOT. */
 extern struct leakgraph_store_window lg_win __attribute__((visibility("hidden")));
@@ -39,6 +42,11 @@ extern struct leakgraph_store_window lg_win __attribute__((visibility("hidden"))
 extern volatile int lg_dirtyset_armed;
 /* Heap addresses worth recording, [lo, hi): the blocks' span at the last collection. */
 extern uintptr_t lg_dirtyset_lo, lg_dirtyset_hi;
+/* Where a hook may read the word its store overwrites, [read_lo, read_lo + read_span):
+ * the blocks' span and the 64 MiB below it (globals, as the 1 GiB table covered), never
+ * the first 64 KiB. The card table covers every address, and a hook called on an
+ * address no store follows (a null pointer, a small integer) must not fault. */
+extern uintptr_t lg_dirtyset_read_lo, lg_dirtyset_read_span;
 
 /* A thread's log of written cards: the hooks only append (FEASIBILITY §4 measured an
  * append as the cheapest hook); a collection drains every log into the shared tables,
@@ -122,15 +130,15 @@ void lg_dirtyset_thread_exit(void);
 /* Records [lo, hi). AS-safe, lock-free. */
 void lg_dirtyset_range_async(uintptr_t lo, uintptr_t hi);
 
-/* Moves the card table's marks up to address top, and every thread's log, into the
- * current generation and the overwrite table. top: where the blocks the last collection
- * kept end (UINTPTR_MAX: everywhere). A card above it can only hold blocks allocated
+/* Moves the card table's marks in [lo, hi) into the current generation: called for each
+ * span of heap where the last collection kept blocks (lg_blockindex_each_span), in
+ * address order, spans not overlapping. A card elsewhere can only hold blocks allocated
  * since, which are rescanned whole: its mark stays in the table, harvested (as a
- * spurious card, a hint) once blocks reach it. Reading the table's whole window, 16 MB
- * of mostly untouched memory, cost more than the rest of a drain. World stopped. */
-void lg_dirtyset_drain(uintptr_t top);
-/* The end of the card table's window (0 when there is none). */
-uintptr_t lg_dirtyset_window_end(void);
+ * spurious card, a hint) once blocks reach it. World stopped, before lg_dirtyset_drain. */
+void lg_dirtyset_drain_span(void *unused, uintptr_t lo, uintptr_t hi);
+/* Moves every thread's log into the current generation and the overwrite table. World
+ * stopped. */
+void lg_dirtyset_drain(void);
 
 /* Calls fn for every range recorded in this generation (the card table's cards first,
  * in address order), and in the last one too when the last stop left threads running

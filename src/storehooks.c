@@ -59,7 +59,7 @@ static inline __attribute__((always_inline)) void on_store(uintptr_t a, size_t l
         volatile unsigned char *c = lg_win.cards + (d >> LG_CARD_SHIFT);
         if (!*c)
             *c = 1;
-        if (!lg_win.last_store || len != 8 || (a & 7))
+        if (!lg_win.last_store || len != 8 || (a & 7) || a - lg_dirtyset_read_lo >= lg_dirtyset_read_span)
             return;
         uintptr_t old = *(const volatile uintptr_t *)a;
         if (old - lg_win.heap_lo < lg_win.heap_span)

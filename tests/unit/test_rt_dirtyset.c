@@ -3,6 +3,7 @@
 #include "dirtyset.h"
 
 #include <criterion/criterion.h>
+#include <sys/resource.h>
 
 struct seen {
     uintptr_t lo[64], hi[64];
@@ -27,13 +28,21 @@ static bool covered(const struct seen *s, uintptr_t a)
     return false;
 }
 
+/* A collection's drain at the start of its stop, the blocks it kept being in [lo, hi). */
+static void drain(uintptr_t lo, uintptr_t hi)
+{
+    lg_dirtyset_drain_span(NULL, lo, hi);
+    lg_dirtyset_drain();
+}
+#define DRAIN_ALL() drain(0x100000, 0x200000)
+
 /* What the next collection reads, as it does at the start of its stop (drain, then
  * each), into *s; its count. */
 static int read_cards(struct seen *s)
 {
     uintptr_t klo, khi;
     s->n = 0;
-    lg_dirtyset_drain(UINTPTR_MAX);
+    DRAIN_ALL();
     cr_assert(lg_dirtyset_each(collect, s, &klo, &khi));
     return s->n;
 }
@@ -62,7 +71,7 @@ Test(dirtyset, cards_ranges_and_generations)
     lg_dirtyset_range_async(0x160030, 0x1600a0); /* small: three cards */
     struct seen s = {0};
     uintptr_t klo, khi;
-    lg_dirtyset_drain(UINTPTR_MAX); /* as a collection does, at the start of its stop */
+    DRAIN_ALL(); /* as a collection does, at the start of its stop */
     cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
     cr_assert_eq(s.n, 5, "1 card + 1 range + 3 cards, got %d", s.n);
     cr_assert(covered(&s, 0x100040) && covered(&s, 0x10007f) && !covered(&s, 0x100080));
@@ -138,11 +147,11 @@ Test(dirtyset, overflow_means_rescan_everything)
         lg_dirtyset_card_async(0x10000000 + a * 64);
     struct seen s = {0};
     uintptr_t klo, khi;
-    lg_dirtyset_drain(UINTPTR_MAX); /* as a collection does, at the start of its stop */
+    DRAIN_ALL(); /* as a collection does, at the start of its stop */
     cr_assert_not(lg_dirtyset_each(collect, &s, &klo, &khi));
     for (int i = 0; i < 5000; i++)
         lg_dirtyset_range_async(0x100000, 0x200000);
-    lg_dirtyset_drain(UINTPTR_MAX); /* as a collection does, at the start of its stop */
+    DRAIN_ALL(); /* as a collection does, at the start of its stop */
     cr_assert_not(lg_dirtyset_each(collect, &s, &klo, &khi));
 }
 
@@ -157,32 +166,82 @@ Test(dirtyset, last_overwrite)
     cr_assert_eq(lg_dirtyset_last_overwrite(0x123450), 0x402000, "the last store wins");
 }
 
-/* A drain bounded where the kept blocks end (top) takes the table's marks up to top's
- * card only; a mark above stays in the table, and a later drain whose top reaches it
- * takes it. */
-Test(dirtyset, card_table_drained_up_to_top)
+/* A drain reads the table only in the spans where the last collection kept blocks: a
+ * mark outside them stays in the table, and a later drain whose span reaches it takes
+ * it. */
+Test(dirtyset, card_table_drained_in_spans)
 {
     uintptr_t lo, hi;
     table_setup(&lo, &hi);
-    lg_dirtyset_card_async(lo + 0x40);   /* below top */
-    lg_dirtyset_card_async(lo + 0x1fc0); /* top's own card: the block ends inside it */
+    lg_dirtyset_card_async(lo + 0x40);   /* in the span */
+    lg_dirtyset_card_async(lo + 0x1fc0); /* the span's last card: a block ends inside it */
     lg_dirtyset_card_async(lo + 0x8000); /* above: blocks allocated since only */
     struct seen s = {0};
     uintptr_t klo, khi;
-    lg_dirtyset_drain(lo + 0x1fc8);
+    drain(lo, lo + 0x1fc8);
     cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
-    cr_assert_eq(s.n, 2, "the two cards up to top, got %d", s.n);
+    cr_assert_eq(s.n, 2, "the two cards in the span, got %d", s.n);
     cr_assert(covered(&s, lo + 0x40) && covered(&s, lo + 0x1fc0) && !covered(&s, lo + 0x8000));
     cr_assert(lg_dirtyset_rotate(lo - 4096, hi + 4096, lo, hi, false));
     s.n = 0;
-    lg_dirtyset_drain(hi);
+    drain(lo, hi);
     cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
-    cr_assert(covered(&s, lo + 0x8000), "the mark above the first top, taken once top reaches it");
+    cr_assert(covered(&s, lo + 0x8000), "the mark outside the first span, taken once a span reaches it");
     cr_assert(lg_dirtyset_rotate(lo - 4096, hi + 4096, lo, hi, false));
+    lg_dirtyset_card_async(lo + 0x40);
     s.n = 0;
-    lg_dirtyset_drain(0);
+    drain(hi, hi + 0x1000);
     cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
-    cr_assert_not(covered(&s, lo + 0x40), "a top below the window takes no mark");
+    cr_assert_not(covered(&s, lo + 0x40), "a span elsewhere takes no mark");
+}
+
+/* The table covers every user address (where the system lets it be reserved, as here):
+ * a slot terabytes above the heap (another thread's arena, a stack) is marked in the
+ * table too, not logged, and spans far apart come out in address order. */
+Test(dirtyset, card_table_whole_address_space)
+{
+    uintptr_t lo, hi;
+    table_setup(&lo, &hi);
+    cr_assert_eq(leakgraph_store_window.card_base, 0);
+    cr_assert_eq(leakgraph_store_window.card_span, 1ul << 47);
+    char local[256] __attribute__((aligned(64)));
+    uintptr_t far = (uintptr_t)local; /* the stack: terabytes above a static array */
+    lg_dirtyset_card_async(far);
+    lg_dirtyset_card_async(lo + 0x100);
+    cr_assert_null(lg_dirtyset_log, "no thread log: both slots are in the table");
+    struct seen s = {0};
+    uintptr_t klo, khi;
+    lg_dirtyset_drain_span(NULL, lo, hi);
+    lg_dirtyset_drain_span(NULL, far, far + sizeof local);
+    lg_dirtyset_drain();
+    cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
+    cr_assert_eq(s.n, 2, "got %d", s.n);
+    cr_assert_eq(s.lo[0], lo + 0x100);
+    cr_assert_eq(s.lo[1], far);
+    cr_assert_eq(klo, khi, "nothing lost");
+}
+
+/* Where the 2 TiB cannot be reserved (a tight RLIMIT_AS), the table covers 1 GiB from
+ * below the lowest block; a slot far above takes the thread's log. */
+Test(dirtyset, card_table_small_when_reservation_refused)
+{
+    struct rlimit rl = {8ul << 30, 8ul << 30};
+    cr_assert_eq(setrlimit(RLIMIT_AS, &rl), 0);
+    uintptr_t lo, hi;
+    table_setup(&lo, &hi);
+    cr_assert_not_null(leakgraph_store_window.cards);
+    cr_assert_leq(leakgraph_store_window.card_span, (uintptr_t)LG_CARD_TABLE_BYTES << LG_CARD_SHIFT);
+    cr_assert_leq(leakgraph_store_window.card_base, lo);
+    cr_assert_geq(leakgraph_store_window.card_base + leakgraph_store_window.card_span, hi);
+    char local[64] __attribute__((aligned(64)));
+    lg_dirtyset_card_async((uintptr_t)local);
+    cr_assert_not_null(lg_dirtyset_log, "the stack is outside the 1 GiB table: logged");
+    lg_dirtyset_card_async(lo + 0x200);
+    struct seen s = {0};
+    uintptr_t klo, khi;
+    drain(lo, hi);
+    cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
+    cr_assert(covered(&s, lo + 0x200) && covered(&s, (uintptr_t)local));
 }
 
 /* Once a hook has run, the first rotation maps the card table: marks in it reach the
@@ -201,20 +260,20 @@ Test(dirtyset, card_table)
     lg_dirtyset_card_async(lo + 0x1000);
     struct seen s = {0};
     uintptr_t klo, khi;
-    lg_dirtyset_drain(UINTPTR_MAX); /* as a collection does, at the start of its stop */
+    drain(lo, hi); /* as a collection does, at the start of its stop */
     cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
     cr_assert_eq(s.n, 2, "two cards from the table, got %d", s.n);
     cr_assert(covered(&s, lo + 0x40) && covered(&s, lo + 0x1000) && !covered(&s, lo + 0x80));
     cr_assert(lg_dirtyset_rotate(lo - 4096, hi + 4096, lo, hi, false));
     leakgraph_store_window.cards[(lo + 0x2000 - leakgraph_store_window.card_base) >> 6] = 1; /* a late mark */
     s.n = 0;
-    lg_dirtyset_drain(UINTPTR_MAX); /* as a collection does, at the start of its stop */
+    drain(lo, hi); /* as a collection does, at the start of its stop */
     cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
     cr_assert_eq(s.n, 1, "the late mark only, got %d", s.n);
     cr_assert(covered(&s, lo + 0x2000) && !covered(&s, lo + 0x40));
     cr_assert(lg_dirtyset_rotate(lo - 4096, hi + 4096, lo, hi, false));
     s.n = 0;
-    lg_dirtyset_drain(UINTPTR_MAX); /* as a collection does, at the start of its stop */
+    drain(lo, hi); /* as a collection does, at the start of its stop */
     cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
     cr_assert_eq(s.n, 0, "nothing written since, got %d", s.n);
 }
@@ -225,7 +284,7 @@ Test(dirtyset, table_cards_in_order_and_merged)
     uintptr_t lo, hi;
     table_setup(&lo, &hi);
     lg_dirtyset_card_async(lo + 0x5000); /* the last generation's: not read again */
-    lg_dirtyset_drain(UINTPTR_MAX);
+    drain(lo, hi);
     cr_assert(lg_dirtyset_rotate(lo - 4096, hi + 4096, lo, hi, false));
     lg_dirtyset_card_async(lo + 0x9000);
     lg_dirtyset_card_async(lo + 0x3080);
@@ -233,7 +292,7 @@ Test(dirtyset, table_cards_in_order_and_merged)
     lg_dirtyset_card_async(lo + 0x3000);
     struct seen s = {0};
     uintptr_t klo, khi;
-    lg_dirtyset_drain(UINTPTR_MAX);
+    drain(lo, hi);
     cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
     cr_assert_eq(s.n, 2, "one run and one card, got %d", s.n);
     cr_assert_eq(s.lo[0], lo + 0x3000);
@@ -254,7 +313,7 @@ Test(dirtyset, log_overflow_loses_only_outside_the_table)
         lg_dirtyset_card_async(far + a * 64);
     struct seen s = {0};
     uintptr_t klo, khi;
-    lg_dirtyset_drain(UINTPTR_MAX);
+    drain(lo, hi);
     cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi), "the table's cards are complete");
     cr_assert_eq(klo, leakgraph_store_window.card_base);
     cr_assert_eq(khi, leakgraph_store_window.card_base + leakgraph_store_window.card_span);
@@ -262,7 +321,7 @@ Test(dirtyset, log_overflow_loses_only_outside_the_table)
     cr_assert(covered(&s, lo + 0x5000));
     cr_assert(lg_dirtyset_rotate(lo - 4096, hi + 4096, lo, hi, false));
     cr_assert(lg_dirtyset_rotate(lo - 4096, hi + 4096, lo, hi, false));
-    lg_dirtyset_drain(UINTPTR_MAX);
+    drain(lo, hi);
     cr_assert(lg_dirtyset_each(collect, &s, &klo, &khi));
     cr_assert_eq(klo, khi, "two rotations later, nothing is lost");
 }
