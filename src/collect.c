@@ -641,7 +641,7 @@ static long run(uintptr_t caller_sp, uintptr_t returning, bool print)
     keep_callee_saved(j.self_regs);
     lg_modules_refresh();
     lg_modules_lock();
-    dl_iterate_phdr(in_loader_lock, &j);
+    lg_stw_run_locked(in_loader_lock, &j);
     lg_modules_unlock();
     uint64_t t1 = now_ns();
 

@@ -443,7 +443,7 @@ static int take_crash(struct job *j, const struct lg_snapshot_req *req)
     j->unlocked |= !hold.mods;
     if (hold.mods)
         lg_modules_refresh_locked(); /* learns what was dlopen'ed since */
-    dl_iterate_phdr(in_loader_lock, j);
+    lg_stw_run_locked(in_loader_lock, j);
     return j->rc ? j->rc : lg_writer_flush(&j->w);
 }
 
@@ -485,7 +485,7 @@ int lg_snapshot_take(const struct lg_snapshot_req *req)
     lg_writer_init(&j.w, req->fd, buf, WRITE_BUF);
     write_header(&j);
     lg_modules_lock();
-    dl_iterate_phdr(in_loader_lock, &j);
+    lg_stw_run_locked(in_loader_lock, &j);
     lg_modules_unlock();
     int rc = j.rc ? j.rc : lg_writer_flush(&j.w);
     lg_unlock(&snapshot_lock);

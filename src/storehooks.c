@@ -408,9 +408,15 @@ static char *strncpy_from(char *d, const char *s, size_t n, size_t dn, uintptr_t
 }
 static char *strcat_from(char *d, const char *s, size_t dn, uintptr_t ra)
 {
-    size_t before = lg_storehooks_libc || dn != (size_t)-1 ? strlen(d) : 0, n = strlen(s) + 1;
-    if (dn != (size_t)-1 && before + n > dn)
-        __chk_fail();
+    size_t before = 0, n = 0;
+    if (dn != (size_t)-1) { /* glibc's reads neither string past the object: nor do these */
+        if ((before = strnlen(d, dn)) == dn || (n = strnlen(s, dn - before)) == dn - before)
+            __chk_fail();
+        n++;
+    } else if (lg_storehooks_libc) {
+        before = strlen(d);
+        n = strlen(s) + 1;
+    }
     if (!lg_storehooks_libc)
         return do_strcat(d, s);
     struct lg_pending was = write_begin(d + before, n, ra);

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <string.h>
@@ -37,6 +38,12 @@ static struct sigaction saved_actions[2];
 static volatile int saved_cur;
 static int stop_signo, installed_signo;
 static uint32_t stopper; /* the tid of the thread that stops the others */
+/* The pid of a process whose stopper is about to take the loader lock (0: none): set
+ * before it calls dl_iterate_phdr, cleared after (lg_stw_run_locked). A pid, so that a
+ * fork child that inherits it ignores it. */
+static volatile uint32_t coming;
+/* How long a thread at the loader lock waits for an announced stop to begin. */
+#define COMING_WAIT_MS 20
 static bool overflow; /* more than MAX_STOPPED threads: the rest ran on */
 static int last_error; /* why the last stop stopped nothing: ENOMEM or EINVAL */
 static uint64_t stop_started_ms; /* CLOCK_MONOTONIC at the start of the stop */
@@ -50,6 +57,23 @@ static uint64_t stop_started_ms; /* CLOCK_MONOTONIC at the start of the stop */
 static long futex(volatile uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
 {
     return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A record's claim word: the stop's epoch and who took the record (0 open, 1 the thread,
+ * 2 the stopper, giving up on it). With the epoch in it, a thread delayed between finding
+ * its record and claiming it cannot take a record of a later stop put in the same slot. */
+#define CLAIM(e, how) ((uint32_t)(e) << 2 | (how))
+static bool claim(struct lg_stop_rec *r, uint32_t e, uint32_t how)
+{
+    uint32_t open = CLAIM(e, 0);
+    return __atomic_compare_exchange_n(&r->claim, &open, CLAIM(e, how), false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 }
 
 /* Saves the registers, this thread's realloc and hooked write in flight, acknowledges the stop and
@@ -84,8 +108,7 @@ static void on_stop_signal(int sig, siginfo_t *info, void *ctx)
             r = &recs[i];
     bool stopping = r && r->epoch == my_epoch && __atomic_load_n(&resumed, __ATOMIC_ACQUIRE) != my_epoch &&
                     !r->acked;
-    uint32_t zero = 0;
-    if (stopping && !__atomic_compare_exchange_n(&r->claim, &zero, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+    if (stopping && !claim(r, my_epoch, 1)) {
         errno = saved; /* our signal, late: the thread stopped elsewhere, or the stop gave up on it */
         return;
     }
@@ -154,45 +177,77 @@ static struct lg_stop_rec *find_rec(uint32_t tid)
     return NULL;
 }
 
-/* Does anything only while a stop is in progress: the loader lock is then held by the
- * stopper, so a thread that waits here a moment for its record waits no longer than it
- * would have for the lock. The stop signal it may have pending is delivered once libunwind
- * unmasks it: during the stop, the handler finds the claim taken and returns; after it,
- * the signal counts as a late one (see on_stop_signal). */
+static bool masks_stop_signal(void)
+{
+    sigset_t cur;
+    return stop_signo > 0 && syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &cur, _NSIG / 8) == 0 &&
+           sigismember(&cur, stop_signo) == 1;
+}
+
+/* Does anything only around a stop: one announced (the stopper is about to take the
+ * loader lock), one in progress (it holds the lock, so a thread that waits here a moment
+ * for its record waits no longer than it would have for the lock). The wait for an
+ * announced stop is bounded: this call may come from a callback of the program's own
+ * dl_iterate_phdr, which holds the lock the stopper waits for. After a stop the thread
+ * looks again: lg_stw_stop may try once more, the lock held all along. The stop signal
+ * it may have pending is delivered once libunwind unmasks it: during the stop, the
+ * handler finds the claim taken and returns; after it, it counts as a late one (see
+ * on_stop_signal). */
 void lg_stw_at_loader_lock(void)
 {
-    uint32_t e, tid = lg_threads_tid();
-    struct lg_stop_rec *r;
+    uint32_t tid = lg_threads_tid();
     if (tid == __atomic_load_n(&stopper, __ATOMIC_RELAXED))
         return;
+    uint64_t since = 0;
     for (;;) {
-        e = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
+        uint32_t e = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
         uint32_t res = __atomic_load_n(&resumed, __ATOMIC_ACQUIRE);
-        if (res == e)
-            return; /* no stop in progress: the common case, two loads */
-        if ((r = find_rec(tid)) && r->epoch == e)
-            break;
-        /* Not listed yet (the stopper lists /proc/self/task as this runs) */
-        struct timespec ts = {0, 1000000};
-        futex(&resumed, FUTEX_WAIT_PRIVATE, res, &ts);
+        struct lg_stop_rec *r;
+        if (res == e) { /* no stop in progress: the common case, three loads */
+            uint32_t c = __atomic_load_n(&coming, __ATOMIC_ACQUIRE);
+            if (!c || c != (uint32_t)getpid() || !masks_stop_signal())
+                return;
+            uint64_t t = now_ms();
+            if (!since)
+                since = t;
+            else if (t - since >= COMING_WAIT_MS)
+                return;
+            struct timespec ts = {0, 1000000};
+            futex(&epoch, FUTEX_WAIT_PRIVATE, e, &ts);
+            continue;
+        }
+        if (!(r = find_rec(tid)) || r->epoch != e) { /* not listed yet: the stopper lists as this runs */
+            struct timespec ts = {0, 1000000};
+            futex(&resumed, FUTEX_WAIT_PRIVATE, res, &ts);
+            continue;
+        }
+        uint32_t state = __atomic_load_n(&r->state, __ATOMIC_RELAXED), one = 1;
+        if (__atomic_load_n(&r->acked, __ATOMIC_ACQUIRE) || (state != LG_STOP_SIGNALLED && state != LG_STOP_MASKED) ||
+            !masks_stop_signal()) /* (unmasked: the handler takes the signal, or will when it is sent) */
+            return;
+        if (!claim(r, e, 1) && !(__atomic_load_n(&r->claim, __ATOMIC_ACQUIRE) == CLAIM(e, 1) &&
+                                 __atomic_compare_exchange_n(&r->deferred, &one, 2, false, __ATOMIC_ACQ_REL,
+                                                             __ATOMIC_RELAXED)))
+            return; /* given up on; or stopped already, inside a handler that returned deferred */
+        sigset_t all, cur;
+        sigfillset(&all);
+        syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &cur, _NSIG / 8);
+        ucontext_t uc;
+        getcontext(&uc);
+        stop_here(r, &uc, e);
+        syscall(SYS_rt_sigprocmask, SIG_SETMASK, &cur, NULL, _NSIG / 8);
+        since = 0;
     }
-    uint32_t state = __atomic_load_n(&r->state, __ATOMIC_RELAXED);
-    if (__atomic_load_n(&r->acked, __ATOMIC_ACQUIRE) || (state != LG_STOP_SIGNALLED && state != LG_STOP_MASKED))
-        return;
-    sigset_t cur;
-    if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &cur, _NSIG / 8) != 0 || !sigismember(&cur, stop_signo))
-        return; /* the handler takes the signal (or will, when it is sent) */
-    uint32_t zero = 0, one = 1;
-    if (!__atomic_compare_exchange_n(&r->claim, &zero, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED) &&
-        !__atomic_compare_exchange_n(&r->deferred, &one, 2, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-        return; /* given up on; or stopped already, inside a handler that returned deferred */
-    sigset_t all;
-    sigfillset(&all);
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &cur, _NSIG / 8);
-    ucontext_t uc;
-    getcontext(&uc);
-    stop_here(r, &uc, e);
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &cur, NULL, _NSIG / 8);
+}
+
+void lg_stw_run_locked(int (*cb)(struct dl_phdr_info *, size_t, void *), void *arg)
+{
+    stop_signo = lg_opt.stop_signal > 0 ? (int)lg_opt.stop_signal : SIGRTMIN + 3;
+    __atomic_store_n(&stopper, lg_threads_tid(), __ATOMIC_RELAXED);
+    __atomic_store_n(&coming, (uint32_t)getpid(), __ATOMIC_RELEASE);
+    dl_iterate_phdr(cb, arg);
+    __atomic_store_n(&coming, 0, __ATOMIC_RELEASE);
+    futex(&epoch, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL);
 }
 
 __thread volatile unsigned lg_stop_deferred __attribute__((tls_model("initial-exec")));
@@ -211,13 +266,6 @@ struct linux_dirent64 {
     unsigned char d_type;
     char d_name[];
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static bool known(uint32_t tid)
 {
@@ -328,6 +376,7 @@ static uint32_t signal_new_threads(uint32_t self, pid_t pid)
             memset(r, 0, sizeof *r);
             r->tid = tid;
             r->epoch = epoch;
+            r->claim = CLAIM(epoch, 0);
             r->since_ms = now_ms();
             r->state = thread_state(tid, stop_signo, &r->sp);
             __atomic_store_n(&nrecs, nrecs + 1, __ATOMIC_RELEASE);
@@ -399,9 +448,12 @@ static void recheck(pid_t pid)
         }
         /* (A claimed record is the thread's own: it stops, or stopped and deferred.) */
         bool masked_long = (now == LG_STOP_MASKED || now == LG_STOP_BLOCKS) && t - r->since_ms >= MASKED_GRACE_MS;
-        uint32_t zero = 0;
-        if ((now == LG_STOP_GONE || (masked_long && (r->state == LG_STOP_MASKED || parked_in_futex(r->tid)))) &&
-            __atomic_compare_exchange_n(&r->claim, &zero, 2, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+        one = 1;
+        if ((now == LG_STOP_GONE &&
+             (claim(r, r->epoch, 2) || /* or it deferred inside realloc, then exited */
+              __atomic_compare_exchange_n(&r->deferred, &one, 3, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))) ||
+            (now != LG_STOP_GONE && masked_long && (r->state == LG_STOP_MASKED || parked_in_futex(r->tid)) &&
+             claim(r, r->epoch, 2))) {
             r->state = now == LG_STOP_GONE ? LG_STOP_GONE : LG_STOP_BLOCKS;
             r->sp = now == LG_STOP_GONE ? 0 : sp;
             __atomic_add_fetch(&acks, 1, __ATOMIC_RELEASE);
@@ -465,6 +517,8 @@ static uint32_t stop_once(int signo, long timeout_ms, struct lg_stop_rec **out)
     stop_started_ms = now_ms();
     if (!__atomic_add_fetch(&epoch, 1, __ATOMIC_RELEASE)) /* 0 means no stop (inflight.h) */
         __atomic_add_fetch(&epoch, 1, __ATOMIC_RELEASE);
+    if (__atomic_load_n(&coming, __ATOMIC_RELAXED)) /* threads at the loader lock wait for it */
+        futex(&epoch, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL);
     if (!install_handler(signo)) {
         lg_stw_resume(); /* no stop after all: lg_stw_at_loader_lock must not wait for one */
         return last_error = EINVAL, *out = NULL, 0;

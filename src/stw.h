@@ -8,6 +8,7 @@
 #include "inflight.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define LG_STW_NREGS 23
@@ -33,9 +34,9 @@ struct lg_stop_rec {
     /* 1: signalled inside glibc's realloc, stops at its end (lg_stw_deferred_stop); 2: did;
      * 3: the stop gave up waiting. Changed by CAS only. */
     uint32_t deferred;
-    /* 0: open; 1: the thread took the stop (its handler, or lg_stw_at_loader_lock); 2: the
-     * stop gave up on it. Changed by CAS only, so that a thread and the stopper never both
-     * count the one acknowledgement. */
+    /* The stop's epoch << 2 | 0: open; 1: the thread took the stop (its handler, or
+     * lg_stw_at_loader_lock); 2: the stop gave up on it. Changed by CAS only, so that a
+     * thread and the stopper never both count the one acknowledgement (stw.c). */
     uint32_t claim;
     uint64_t since_ms; /* when it was listed, or sent the signal after it unmasked it */
 };
@@ -45,6 +46,12 @@ struct lg_stop_rec {
  * blocks every signal around the call) and that the stop waits for stops here instead of
  * waiting for the lock in vain until the stop gives up on it. AS-safe. */
 void lg_stw_at_loader_lock(void);
+
+/* Calls dl_iterate_phdr(cb, arg), cb to stop the world at its first call (and return
+ * nonzero): the stop announced before, so that a thread masking the stop signal at the
+ * loader lock waits for it in lg_stw_at_loader_lock rather than for the lock. */
+struct dl_phdr_info;
+void lg_stw_run_locked(int (*cb)(struct dl_phdr_info *, size_t, void *), void *arg);
 
 /* Stops every other thread; waits at most timeout_ms for each round of
  * acknowledgements. Returns the number of records; *recs points at them, or is NULL

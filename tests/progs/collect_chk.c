@@ -12,13 +12,15 @@
  * unreachable. The string entry points are checked for their results.
  *
  * Argument "overflow": __memcpy_chk with a length past the object size, which must
- * abort as glibc's does. Prints each result on stdout (collect=-1 without the tracer). */
+ * abort as glibc's does; "unterminated": __strcat_chk on an object with no terminator
+ * before an unreadable page, the same (not a crash). Prints each result on stdout (collect=-1 without the tracer). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 extern void *__memcpy_chk(void *, const void *, size_t, size_t);
 extern void *__memmove_chk(void *, const void *, size_t, size_t);
@@ -76,6 +78,17 @@ static void strings(void)
 int main(int argc, char **argv)
 {
     collect = (long (*)(void))dlsym(RTLD_DEFAULT, "leakgraph_collect");
+    if (argc > 1 && strcmp(argv[1], "unterminated") == 0) {
+        /* glibc's __strcat_chk reads no further than the object: an 8-byte one with no
+         * terminator, against an unreadable page, aborts as an overflow */
+        char *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED || mprotect(p + 4096, 4096, PROT_NONE) != 0)
+            return 2;
+        memset(p + 4096 - 8, 'A', 8);
+        __strcat_chk(p + 4096 - 8, "x", 8);
+        puts("not reached");
+        return 0;
+    }
     if (argc > 1 && strcmp(argv[1], "overflow") == 0) {
         char small[8];
         volatile size_t n = 16;

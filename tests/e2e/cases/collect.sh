@@ -380,7 +380,7 @@ queue garbage_into_heap_uffd t_garbage_into_heap_uffd
 # them by name): with store hooks as the dirty source their writes are recorded as
 # memcpy's, so an incremental collection sees a reference copied into an old node, and
 # its clearing; the string entry points keep glibc's results, and an overflow aborts as
-# glibc's check does.
+# glibc's check does (also one that only reading past the object would find).
 t_collect_chk() {
     local d=$WORK/collect_chk want
     mkdir -p "$d"
@@ -400,5 +400,9 @@ t_collect_chk() {
     [ "$(cat "$d/native-overflow.rc")" = "$(cat "$d/traced-overflow.rc")" ] &&
         [ "$(cat "$d/traced-overflow.rc")" != 0 ] && grep -q 'buffer overflow detected' "$d/traced-overflow.err" ||
         { echo "overflow: exit $(cat "$d/traced-overflow.rc") (native $(cat "$d/native-overflow.rc")): $(lg_tail "$d/traced-overflow.err")"; return 1; }
+    lg_exec "$d" native-unterm 30 "$LG_PROGS/collect_chk" unterminated
+    lg_exec "$d" traced-unterm 30 env LEAKGRAPH_OPTIONS=report=0 LD_PRELOAD="$LG_LIB" "$LG_PROGS/collect_chk" unterminated
+    [ "$(cat "$d/native-unterm.rc")" = "$(cat "$d/traced-unterm.rc")" ] && grep -q 'buffer overflow detected' "$d/traced-unterm.err" ||
+        { echo "unterminated: exit $(cat "$d/traced-unterm.rc") (native $(cat "$d/native-unterm.rc"))"; return 1; }
 }
 queue collect_chk t_collect_chk
