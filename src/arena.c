@@ -47,7 +47,7 @@ static void *map_flags(size_t len, int extra)
  * trimmed. A kernel without THP keeps small pages; one without MADV_POPULATE_WRITE
  * (before 5.14) faults the pages in as they are used. Direct compaction may make a
  * populate slower when memory is fragmented. */
-static void *map_aligned(size_t len, bool populate, bool count)
+static void *map_aligned(size_t len, bool populate)
 {
     long p = syscall(SYS_mmap, 0, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                      -1, 0);
@@ -63,28 +63,19 @@ static void *map_aligned(size_t len, bool populate, bool count)
     if (populate)
         syscall(SYS_madvise, a, len, 23 /* MADV_POPULATE_WRITE, Linux 5.14 */);
     errno = saved_errno;
-    if (count)
-        __atomic_add_fetch(&mapped_bytes, len, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&mapped_bytes, len, __ATOMIC_RELAXED);
     return (void *)a;
 }
 
 void *lg_map(size_t len) { return map_flags(len, MAP_NORESERVE); }
 
-void *lg_map_sparse_huge(size_t len) { return map_aligned(page_round(len), false, true); }
-
-void *lg_map_reserve_huge(size_t len)
-{
-    void *p = map_aligned(page_round(len), false, false);
-    if (p) /* a core dump would hold a hole of that size (as ASan's shadow, left out) */
-        syscall(SYS_madvise, p, page_round(len), MADV_DONTDUMP);
-    return p;
-}
+void *lg_map_sparse_huge(size_t len) { return map_aligned(page_round(len), false); }
 
 void *lg_map_populated(size_t len)
 {
     len = page_round(len);
     if (len >= BIG_MAPPING)
-        return map_aligned(len, true, true);
+        return map_aligned(len, true);
     return map_flags(len, len >= (1u << 20) ? MAP_POPULATE : 0);
 }
 
@@ -118,7 +109,7 @@ bool lg_grow(void **p, size_t *cap, size_t need, size_t elem)
     size_t from = page_round(*cap * elem), to = page_round(nc * elem);
     void *np;
     if (to >= BIG_MAPPING) {
-        if (!(np = map_aligned(to, false, true)))
+        if (!(np = map_aligned(to, false)))
             return false;
         /* the kernel moves the pages in: no copy, no fault on the pages already there;
          * the moved mapping keeps the old one's advice, so it is given again */

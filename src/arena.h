@@ -18,12 +18,6 @@ void lg_unmap(void *p, size_t len);
  * per 4 KiB (each a fault: reading 16 MB of them took 38 ms here); a written part
  * takes 2 MiB at once. */
 void *lg_map_sparse_huge(size_t len);
-/* Like lg_map_sparse_huge, for address space reserved rather than memory (the card
- * table over the whole user address space, written only where the heap is): not
- * counted in the overhead, since what is resident is a few huge pages of it. Fails
- * under a tight RLIMIT_AS or with strict overcommit (vm.overcommit_memory=2). Left out
- * of core dumps. */
-void *lg_map_reserve_huge(size_t len);
 /* Like lg_map, for memory that will be filled at once (rehashed tables, snapshot
  * arrays): the kernel populates it in one call, 4-5x cheaper than first-touch page
  * faults on the VMs we measured. From 4 MiB on, in transparent huge pages where the

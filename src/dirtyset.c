@@ -10,7 +10,6 @@
 
 #include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #define CARD_SLOTS (1u << 18) /* per generation: 2 MiB; overflow at half full */
 #define RANGE_SLOTS 4096
@@ -45,13 +44,8 @@ volatile int lg_dirtyset_armed;
  * macro's first store reaches leakgraph_note_store and is seen (storehooks.c closes it). */
 __attribute__((visibility("default"))) struct leakgraph_store_window leakgraph_store_window = {.heap_span = ~0ul};
 extern struct leakgraph_store_window lg_win __attribute__((alias("leakgraph_store_window"), visibility("hidden")));
-/* The table's cards that may be set: every card_span it has had, the largest (the
- * 1 GiB table only). */
+/* The table's cards that may be set: every card_span it has had, the largest. */
 static uintptr_t table_hwm;
-/* The table covers every user address (card_base 0): its 2 TiB are reserved, not
- * memory. Else it covers 1 GiB of heap, and the slots outside go to the logs. */
-static bool table_whole;
-#define WHOLE_SPAN (1ul << 47)
 uintptr_t lg_dirtyset_lo, lg_dirtyset_hi;
 uintptr_t lg_dirtyset_read_lo, lg_dirtyset_read_span;
 /* The two generations and which one the hooks write; switched with the world stopped. */
@@ -198,10 +192,13 @@ static void table_card(uint64_t card)
         insert_card(card);
         return;
     }
-    if (g->ntcard < TABLE_CARDS)
+    /* In order, or the card set: a second drain into the same generation (a collection
+     * that failed after its drain does not rotate) may meet lower cards; so do cards past
+     * TABLE_CARDS (LOST_ALL when the set fills up too). */
+    if (g->ntcard < TABLE_CARDS && (!g->ntcard || card > g->tcard[g->ntcard - 1]))
         g->tcard[g->ntcard++] = card;
     else
-        insert_card(card); /* (the card set: LOST_ALL when that fills up too) */
+        insert_card(card);
 }
 
 /* Moves the set cards of the table in [lo, hi) into the current generation and clears
@@ -215,7 +212,7 @@ void lg_dirtyset_drain_span(void *unused, uintptr_t lo, uintptr_t hi)
     if (!t || !gens[cur].card)
         return;
     uintptr_t base = lg_win.card_base;
-    uintptr_t end = base + (table_whole ? lg_win.card_span : (uintptr_t)table_hwm << LG_CARD_SHIFT);
+    uintptr_t end = base + ((uintptr_t)table_hwm << LG_CARD_SHIFT);
     lo = lo > base ? lo : base;
     hi = hi < end ? hi : end;
     if (hi <= lo)
@@ -384,27 +381,24 @@ static void clear_gen(struct gen *g)
 }
 
 /* The table's window for the heap [lo, hi), mapping the table at the first call after
- * a hook ran (a program without hooks never pays for it): over every user address when
- * the system lets 2 TiB be reserved, else over 1 GiB from 64 MiB below the lowest block
- * (the other threads' arenas, far above, then take the logs). World stopped. */
+ * a hook ran (a program without hooks never pays for it): 1 GiB from 64 MiB below the
+ * lowest block (the other threads' arenas, far above, take the logs). A table over every
+ * user address (2 TiB reserved) was tried: it made each 128 MiB of address space that
+ * any hooked store reached resident (2 MiB of huge page), and it counted against a
+ * RLIMIT_AS or RLIMIT_DATA the program sets later, failing its allocations. World
+ * stopped. */
 #define TABLE_MARGIN (64ul << 20)
 static void set_window(uintptr_t lo, uintptr_t hi, uintptr_t blo, uintptr_t bhi)
 {
     if (!lg_win.cards && (lg_storehooks_seen || lg_storehooks_libc) && bhi > blo) {
-        volatile unsigned char *t = lg_map_reserve_huge(WHOLE_SPAN >> LG_CARD_SHIFT);
+        volatile unsigned char *t = lg_map_sparse_huge(LG_CARD_TABLE_BYTES);
         if (t) {
-            table_whole = true;
-            lg_win.card_base = 0;
-            lg_win.cards = t;
-        } else if ((t = lg_map_sparse_huge(LG_CARD_TABLE_BYTES))) {
             uintptr_t base = blo - lo > TABLE_MARGIN ? blo - TABLE_MARGIN : lo;
             lg_win.card_base = base & ~(uintptr_t)((1u << LG_CARD_SHIFT) - 1);
             lg_win.cards = t;
         }
     }
-    if (lg_win.cards && table_whole) {
-        lg_win.card_span = WHOLE_SPAN;
-    } else if (lg_win.cards) {
+    if (lg_win.cards) {
         uintptr_t base = lg_win.card_base, span = 0, cover = LG_CARD_TABLE_BYTES << LG_CARD_SHIFT;
         uintptr_t top = bhi + TABLE_MARGIN < hi ? bhi + TABLE_MARGIN : hi;
         if (top > base)
@@ -466,9 +460,7 @@ void lg_dirtyset_reset(void)
     lg_win.card_span = 0;
     lg_win.heap_lo = 0;
     lg_win.heap_span = (lg_storehooks_seen & LG_HOOK_MACRO) ? 0 : ~0ul;
-    if (lg_win.cards && table_whole)
-        madvise((void *)lg_win.cards, WHOLE_SPAN >> LG_CARD_SHIFT, MADV_DONTNEED); /* zero again */
-    else if (lg_win.cards)
+    if (lg_win.cards)
         memset((void *)lg_win.cards, 0, table_hwm);
     for (int i = 0; i < 2; i++)
         if (gens[i].card)

@@ -23,16 +23,14 @@
 /* The card table (exported as leakgraph_store_window, which LEAKGRAPH_STORE reads
  * inline): one byte per card of [card_base, card_base + card_span), set by the hooks
  * themselves, harvested into the current generation by the drain. Mapped once, at the
- * first collection after a hook ran: 2 TiB of address space reserved, over every user
- * address (card_base 0, card_span 2^47: the main arena and the other threads' arenas,
- * terabytes apart, alike), of which only what stores reach becomes memory, in huge
- * pages (a few of them: the heap's, and the stacks' that hooked stores reach). Where
- * the system refuses the reservation (RLIMIT_AS, strict overcommit): LG_CARD_TABLE_BYTES
- * cards from 64 MiB below the lowest block, card_span following the highest block (plus
- * 64 MiB). A drain reads the table only where the blocks the last collection kept are
- * (lg_dirtyset_drain_span): a card set elsewhere is harvested by the first drain that
- * reaches it. Heap slots outside the table take the per-thread logs below, as every
- * slot does before the table exists. */
+ * first collection after a hook ran; card_base is fixed then (64 MiB below the lowest
+ * block), card_span follows the highest block (plus 64 MiB; at most
+ * LG_CARD_TABLE_BYTES cards). In huge pages: up to 16 MB resident when stores spread
+ * over the whole window. A drain reads the table only where the blocks the last
+ * collection kept are (lg_dirtyset_drain_span): a card set elsewhere is harvested by
+ * the first drain that reaches it. Heap slots outside the table (another thread's
+ * arena, terabytes above the main one) take the per-thread logs below, as every slot
+ * does before the table exists. */
 #define LG_CARD_TABLE_BYTES (16ul << 20) /* 1 GiB of heap */
 /* The same object, through a hidden alias: the hooks reach it without the GOT. */
 extern struct leakgraph_store_window lg_win __attribute__((visibility("hidden")));
@@ -43,9 +41,9 @@ extern volatile int lg_dirtyset_armed;
 /* Heap addresses worth recording, [lo, hi): the blocks' span at the last collection. */
 extern uintptr_t lg_dirtyset_lo, lg_dirtyset_hi;
 /* Where a hook may read the word its store overwrites, [read_lo, read_lo + read_span):
- * the blocks' span and the 64 MiB below it (globals, as the 1 GiB table covered), never
- * the first 64 KiB. The card table covers every address, and a hook called on an
- * address no store follows (a null pointer, a small integer) must not fault. */
+ * the blocks' span and the 64 MiB below it (globals, as the card table covers), never
+ * the first 64 KiB: a hook called on an address no store follows (a null pointer, a
+ * small integer) must not fault. */
 extern uintptr_t lg_dirtyset_read_lo, lg_dirtyset_read_span;
 
 /* A thread's log of written cards: the hooks only append (FEASIBILITY §4 measured an

@@ -37,7 +37,10 @@ static volatile uint32_t resumed; /* == epoch once threads may run again */
 static struct sigaction saved_actions[2];
 static volatile int saved_cur;
 static int stop_signo, installed_signo;
-static uint32_t stopper; /* the tid of the thread that stops the others */
+/* This thread stops the others (inside lg_stw_run_locked): its own dl_iterate_phdr
+ * calls, if any, pass. Thread-local: a crash snapshot in a thread that was not stopped
+ * must not make the real stopper look like any thread. */
+static __thread bool i_stop __attribute__((tls_model("initial-exec")));
 /* The pid of a process whose stopper is about to take the loader lock (0: none): set
  * before it calls dl_iterate_phdr, cleared after (lg_stw_run_locked). A pid, so that a
  * fork child that inherits it ignores it. */
@@ -195,9 +198,9 @@ static bool masks_stop_signal(void)
  * on_stop_signal). */
 void lg_stw_at_loader_lock(void)
 {
-    uint32_t tid = lg_threads_tid();
-    if (tid == __atomic_load_n(&stopper, __ATOMIC_RELAXED))
+    if (i_stop)
         return;
+    uint32_t tid = lg_threads_tid();
     uint64_t since = 0;
     for (;;) {
         uint32_t e = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
@@ -243,10 +246,12 @@ void lg_stw_at_loader_lock(void)
 void lg_stw_run_locked(int (*cb)(struct dl_phdr_info *, size_t, void *), void *arg)
 {
     stop_signo = lg_opt.stop_signal > 0 ? (int)lg_opt.stop_signal : SIGRTMIN + 3;
-    __atomic_store_n(&stopper, lg_threads_tid(), __ATOMIC_RELAXED);
+    bool was = i_stop;
+    i_stop = true;
     __atomic_store_n(&coming, (uint32_t)getpid(), __ATOMIC_RELEASE);
     dl_iterate_phdr(cb, arg);
     __atomic_store_n(&coming, 0, __ATOMIC_RELEASE);
+    i_stop = was;
     futex(&epoch, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL);
 }
 
@@ -510,7 +515,6 @@ static uint32_t stop_once(int signo, long timeout_ms, struct lg_stop_rec **out)
     if (!recs && !(recs = lg_map(MAX_STOPPED * sizeof *recs)))
         return last_error = ENOMEM, *out = NULL, 0;
     stop_signo = signo;
-    __atomic_store_n(&stopper, lg_threads_tid(), __ATOMIC_RELAXED);
     nrecs = 0;
     acks = 0;
     overflow = false;
