@@ -144,6 +144,20 @@ static void on_stop_signal(int sig, siginfo_t *info, void *ctx)
     errno = saved;
 }
 
+/* A stop outside the handler (a safepoint, the loader lock's wrapper), the record r
+ * claimed: every signal blocked while stopped, as in the handler, so that no handler of
+ * the program runs on a thread counted as stopped. */
+static void stop_in_place(struct lg_stop_rec *r, uint32_t e)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, _NSIG / 8);
+    ucontext_t uc;
+    getcontext(&uc);
+    stop_here(r, &uc, e);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
+}
+
 /* Where a thread signalled inside glibc's realloc stops instead (stop epoch e), once
  * glibc returned and its in-flight state says where the block is now, or once it waits
  * for a tracer lock (lock.h). */
@@ -160,15 +174,7 @@ static void safepoint(uint32_t e)
     if (!r || r->epoch != e ||
         !__atomic_compare_exchange_n(&r->deferred, &one, 2, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
         return; /* the stop gave up on this thread */
-    /* Signals blocked while stopped, as in the handler: a handler of the program must
-     * not run on a thread counted as stopped. */
-    sigset_t all, old;
-    sigfillset(&all);
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, _NSIG / 8);
-    ucontext_t uc;
-    getcontext(&uc);
-    stop_here(r, &uc, e);
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
+    stop_in_place(r, e);
 }
 
 static struct lg_stop_rec *find_rec(uint32_t tid)
@@ -232,13 +238,7 @@ void lg_stw_at_loader_lock(void)
                                  __atomic_compare_exchange_n(&r->deferred, &one, 2, false, __ATOMIC_ACQ_REL,
                                                              __ATOMIC_RELAXED)))
             return; /* given up on; or stopped already, inside a handler that returned deferred */
-        sigset_t all, cur;
-        sigfillset(&all);
-        syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &cur, _NSIG / 8);
-        ucontext_t uc;
-        getcontext(&uc);
-        stop_here(r, &uc, e);
-        syscall(SYS_rt_sigprocmask, SIG_SETMASK, &cur, NULL, _NSIG / 8);
+        stop_in_place(r, e);
         since = 0;
     }
 }

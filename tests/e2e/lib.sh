@@ -322,3 +322,8 @@ def main():
 sys.exit(main())
 PYEOF
 )
+
+# lg_no_stop_timeout FILE: no stop waited a thread out (the warning names the timeout).
+lg_no_stop_timeout() {
+    ! grep -q 'did not stop within' "$1" || { grep -m1 'did not stop' "$1"; return 1; }
+}
