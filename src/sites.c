@@ -12,7 +12,9 @@
 
 #define UNW_LOCAL_ONLY /* the _UL* local-unwinding symbols of libunwind.so.8 */
 #include <libunwind.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/auxv.h>
 
 extern void *__libc_malloc(size_t);
@@ -439,10 +441,21 @@ static bool is_sigreturn(uintptr_t pc)
 __thread uintptr_t lg_own_sp __attribute__((tls_model("initial-exec")));
 
 /* The frame-pointer walk alone, up to max frames from the caller's, with fp_walk_hash's
- * checks: the return addresses, and where each was found (the frame's address). */
-static uint32_t fp_walk(uintptr_t *pc, uintptr_t *at, uint32_t max)
+ * checks: the return addresses, and where each was found (the frame's address). A
+ * handler installed with SA_ONSTACK runs on the alternate signal stack: the walk starts
+ * there ([*alt_lo, *alt_hi), else both 0) and goes on into the thread's own stack, where
+ * the trampoline's frame links to the interrupted code. */
+static uint32_t fp_walk(uintptr_t *pc, uintptr_t *at, uint32_t max, uintptr_t *alt_lo, uintptr_t *alt_hi)
 {
     uintptr_t *fp = __builtin_frame_address(0), lo = stack_lo, hi = stack_hi;
+    *alt_lo = *alt_hi = 0;
+    if (((uintptr_t)fp < lo || (uintptr_t)fp >= hi) && stack_hi) {
+        stack_t ss;
+        if (syscall(SYS_sigaltstack, NULL, &ss) != 0 || !(ss.ss_flags & SS_ONSTACK))
+            return 0;
+        lo = *alt_lo = (uintptr_t)ss.ss_sp;
+        hi = *alt_hi = (uintptr_t)ss.ss_sp + ss.ss_size;
+    }
     uintptr_t top = hi >= lo + 16 ? hi - 16 : 0;
     uint32_t n = 0;
     if (!top || (uintptr_t)fp < lo || (uintptr_t)fp > top || ((uintptr_t)fp & 7))
@@ -453,8 +466,13 @@ static uint32_t fp_walk(uintptr_t *pc, uintptr_t *at, uint32_t max)
             break;
         at[n] = (uintptr_t)fp;
         pc[n++] = ret;
-        if ((uintptr_t)next - (uintptr_t)fp - 1 >= top - (uintptr_t)fp || ((uintptr_t)next & 7))
-            break;
+        if ((uintptr_t)next - (uintptr_t)fp - 1 >= top - (uintptr_t)fp || ((uintptr_t)next & 7)) {
+            if (lo == stack_lo || (uintptr_t)next < stack_lo || (uintptr_t)next + 16 > stack_hi ||
+                ((uintptr_t)next & 7))
+                break;
+            lo = stack_lo; /* off the signal stack, into the interrupted frames */
+            top = stack_hi - 16;
+        }
         fp = next;
     }
     return n;
@@ -464,12 +482,12 @@ uint32_t lg_sites_capture_handler(bool *handler)
 {
     /* As deep as a stack is ever kept, whatever stack_depth says: the trampoline may be
      * further up than the frames kept. */
-    uintptr_t raw[LG_MAX_DEPTH + 8], at[LG_MAX_DEPTH + 8], pc[LG_MAX_DEPTH + 8];
+    uintptr_t raw[LG_MAX_DEPTH + 8], at[LG_MAX_DEPTH + 8], pc[LG_MAX_DEPTH + 8], alt_lo, alt_hi;
     uint32_t n = 0, wn;
     *handler = false;
     if (!buckets || !stack_hi || !libc_hi)
         return 0;
-    wn = fp_walk(raw, at, LG_MAX_DEPTH + 8);
+    wn = fp_walk(raw, at, LG_MAX_DEPTH + 8, &alt_lo, &alt_hi);
     uint32_t i = 0;
     while (i < wn && raw[i] >= self_lo && raw[i] < self_hi)
         i++; /* the allocator's own frames */
@@ -479,7 +497,10 @@ uint32_t lg_sites_capture_handler(bool *handler)
         if (!seen && !self && ours && !is_sigreturn(raw[i]))
             return 0; /* the program's code under ours: the tracer called in a handler allocates */
         if (!seen && is_sigreturn(raw[i])) {
-            if (lg_own_sp && at[i] >= lg_own_sp) /* (>=: a handler that tail-calls it) */
+            /* Frames compare by address on one stack only: a handler on the signal stack
+             * with the tracer's work begun on the thread's own came in on top of it. */
+            bool same_stack = !alt_hi || (lg_own_sp - alt_lo < alt_hi - alt_lo) == (at[i] - alt_lo < alt_hi - alt_lo);
+            if (lg_own_sp && same_stack && at[i] >= lg_own_sp) /* (>=: a handler that tail-calls it) */
                 return 0; /* the handler is outside the tracer's own work: it called that */
             seen = true;
         }

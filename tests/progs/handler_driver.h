@@ -31,12 +31,24 @@ static void __attribute__((noinline)) scrub(void)
     memset((char *)buf, 0, sizeof buf);
 }
 
+#ifdef HANDLER_ONSTACK
+/* The handler runs on an alternate signal stack (SA_ONSTACK); scrubbed after, as the
+ * thread's own stack is: it is a global, and a root. */
+static char altstack[1 << 16] __attribute__((aligned(16)));
+#endif
+
 static int drive(void (*handler)(int))
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = handler;
     sa.sa_flags = SA_RESTART;
+#ifdef HANDLER_ONSTACK
+    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
+    if (sigaltstack(&ss, NULL) != 0)
+        return 1;
+    sa.sa_flags |= SA_ONSTACK;
+#endif
     sigaction(SIGUSR1, &sa, NULL);
     pthread_t self = pthread_self(), t;
     if (pthread_create(&t, NULL, sender, &self))
@@ -46,6 +58,12 @@ static int drive(void (*handler)(int))
             leakgraph_collect();
     pthread_join(t, NULL);
     scrub();
+#ifdef HANDLER_ONSTACK
+    stack_t off = {.ss_flags = SS_DISABLE};
+    sigaltstack(&off, NULL);
+    memset(altstack, 0, sizeof altstack);
+    __asm__ volatile("" : : "r"(altstack) : "memory"); /* the stores must happen */
+#endif
     return 0;
 }
 
