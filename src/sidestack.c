@@ -5,7 +5,10 @@
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #define SIDE_BYTES (64u << 10)
 
@@ -62,8 +65,20 @@ int lg_sidestack_backtrace(uintptr_t *raw, int want)
     j->raw = raw;
     j->want = want;
     j->n = 0;
+    /* On the alternate signal stack, a signal for another SA_ONSTACK handler that came
+     * while on the side stack would make the kernel start the alternate stack afresh,
+     * over the live frames of the handler running there: signals wait meanwhile. */
+    stack_t ss;
+    sigset_t all, old;
+    bool alt = syscall(SYS_sigaltstack, NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK);
+    if (alt) {
+        sigfillset(&all);
+        syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, &old, _NSIG / 8);
+    }
     unw_getcontext(&j->uc);
     run_on(top, unwind_from, j);
+    if (alt)
+        syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
     int n = j->n;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     on_side = false;

@@ -442,17 +442,19 @@ __thread uintptr_t lg_own_sp __attribute__((tls_model("initial-exec")));
 
 /* The frame-pointer walk alone, up to max frames from the caller's, with fp_walk_hash's
  * checks: the return addresses, and where each was found (the frame's address). A
- * handler installed with SA_ONSTACK runs on the alternate signal stack: the walk starts
- * there ([*alt_lo, *alt_hi), else both 0) and goes on into the thread's own stack, where
- * the trampoline's frame links to the interrupted code. */
+ * handler installed with SA_ONSTACK runs on the alternate signal stack (which may lie
+ * inside the thread's own, a local array): the walk starts there ([*alt_lo, *alt_hi),
+ * else both 0) and goes on into the thread's own stack, where the trampoline's frame
+ * links to the interrupted code. (One system call: this walk is for allocations made
+ * while the tracer runs, rare. An alternate stack registered with SS_AUTODISARM reads
+ * as disabled while its handler runs: not found.) */
 static uint32_t fp_walk(uintptr_t *pc, uintptr_t *at, uint32_t max, uintptr_t *alt_lo, uintptr_t *alt_hi)
 {
     uintptr_t *fp = __builtin_frame_address(0), lo = stack_lo, hi = stack_hi;
     *alt_lo = *alt_hi = 0;
-    if (((uintptr_t)fp < lo || (uintptr_t)fp >= hi) && stack_hi) {
-        stack_t ss;
-        if (syscall(SYS_sigaltstack, NULL, &ss) != 0 || !(ss.ss_flags & SS_ONSTACK))
-            return 0;
+    stack_t ss;
+    if (hi >= lo + 16 && syscall(SYS_sigaltstack, NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK) &&
+        (uintptr_t)fp - (uintptr_t)ss.ss_sp < ss.ss_size) {
         lo = *alt_lo = (uintptr_t)ss.ss_sp;
         hi = *alt_hi = (uintptr_t)ss.ss_sp + ss.ss_size;
     }
@@ -467,9 +469,8 @@ static uint32_t fp_walk(uintptr_t *pc, uintptr_t *at, uint32_t max, uintptr_t *a
         at[n] = (uintptr_t)fp;
         pc[n++] = ret;
         if ((uintptr_t)next - (uintptr_t)fp - 1 >= top - (uintptr_t)fp || ((uintptr_t)next & 7)) {
-            if (lo == stack_lo || (uintptr_t)next < stack_lo || (uintptr_t)next + 16 > stack_hi ||
-                ((uintptr_t)next & 7))
-                break;
+            if (lo == stack_lo || (uintptr_t)next - stack_lo > stack_hi - 16 - stack_lo || ((uintptr_t)next & 7))
+                break; /* (no overflow: a frame pointer of -16 is a common mask in code without) */
             lo = stack_lo; /* off the signal stack, into the interrupted frames */
             top = stack_hi - 16;
         }

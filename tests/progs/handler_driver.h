@@ -31,14 +31,18 @@ static void __attribute__((noinline)) scrub(void)
     memset((char *)buf, 0, sizeof buf);
 }
 
-#ifdef HANDLER_ONSTACK
+#if defined HANDLER_ONSTACK && !defined HANDLER_ONSTACK_LOCAL
 /* The handler runs on an alternate signal stack (SA_ONSTACK); scrubbed after, as the
- * thread's own stack is: it is a global, and a root. */
+ * thread's own stack is: it is a global, and a root. With HANDLER_ONSTACK_LOCAL it is a
+ * local array of drive(), inside the thread's own stack. */
 static char altstack[1 << 16] __attribute__((aligned(16)));
 #endif
 
 static int drive(void (*handler)(int))
 {
+#ifdef HANDLER_ONSTACK_LOCAL
+    char altstack[1 << 16] __attribute__((aligned(16)));
+#endif
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = handler;

@@ -84,3 +84,33 @@ t_stop_retry_loader() {
     [ "$n" -lt 5 ] || { echo "the masking thread was given up on in $n collections"; return 1; }
 }
 queue stop_retry_loader t_stop_retry_loader
+
+# Two handlers on one alternate signal stack, the first allocating (its stacks unwound
+# on the tracer's side stack), the second arriving meanwhile (tests/progs/altstack_nested.c):
+# the program must run as it does natively (it crashed: the kernel restarted the
+# alternate stack over the first handler's frames).
+t_altstack_nested() {
+    local d=$WORK/altstack_nested reason
+    mkdir -p "$d"
+    (cd "$d" && lg_exec "$d" native 60 "$LG_PROGS/altstack_nested")
+    (cd "$d" && LEAKGRAPH_OPTIONS=report=0 lg_exec "$d" traced 120 "$LG_TOOL" run --lib "$LG_LIB" \
+        -- "$LG_PROGS/altstack_nested")
+    reason=$(lg_same_as_native "$d") || { echo "$reason"; return 1; }
+}
+queue altstack_nested t_altstack_nested
+
+# A handler on the alternate stack interrupts code with rbp = -16 and runs the tracer;
+# a second one allocates inside it (tests/progs/altstack_badfp.c). The walk that finds
+# handlers read address -8 there (a crash in about half the runs): three runs, each as
+# native.
+t_altstack_badfp() {
+    local d=$WORK/altstack_badfp reason i
+    mkdir -p "$d"
+    (cd "$d" && lg_exec "$d" native 60 "$LG_PROGS/altstack_badfp")
+    for i in 1 2 3; do
+        (cd "$d" && LEAKGRAPH_OPTIONS=report=0 lg_exec "$d" traced 120 "$LG_TOOL" run --lib "$LG_LIB" \
+            -- "$LG_PROGS/altstack_badfp")
+        reason=$(lg_same_as_native "$d") || { echo "run $i: $reason"; return 1; }
+    done
+}
+queue altstack_badfp t_altstack_badfp
