@@ -327,3 +327,15 @@ PYEOF
 lg_no_stop_timeout() {
     ! grep -q 'did not stop within' "$1" || { grep -m1 'did not stop' "$1"; return 1; }
 }
+
+# lg_run_as_native DIR PROG [ARGS...]: PROG natively, then under `leakgraph run --lib
+# $LG_LIB` with report=0, both from DIR (DIR/native.*, DIR/traced.*); prints why and
+# fails when the traced run's stdout or status differs, or it timed out.
+lg_run_as_native() {
+    local d=$1
+    shift
+    mkdir -p "$d"
+    (cd "$d" && lg_exec "$d" native 60 "$@")
+    (cd "$d" && LEAKGRAPH_OPTIONS=report=0 lg_exec "$d" traced 120 "$LG_TOOL" run --lib "$LG_LIB" -- "$@")
+    lg_same_as_native "$d"
+}

@@ -6,15 +6,13 @@
  * where the trampoline's frame links: a range check that overflowed at rbp = -16 let it
  * read address -8 (found by a review). Prints "done" on stdout; exit 0. */
 #include <leakgraph.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
-volatile int runs, a_done;
-static char alt[1 << 16] __attribute__((aligned(16)));
+#define PERIOD_US 200
+#include "altstack_driver.h"
+
+volatile int runs;
 void *volatile keep[100];
 
 /* Spins with rbp = -16 until a_done. */
@@ -40,36 +38,12 @@ static void on_a(int s)
     a_done = 1;
 }
 
-static void *sender(void *arg)
-{
-    pthread_t m = *(pthread_t *)arg;
-    pthread_kill(m, SIGUSR1);
-    while (!a_done) {
-        pthread_kill(m, SIGWINCH);
-        usleep(200);
-    }
-    return NULL;
-}
-
 int main(void)
 {
-    stack_t ss = {.ss_sp = alt, .ss_size = sizeof alt};
-    if (sigaltstack(&ss, NULL) != 0)
-        return 2;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_flags = SA_ONSTACK | SA_RESTART;
-    sa.sa_handler = on_a;
-    sigaction(SIGUSR1, &sa, NULL);
-    sa.sa_handler = on_b;
-    sigaction(SIGWINCH, &sa, NULL);
-    pthread_t self = pthread_self(), t;
-    if (pthread_create(&t, NULL, sender, &self))
-        return 2;
-    spin();
-    pthread_join(t, NULL);
-    for (int i = 0; i < 100; i++)
+    int rc = drive_two(on_a, on_b, spin);
+    for (int i = 0; rc == 0 && i < 100; i++)
         free(keep[i]);
-    puts("done");
-    return 0;
+    if (!rc)
+        puts("done");
+    return rc;
 }

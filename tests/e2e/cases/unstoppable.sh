@@ -32,12 +32,8 @@ queue sigwait_named t_sigwait_named
 # for, on a loaded machine: so fewer warnings than collections, not none. The worker's
 # block, held only on its stack, must be found at every collection.
 t_stop_at_loader() {
-    local d=$WORK/stop_at_loader warned reason
-    mkdir -p "$d"
-    (cd "$d" && lg_exec "$d" native 60 "$LG_PROGS/stop_at_loader" 10)
-    (cd "$d" && LEAKGRAPH_OPTIONS=report=0 lg_exec "$d" traced 120 "$LG_TOOL" run --lib "$LG_LIB" \
-        -- "$LG_PROGS/stop_at_loader" 10)
-    reason=$(lg_same_as_native "$d") || { echo "$reason"; return 1; }
+    local d=$WORK/stop_at_loader warned
+    lg_run_as_native "$d" "$LG_PROGS/stop_at_loader" 10 || return 1
     lg_no_stop_timeout "$d/traced.err" || return 1
     grep -q '^collections_with_unreachable=0$' "$d/traced.err" ||
         { echo "$(grep collections_with "$d/traced.err")"; return 1; }
@@ -51,12 +47,8 @@ queue stop_at_loader t_stop_at_loader
 # the same waiting for the loader's lock): given up on as one that blocks the signal,
 # after the 50 ms a masking thread is watched for, not waited for to the stop timeout.
 t_stop_masked_after() {
-    local d=$WORK/stop_masked_after reason
-    mkdir -p "$d"
-    (cd "$d" && lg_exec "$d" native 60 "$LG_PROGS/stop_masked_after")
-    (cd "$d" && LEAKGRAPH_OPTIONS=report=0 lg_exec "$d" traced 60 "$LG_TOOL" run --lib "$LG_LIB" \
-        -- "$LG_PROGS/stop_masked_after")
-    reason=$(lg_same_as_native "$d") || { echo "$reason"; return 1; }
+    local d=$WORK/stop_masked_after
+    lg_run_as_native "$d" "$LG_PROGS/stop_masked_after" || return 1
     lg_no_stop_timeout "$d/traced.err" || return 1
     grep -q '^leakgraph: thread [0-9]* blocks the stop signal' "$d/traced.err" ||
         { echo "the masking thread was not named: $(lg_tail "$d/traced.err")"; return 1; }
@@ -90,12 +82,7 @@ queue stop_retry_loader t_stop_retry_loader
 # the program must run as it does natively (it crashed: the kernel restarted the
 # alternate stack over the first handler's frames).
 t_altstack_nested() {
-    local d=$WORK/altstack_nested reason
-    mkdir -p "$d"
-    (cd "$d" && lg_exec "$d" native 60 "$LG_PROGS/altstack_nested")
-    (cd "$d" && LEAKGRAPH_OPTIONS=report=0 lg_exec "$d" traced 120 "$LG_TOOL" run --lib "$LG_LIB" \
-        -- "$LG_PROGS/altstack_nested")
-    reason=$(lg_same_as_native "$d") || { echo "$reason"; return 1; }
+    lg_run_as_native "$WORK/altstack_nested" "$LG_PROGS/altstack_nested"
 }
 queue altstack_nested t_altstack_nested
 
@@ -104,13 +91,9 @@ queue altstack_nested t_altstack_nested
 # handlers read address -8 there (a crash in about half the runs): three runs, each as
 # native.
 t_altstack_badfp() {
-    local d=$WORK/altstack_badfp reason i
-    mkdir -p "$d"
-    (cd "$d" && lg_exec "$d" native 60 "$LG_PROGS/altstack_badfp")
+    local i
     for i in 1 2 3; do
-        (cd "$d" && LEAKGRAPH_OPTIONS=report=0 lg_exec "$d" traced 120 "$LG_TOOL" run --lib "$LG_LIB" \
-            -- "$LG_PROGS/altstack_badfp")
-        reason=$(lg_same_as_native "$d") || { echo "run $i: $reason"; return 1; }
+        lg_run_as_native "$WORK/altstack_badfp" "$LG_PROGS/altstack_badfp" || { echo "(run $i)"; return 1; }
     done
 }
 queue altstack_badfp t_altstack_badfp
