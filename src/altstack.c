@@ -5,6 +5,7 @@
 #include "arena.h"
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -17,12 +18,30 @@
 
 /* The calling thread's mapping (guard page first), NULL when it has none of ours. */
 static __thread char *my_alt __attribute__((tls_model("initial-exec")));
+/* The calling thread's alternate stack, ours or the program's, as registered when it
+ * started or through sigaltstack(3) since: [alt_lo, alt_hi), empty when none. */
+static __thread uintptr_t alt_lo __attribute__((tls_model("initial-exec")));
+static __thread uintptr_t alt_hi __attribute__((tls_model("initial-exec")));
+
+void lg_altstack_changed(void)
+{
+    stack_t cur;
+    alt_lo = alt_hi = 0;
+    if (syscall(SYS_sigaltstack, NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE)) {
+        alt_lo = (uintptr_t)cur.ss_sp;
+        alt_hi = (uintptr_t)cur.ss_sp + cur.ss_size;
+    }
+}
+
+bool lg_altstack_on(uintptr_t sp) { return sp - alt_lo < alt_hi - alt_lo; }
 
 void lg_altstack_install(void)
 {
     stack_t cur;
-    if (my_alt || sigaltstack(NULL, &cur) != 0 || !(cur.ss_flags & SS_DISABLE))
+    if (my_alt || sigaltstack(NULL, &cur) != 0 || !(cur.ss_flags & SS_DISABLE)) {
+        lg_altstack_changed(); /* the program's own */
         return;
+    }
     char *m = lg_map(GUARD + ALT_SIZE);
     if (!m)
         return;
@@ -33,6 +52,7 @@ void lg_altstack_install(void)
         return;
     }
     my_alt = m;
+    lg_altstack_changed();
 }
 
 void lg_altstack_release(void)

@@ -4,6 +4,7 @@
  * realloc can hand its address to another thread; record only after the real
  * allocation returned. */
 #include "guard.h"
+#include "altstack.h"
 #include "init.h"
 #include "modules.h"
 #include "regions.h"
@@ -271,6 +272,18 @@ LG_EXPORT int dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), 
         real = (int (*)(int (*)(struct dl_phdr_info *, size_t, void *), void *))dlsym(RTLD_NEXT, "dl_iterate_phdr");
     lg_stw_at_loader_lock();
     return real(cb, data);
+}
+
+/* Keeps each thread's alternate stack in view without a system call (altstack.h). */
+LG_EXPORT int sigaltstack(const stack_t *ss, stack_t *old)
+{
+    static int (*real)(const stack_t *, stack_t *);
+    if (!real)
+        real = (int (*)(const stack_t *, stack_t *))dlsym(RTLD_NEXT, "sigaltstack");
+    int rc = real(ss, old);
+    if (rc == 0 && ss)
+        lg_altstack_changed();
+    return rc;
 }
 
 #ifndef MREMAP_DONTUNMAP

@@ -1,6 +1,7 @@
 /* Unwinding on a stack of the thread's own; see sidestack.h. */
 #include "sidestack.h"
 
+#include "altstack.h"
 #include "arena.h"
 
 #define UNW_LOCAL_ONLY
@@ -68,9 +69,8 @@ int lg_sidestack_backtrace(uintptr_t *raw, int want)
     /* On the alternate signal stack, a signal for another SA_ONSTACK handler that came
      * while on the side stack would make the kernel start the alternate stack afresh,
      * over the live frames of the handler running there: signals wait meanwhile. */
-    stack_t ss;
     sigset_t all, old;
-    bool alt = syscall(SYS_sigaltstack, NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK);
+    bool alt = lg_altstack_on((uintptr_t)__builtin_frame_address(0));
     if (alt) {
         sigfillset(&all);
         syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, &old, _NSIG / 8);
