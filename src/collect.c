@@ -552,7 +552,7 @@ static int in_loader_lock(struct dl_phdr_info *info, size_t size, void *p)
     (void)info;
     (void)size;
     struct job *j = p;
-    int signo = lg_opt.stop_signal > 0 ? (int)lg_opt.stop_signal : SIGRTMIN + 3;
+    int signo = lg_stw_signal();
     lg_regions_lock();
     lg_blocks_lock_all();
     lg_annot_lock();
@@ -696,7 +696,7 @@ static void start_thread(void)
     pthread_t t;
     sigset_t all, old;
     sigfillset(&all);
-    sigdelset(&all, lg_opt.stop_signal > 0 ? (int)lg_opt.stop_signal : SIGRTMIN + 3);
+    sigdelset(&all, lg_stw_signal());
     pthread_sigmask(SIG_SETMASK, &all, &old); /* the program's signals go to its own threads */
     if (!real || real(&t, NULL, interval_thread, NULL) != 0)
         lg_log(LG_LOG_WARN, "cannot start the collect_interval thread; no timed collections");

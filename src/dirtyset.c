@@ -22,7 +22,7 @@ struct range {
 /* One generation: cards (key card + 1, 0 empty), ranges, and whether anything was lost;
  * the card table's cards in address order (card numbers: address >> LG_CARD_SHIFT), as
  * the drain found them. */
-#define TABLE_CARDS (1u << 22) /* per generation: 32 MiB mapped, written as used */
+#define TABLE_CARDS (1u << 18) /* per generation: 2 MiB, as the bitmap it replaced; then the card set */
 struct gen {
     uint64_t *tcard;
     size_t ntcard;

@@ -355,7 +355,7 @@ static int in_loader_lock(struct dl_phdr_info *info, size_t size, void *p)
     (void)info;
     (void)size;
     struct job *j = p;
-    int signo = lg_opt.stop_signal > 0 ? (int)lg_opt.stop_signal : SIGRTMIN + 3;
+    int signo = lg_stw_signal();
     if (j->req->crash) {
         hold.regions = lg_regions_lock_within(CRASH_LOCK_MS);
         bool blocks_all = lg_blocks_lock_all_within(CRASH_LOCK_MS, hold.blocks);

@@ -243,9 +243,11 @@ void lg_stw_at_loader_lock(void)
     }
 }
 
+int lg_stw_signal(void) { return lg_opt.stop_signal > 0 ? (int)lg_opt.stop_signal : SIGRTMIN + 3; }
+
 void lg_stw_run_locked(int (*cb)(struct dl_phdr_info *, size_t, void *), void *arg)
 {
-    stop_signo = lg_opt.stop_signal > 0 ? (int)lg_opt.stop_signal : SIGRTMIN + 3;
+    stop_signo = lg_stw_signal();
     bool was = i_stop;
     i_stop = true;
     __atomic_store_n(&coming, (uint32_t)getpid(), __ATOMIC_RELEASE);

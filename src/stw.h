@@ -51,6 +51,8 @@ void lg_stw_at_loader_lock(void);
  * nonzero): the stop announced before, so that a thread masking the stop signal at the
  * loader lock waits for it in lg_stw_at_loader_lock rather than for the lock. */
 struct dl_phdr_info;
+/* The stop signal: stop_signal, or SIGRTMIN+3. */
+int lg_stw_signal(void);
 void lg_stw_run_locked(int (*cb)(struct dl_phdr_info *, size_t, void *), void *arg);
 
 /* Stops every other thread; waits at most timeout_ms for each round of
