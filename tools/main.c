@@ -2,8 +2,11 @@
  * in cmd_*.c. */
 #include "cmd.h"
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_options.h"
 #include "hint.h"
@@ -24,6 +27,45 @@ static const struct {
     {"cflags", lgt_cmd_cflags, "compile and link flags that instrument a program's stores"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+/* The commands that load a snapshot fill arrays of hundreds of MB (a 2-million-block
+ * snapshot: 160 MB read, 300 MB of analysis) right after allocating them. In 4 KiB pages
+ * that is a page fault per 4 KiB: `leakgraph analyze` on such a snapshot took 1.3-1.65 s,
+ * and 0.9-1.3 s with glibc's malloc on transparent huge pages. That switch is a tunable
+ * read only at start-up, so these commands run themselves again with it set; `run` and
+ * `check` do not, since the programs they start would inherit it. A failed exec (no
+ * /proc) goes on as before. */
+static void with_huge_pages(char **argv)
+{
+    const char *old = getenv("GLIBC_TUNABLES");
+    if (old && strstr(old, "glibc.malloc.hugetlb"))
+        return; /* ours after the exec, or the user's own choice */
+    char *saved = old ? strdup(old) : NULL;
+    if (old && !saved)
+        return;
+    size_t n = (old ? strlen(old) : 0) + sizeof ":glibc.malloc.hugetlb=1";
+    char *val = malloc(n);
+    if (val) {
+        snprintf(val, n, "%s%sglibc.malloc.hugetlb=1", old ? old : "", old && *old ? ":" : "");
+        if (setenv("GLIBC_TUNABLES", val, 1) == 0)
+            execv("/proc/self/exe", argv);
+        if (saved)
+            setenv("GLIBC_TUNABLES", saved, 1);
+        else
+            unsetenv("GLIBC_TUNABLES");
+    }
+    free(val);
+    free(saved);
+}
+
+static bool loads_snapshots(const char *cmd)
+{
+    static const char *const names[] = {"analyze", "cycles", "chain", "growth", "top", "dot"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(cmd, names[i]))
+            return true;
+    return false;
+}
 
 static void usage(FILE *out)
 {
@@ -62,6 +104,8 @@ int main(int argc, char **argv)
         return usage(stdout), 0;
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V"))
         return puts("leakgraph " LG_VERSION), 0;
+    if (loads_snapshots(cmd))
+        with_huge_pages(argv);
     for (size_t i = 0; i < NCOMMANDS; i++)
         if (!strcmp(cmd, commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);

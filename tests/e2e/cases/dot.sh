@@ -157,3 +157,33 @@ queue dot_registry t_dot_registry
 queue dot_ring t_dot_ring
 queue dot_bad_inputs t_dot_bad_inputs
 queue explain_registry t_explain_registry
+
+# The commands that load snapshots run themselves again with glibc's malloc on
+# transparent huge pages (tools/main.c): a user's own GLIBC_TUNABLES stays, and a
+# hugetlb setting of the user's wins. Seen through the environment Graphviz gets: a
+# `dot` of our own first on PATH.
+t_dot_tunables() {
+    local d=$WORK/dot_tunables
+    dot_registry_snaps "$d" || return 1
+    mkdir -p "$d/bin"
+    printf '#!/bin/sh\nprintf "%%s\\n" "${GLIBC_TUNABLES-unset}" >"%s/seen.$$"\n' "$d" >"$d/bin/dot"
+    chmod +x "$d/bin/dot"
+    local want
+    for want in "unset|glibc.malloc.hugetlb=1" "glibc.malloc.tcache_count=5|glibc.malloc.tcache_count=5:glibc.malloc.hugetlb=1" \
+        "glibc.malloc.hugetlb=0|glibc.malloc.hugetlb=0"; do
+        rm -f "$d"/seen.*
+        if [ "${want%%|*}" = unset ]; then
+            lg_exec "$d" t 60 env -u GLIBC_TUNABLES PATH="$d/bin:$PATH" "$LG_TOOL" dot "$d/snap2" --refs --site new_connection -o "$d/x.svg"
+        else
+            lg_exec "$d" t 60 env GLIBC_TUNABLES="${want%%|*}" PATH="$d/bin:$PATH" "$LG_TOOL" dot "$d/snap2" --refs --site new_connection -o "$d/x.svg"
+        fi
+        [ "$(cat "$d"/seen.* 2>/dev/null)" = "${want#*|}" ] ||
+            { echo "GLIBC_TUNABLES ${want%%|*}: Graphviz saw '$(cat "$d"/seen.* 2>/dev/null)', not '${want#*|}' (exit $(cat "$d/t.rc"): $(lg_tail "$d/t.err"))"; return 1; }
+    done
+    # the same report either way
+    lg_exec "$d" plain 60 env GLIBC_TUNABLES=glibc.malloc.hugetlb=0 "$LG_TOOL" top "$d/snap2"
+    lg_exec "$d" huge 60 env -u GLIBC_TUNABLES "$LG_TOOL" top "$d/snap2"
+    [ "$(cat "$d/plain.rc") $(cat "$d/huge.rc")" = "0 0" ] && cmp -s "$d/plain.out" "$d/huge.out" ||
+        { echo "top differs with huge pages: $(diff "$d/plain.out" "$d/huge.out" | head -5)"; return 1; }
+}
+queue dot_tunables t_dot_tunables
