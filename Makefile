@@ -36,7 +36,7 @@ DEB_PKGS := gcc g++ libc6-dev make pkg-config libunwind-dev uthash-dev libcriter
             clang libclang-rt-dev valgrind python3 graphviz python3-jsonschema python3-junitparser
 DEPS_STAMP := $(B)/.deps-ok
 
-.PHONY: all deps check demo install clean unit e2e fuzz bench bench-pause bench-collect bench-realprog bench-storework docs-check realprogs
+.PHONY: all deps check demo install clean unit e2e fuzz bench bench-pause bench-collect bench-realprog bench-luamacro bench-storework docs-check realprogs
 all: $(LIB) $(TOOL) $(HOOKS_LIB) $(B)/leakgraph-clang.pc $(B)/leakgraph-gcc.pc
 
 $(DEPS_STAMP):
@@ -175,6 +175,8 @@ bench-collect: all
 # needs npm (fetches the SQLite sources once) and clang
 bench-realprog: all
 	bash bench/realprog.sh
+bench-luamacro: all
+	bash bench/luamacro.sh
 bench-storework: all
 	bash bench/storework.sh
 bench-pause: all
