@@ -80,12 +80,5 @@ done
 sums=$(for v in $V; do cat "$B/$v.out"; done | sort -u | wc -l)
 [ "$sums" = 1 ] || { echo "luamacro.sh: the builds disagree: $(cat "$B"/lua-*.out | sort | uniq -c)"; exit 1; }
 echo "== Lua 5.3.5, bench/lua/work.lua $SCALE: wall ms, median of $ROUNDS; under the tracer with collect_interval=$INTERVAL, collect_last_store=$LAST_STORE"
-printf '%-16s %10s %10s %8s\n' build native traced "traced ratio"
-for v in $V; do
-    for m in n t; do ms[$v.$m]=$(for r in $(seq "$ROUNDS"); do echo "${ms[$v.$m.$r]}"; done | median); done
-done
-for v in $V; do
-    base=lua-gcc
-    [[ $v == lua-clang* ]] && base=lua-clang
-    printf '%-16s %10s %10s %7.2fx\n' "$v" "${ms[$v.n]}" "${ms[$v.t]}" "$(echo "${ms[$v.t]} / ${ms[$base.t]}" | bc -l)"
-done
+# shellcheck disable=SC2086 # one argument per build
+ratio_table 16 lua-gcc lua-clang $V

@@ -77,12 +77,5 @@ for r in $(seq "$ROUNDS"); do # interleaved
     done
 done
 echo "== SQLite shell, $ROWS-row workload: wall ms, median of $ROUNDS; ratio to the plain build of the same compiler"
-printf '%-20s %10s %10s %8s\n' build native traced "traced ratio"
-for v in $V; do
-    for m in n t; do ms[$v.$m]=$(for r in $(seq "$ROUNDS"); do echo "${ms[$v.$m.$r]}"; done | median); done
-done
-for v in $V; do
-    base=sqlite-gcc
-    [[ $v == sqlite-clang* ]] && base=sqlite-clang
-    printf '%-20s %10s %10s %7.2fx\n' "$v" "${ms[$v.n]}" "${ms[$v.t]}" "$(echo "${ms[$v.t]} / ${ms[$base.t]}" | bc -l)"
-done
+# shellcheck disable=SC2086 # one argument per build
+ratio_table 20 sqlite-gcc sqlite-clang $V
