@@ -285,7 +285,8 @@ static void write_stats(struct job *j, uint64_t stop_ns, uint64_t scan_ns, uint6
     struct lg_snap_stats st = {.total_allocs = bs.total_allocs, .total_frees = bs.total_frees,
                                .total_bytes = bs.total_bytes, .meta_bytes = lg_arena_mapped_bytes(),
                                .stop_ns = stop_ns, .scan_ns = scan_ns, .scanned_bytes = scanned,
-                               .table_bytes = bs.table_bytes, .live_blocks = bs.live_blocks};
+                               .table_bytes = bs.table_bytes, .live_blocks = bs.live_blocks,
+                               .unwinds = lg_sites_unwinds()};
     lg_writer_section(&j->w, LG_SEC_STATS, 1, sizeof st);
     lg_writer_put(&j->w, &st, sizeof st);
 }

@@ -516,6 +516,7 @@ static int read_section(struct rd *r, const struct lg_snap_section *s, uint64_t 
         if (one_record(r, s, off, STATS_V1_BYTES, &h->has_stats))
             return -1;
         memcpy(&h->stats, r->buf + off, s->bytes < sizeof h->stats ? s->bytes : sizeof h->stats);
+        h->stats_bytes = s->bytes;
         return 0;
     case LG_SEC_TAGS: return read_tags(r, s, off);
     case LG_SEC_BLOCK_ATTRS: return read_attrs(r, s, off);

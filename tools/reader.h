@@ -54,6 +54,7 @@ struct lgt_heap {
     uint8_t *block_flags; /* [nblocks]: enum lg_snap_block_attr_flags; NULL likewise */
     size_t nattrs;        /* BLOCK_ATTRS records read */
     int has_stats;
+    uint64_t stats_bytes; /* the STATS record's size: fields past it are absent (0) */
     struct lg_snap_stats stats;
     int has_crash; /* format 1.2: the fatal signal of a crash snapshot */
     struct lg_snap_crash crash;

@@ -3,6 +3,7 @@
 #include "report.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 
 #include "crashinfo.h"
 #include "explain.h"
@@ -157,9 +158,12 @@ static void stats(FILE *out, const struct lgt_heap *h)
     fprintf(out, ",\n  \"stats\": {\"total_allocs\": %" PRIu64 ", \"total_frees\": %" PRIu64
             ", \"total_bytes\": %" PRIu64 ", \"peak_live_bytes\": %" PRIu64 ", \"meta_bytes\": %"
             PRIu64 ", \"stop_ns\": %" PRIu64 ", \"scan_ns\": %" PRIu64 ", \"scanned_bytes\": %"
-            PRIu64 ", \"table_bytes\": %" PRIu64 ", \"live_blocks\": %" PRIu64 "}",
+            PRIu64 ", \"table_bytes\": %" PRIu64 ", \"live_blocks\": %" PRIu64,
             s->total_allocs, s->total_frees, s->total_bytes, s->peak_live_bytes, s->meta_bytes,
             s->stop_ns, s->scan_ns, s->scanned_bytes, s->table_bytes, s->live_blocks);
+    if (h->stats_bytes >= offsetof(struct lg_snap_stats, unwinds) + sizeof s->unwinds)
+        fprintf(out, ", \"unwinds\": %" PRIu64, s->unwinds); /* absent from older snapshots */
+    fputc('}', out);
 }
 
 /* "crash": the signal, where, which thread (format 1.2 crash snapshots only). */

@@ -222,6 +222,8 @@ struct lg_snap_stats {
     uint64_t scanned_bytes;
     uint64_t table_bytes;   /* block table slots mapped now: the per-block overhead */
     uint64_t live_blocks;
+    uint64_t unwinds;       /* allocation stacks unwound by libunwind; the others were
+                               frame-pointer walks (absent before 2026-12-04: 80 bytes) */
 };
 
 enum lg_snap_end_flags {

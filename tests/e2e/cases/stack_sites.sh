@@ -25,3 +25,27 @@ t_stack_sites_default() { t_stack_sites 0; }
 t_stack_sites_fast() { t_stack_sites 1; }
 queue stack_sites_default t_stack_sites_default
 queue stack_sites_fast t_stack_sites_fast
+
+# Most stacks through libunwind (code without frame pointers): the report's last lines
+# say so and name fast_unwind=1; with frame pointers they do not; the JSON stats count
+# the unwinds either way.
+t_stack_sites_slow_hint() {
+    local d=$WORK/slow_hint mode
+    mkdir -p "$d"
+    for mode in nofp fp; do
+        (cd "$d" && lg_exec "$d" "$mode" 60 "$LG_TOOL" run --json "$d/$mode.json" -- "$LG_PROGS/nofp_many" "$mode")
+        [ "$(cat "$d/$mode.rc")" = 0 ] || { echo "$mode: exit $(cat "$d/$mode.rc"): $(lg_tail "$d/$mode.err")"; return 1; }
+    done
+    grep -qE '^==[0-9]+==  \(1[0-9]{2},[0-9]{3} of 1[0-9]{2},[0-9]{3} allocation stacks were unwound by libunwind: .*fast_unwind=1' "$d/nofp.err" ||
+        { echo "no libunwind hint without frame pointers: $(tail -2 "$d/nofp.err")"; return 1; }
+    grep -q 'unwound by libunwind' "$d/fp.err" && { echo "a libunwind hint with frame pointers: $(tail -1 "$d/fp.err")"; return 1; }
+    python3 - "$d/nofp.json" "$d/fp.json" <<'PY' || return 1
+import json, sys
+nofp, fp = (json.load(open(p))["stats"] for p in sys.argv[1:3])
+if not (nofp["unwinds"] >= 150000 and nofp["total_allocs"] >= 150000):
+    sys.exit("nofp: %d unwinds of %d allocations, expected at least 150000 each" % (nofp["unwinds"], nofp["total_allocs"]))
+if not fp["unwinds"] < 1000:
+    sys.exit("fp: %d unwinds, expected a few (each path confirmed once)" % fp["unwinds"])
+PY
+}
+queue stack_sites_slow_hint t_stack_sites_slow_hint
