@@ -342,7 +342,7 @@ t_collect_verify_victim() {
     local name=$1 src=$2 d=$WORK/collect_verify/$1 pd every=3
     mkdir -p "$d"
     # victims with 10^5 allocations and more: every 3 would be quadratic
-    case $name in many_small | errno_kept | fork_threads | triggers | frees_all | threads_64) every=2003 ;; esac
+    case $name in many_small | errno_kept | fork_threads | triggers | frees_all | threads_64 | nofp_many) every=2003 ;; esac
     pd=$(prog_dir "$name" "$src" "$WORK") || { echo "cannot stage $name"; return 1; }
     (cd "$d" && LG_PROGS=$pd lg_exec "$d" native 60 "$pd/$name")
     (cd "$d" && LG_PROGS=$pd lg_exec "$d" traced 120 env LEAKGRAPH_OPTIONS="report=0:collect_every=$every:collect_verify=1:collect_limit=1" \
