@@ -10,6 +10,7 @@
 #include "leakgraph/format.h"
 #include "log.h"
 #include "options.h"
+#include "privfile.h"
 #include "blocks.h"
 #include "sites.h"
 #include "snapshot.h"
@@ -81,7 +82,7 @@ static bool ours(const struct stat *st)
 
 static int create(const char *path)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int fd = lg_privfile_create(path, O_WRONLY);
     struct stat st;
     if (fd >= 0 && fstat(fd, &st) == 0) {
         unsigned i = __atomic_fetch_add(&nmade, 1, __ATOMIC_RELAXED) % 32;
@@ -160,7 +161,7 @@ static int open_temp(char *out, unsigned cap)
     for (int tries = 0; tries < 100; tries++) {
         /* not leakgraph.PID.N.lgs: those are the trigger snapshots, which may number hundreds */
         lg_fmt_async(out, cap, "%s/leakgraph.%d.exit.%u.lgs", dir, (int)getpid(), ++file_counter);
-        int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        int fd = lg_privfile_create(out, O_WRONLY);
         if (fd >= 0 || errno != EEXIST)
             return fd < 0 ? -errno : fd;
     }

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "modules.h"
 #include "options.h"
+#include "privfile.h"
 #include "sites.h"
 
 #include <errno.h>
@@ -153,7 +154,7 @@ static void expand(const char *path, char *out, size_t cap)
     out[n] = '\0';
 }
 
-static int create_rw(const char *p) { return open(p, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600); }
+static int create_rw(const char *p) { return lg_privfile_create(p, O_RDWR); }
 
 /* The pid of the live process that writes the journal at path, or 0 (not a journal, or
  * its process is gone: after an exec, the old image's journal has our own pid). */

@@ -39,3 +39,19 @@ t_snapshot_linked_path() {
     [ "$(cat "$d/a.rc")" != 2 ] || { echo "s.lgs is not a snapshot: $(lg_tail "$d/a.err")"; return 1; }
 }
 queue snapshot_linked_path t_snapshot_linked_path
+
+# A umask that clears the owner's bits: the tracer's files are 0600 all the same (with
+# 0000, the analyser could not open the exit snapshot of a non-root user, and the report
+# was lost), and the report is made. (The journal and growth_json use the same
+# creation: lg_privfile_create.)
+t_snapshot_umask() {
+    local d=$WORK/snapshot_umask m
+    mkdir -p "$d/tmp"
+    (cd "$d" && umask 0777 && lg_exec "$d" x 60 env TMPDIR="$d/tmp" "$LG_TOOL" run --snapshot "$d/s.lgs" \
+        -- "$LG_PROGS/direct_leak")
+    grep -q 'definitely lost: [1-9]' "$d/x.err" || { echo "no report: $(lg_tail "$d/x.err")"; return 1; }
+    [ -f "$d/s.lgs" ] || { echo "no snapshot: $(lg_tail "$d/x.err")"; return 1; }
+    m=$(stat -c %a "$d/s.lgs")
+    [ "$m" = 600 ] || { echo "the snapshot has mode $m under umask 0777, not 600"; return 1; }
+}
+queue snapshot_umask t_snapshot_umask
