@@ -386,6 +386,15 @@ static int snapshot_and_report(struct lg_snapshot_req *req, bool crash)
 
 void lg_exitreport_run(uintptr_t caller_sp)
 {
+    if (lg_busy) {
+        /* exit() in a signal handler that interrupted the tracer on this thread: the
+         * interrupted code may hold a lock that the snapshot takes (it spun for ever),
+         * and its table may be mid-update. */
+        if (lg_state == LG_READY && (lg_opt.report || lg_opt.snapshot[0]))
+            lg_log(LG_LOG_WARN, "exit() was called in a signal handler that interrupted the "
+                   "tracer's own work: no leak report");
+        return;
+    }
     lg_collect_at_exit();
     /* snapshot= alone (report=0) still keeps the snapshot, unanalysed. */
     if (lg_state != LG_READY || (!lg_opt.report && !lg_opt.snapshot[0]))

@@ -64,9 +64,19 @@ void lg_disable(const char *why)
 
 /* ---- fork: no tracer lock may be held across fork (FEASIBILITY §8) ---- */
 
+/* fork() in a signal handler that interrupted the tracer on this thread: the locks below
+ * may be held by the code it interrupted, and taking them would spin for ever (glibc's
+ * own fork takes no malloc lock in a single-threaded program, so natively this works).
+ * Then no lock is taken, and the child, whose copy of the tables may be mid-update,
+ * goes on untraced. Per thread: two threads may fork at once. */
+static __thread bool fork_unlocked __attribute__((tls_model("initial-exec")));
+
 static void before_fork(void)
 {
+    fork_unlocked = lg_busy != 0;
     lg_busy++;
+    if (fork_unlocked)
+        return;
     lg_modules_lock();
     lg_regions_lock();
     lg_blocks_lock_all();
@@ -78,6 +88,10 @@ static void before_fork(void)
 
 static void after_fork_parent(void)
 {
+    if (fork_unlocked) {
+        lg_busy--;
+        return;
+    }
     lg_arena_fork_unlock();
     lg_sites_fork_unlock();
     lg_annot_unlock();
@@ -90,6 +104,15 @@ static void after_fork_parent(void)
 
 static void after_fork_child(void)
 {
+    if (fork_unlocked) {
+        /* quietly: such a child usually execs or _exits at once, and a program that
+         * forks in a timer's handler would print this at every fork */
+        __atomic_store_n(&lg_state, LG_DISABLED, __ATOMIC_RELEASE);
+        lg_log(LG_LOG_INFO, "fork() in a signal handler that interrupted the tracer: the child "
+               "(pid %d) is not traced", (int)getpid());
+        lg_busy--;
+        return;
+    }
     lg_blocks_atfork_child();
     lg_regions_atfork_child();
     lg_modules_atfork_child();
