@@ -358,7 +358,11 @@ static int snapshot_and_report(struct lg_snapshot_req *req, bool crash)
     close(fd);
     if (rc) {
         lg_log(LG_LOG_ERROR, "writing the %s snapshot %s failed (%s, error %d); no leak report",
-               crash ? "crash" : "exit", snap, rc == -ENOMEM ? "out of memory for the tracer" : "system error",
+               crash ? "crash" : "exit", snap,
+               rc == -ENOMEM  ? "out of memory for the tracer"
+               : rc == -EFBIG ? "larger than the file size limit, RLIMIT_FSIZE"
+               : rc == -ENOSPC ? "no space left on the device"
+                               : "system error",
                -rc);
         unlink(snap);
         return -1;

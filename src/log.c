@@ -2,6 +2,9 @@
 #include "log.h"
 
 #include <errno.h>
+#include <time.h>
+#include <sys/syscall.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <stdint.h>
@@ -126,20 +129,35 @@ size_t lg_fmt_async(char *buf, size_t cap, const char *fmt, ...)
     return n;
 }
 
+/* A write past RLIMIT_FSIZE raises SIGXFSZ, whose default action ends the process: an
+ * exit snapshot larger than a program's file size limit killed the program (status 153,
+ * its buffered output lost). The tracer's writes block it and fail with EFBIG instead;
+ * the signal the failed write raised is then taken back, unless the program blocks
+ * SIGXFSZ itself (then it is the program's to take). */
 int lg_write_all_async(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
-    while (len > 0) {
+    sigset_t xfsz, old;
+    sigemptyset(&xfsz);
+    sigaddset(&xfsz, SIGXFSZ);
+    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &xfsz, &old, _NSIG / 8);
+    int rc = 0;
+    while (len > 0 && !rc) {
         ssize_t w = write(fd, p, len);
         if (w < 0) {
-            if (errno == EINTR || errno == EAGAIN)
-                continue;
-            return -errno;
+            if (errno != EINTR && errno != EAGAIN)
+                rc = -errno;
+            continue;
         }
         p += w;
         len -= (size_t)w;
     }
-    return 0;
+    if (rc == -EFBIG && !sigismember(&old, SIGXFSZ)) {
+        struct timespec now = {0, 0};
+        syscall(SYS_rt_sigtimedwait, &xfsz, NULL, &now, _NSIG / 8);
+    }
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
+    return rc;
 }
 
 void lg_log(int level, const char *fmt, ...)

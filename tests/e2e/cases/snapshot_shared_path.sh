@@ -55,3 +55,22 @@ t_snapshot_umask() {
     [ "$m" = 600 ] || { echo "the snapshot has mode $m under umask 0777, not 600"; return 1; }
 }
 queue snapshot_umask t_snapshot_umask
+
+# A file size limit (RLIMIT_FSIZE, `ulimit -f`) smaller than the exit snapshot: writing
+# it raised SIGXFSZ, which killed the program (status 153). Now the snapshot fails with
+# one error naming the limit, and the program's output and status are its own.
+t_snapshot_fsize() {
+    local d=$WORK/snapshot_fsize
+    mkdir -p "$d/tmp"
+    (cd "$d" && lg_exec "$d" native 60 "$LG_PROGS/direct_leak")
+    # shellcheck disable=SC2016 # $0 and $@ are bash -c's
+    (cd "$d" && lg_exec "$d" traced 60 env TMPDIR="$d/tmp" bash -c 'ulimit -f 1 && exec "$0" "$@"' \
+        "$LG_TOOL" run -- "$LG_PROGS/direct_leak")
+    [ "$(cat "$d/traced.rc")" = "$(cat "$d/native.rc")" ] ||
+        { echo "status $(cat "$d/traced.rc"), natively $(cat "$d/native.rc"): $(lg_tail "$d/traced.err")"; return 1; }
+    cmp -s "$d/native.out" "$d/traced.out" || { echo "stdout changed: $(head -c 200 "$d/traced.out")"; return 1; }
+    grep -q 'failed (larger than the file size limit, RLIMIT_FSIZE' "$d/traced.err" ||
+        { echo "no error naming the limit: $(lg_tail "$d/traced.err")"; return 1; }
+    [ -z "$(ls -A "$d/tmp")" ] || { echo "a snapshot was left behind: $(ls "$d/tmp")"; return 1; }
+}
+queue snapshot_fsize t_snapshot_fsize
