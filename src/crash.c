@@ -1,5 +1,5 @@
-/* The crash path. Our handler stays installed for the fatal signals; the program's
- * disposition lives here. On a signal: the program's handler runs as the kernel would run
+/* The crash path. Our handler stays installed for the fatal signals (unless the program
+ * ignores one: then the kernel holds its SIG_IGN); the program's disposition lives here. On a signal: the program's handler runs as the kernel would run
  * it (mask, SA_RESETHAND, SA_SIGINFO) and, if it returns, so do we (a handler that fixes
  * the fault retries it). Only when the default action is due is the snapshot written, and
  * then the default action happens for real: a fault re-executes the instruction with
@@ -44,6 +44,8 @@ static volatile int crash_done;
 static volatile int crash_sig;
 /* glibc's sigaction, resolved at init: the wrapper is ours. */
 static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
+/* Our handler's action, built by install(). */
+static struct sigaction ours;
 
 static int slot(int sig)
 {
@@ -193,38 +195,49 @@ static void on_fatal(int sig, siginfo_t *si, void *ctx)
     errno = saved;
 }
 
+/* The kernel holds our handler for a fatal signal unless the program ignores it: a
+ * caught signal is reset to SIG_DFL by execve(2), an ignored one must stay ignored. */
+static int kernel_set(int i, const struct sigaction *act)
+{
+    return real_sigaction(fatal[i], act->sa_handler == SIG_IGN ? act : &ours, NULL);
+}
+
+/* Our handler is in the kernel unless the program's disposition is SIG_IGN. */
 bool lg_crash_sigaction(int signo, const struct sigaction *act, struct sigaction *old, int *rc)
 {
     int i = installed && !lg_busy ? slot(signo) : -1;
     if (i < 0)
         return false;
     lg_lock(&disp_lock);
-    if (old)
-        disp_get(i, old);
-    if (act)
+    struct sigaction prev;
+    disp_get(i, &prev);
+    *rc = 0;
+    if (act && (prev.sa_handler == SIG_IGN || act->sa_handler == SIG_IGN))
+        *rc = kernel_set(i, act);
+    if (*rc == 0 && act)
         disp_set(i, act);
     lg_unlock(&disp_lock);
-    *rc = 0;
+    if (*rc == 0 && old)
+        *old = prev;
     return true;
 }
 
 static void install(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_fatal;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+    memset(&ours, 0, sizeof ours);
+    ours.sa_sigaction = on_fatal;
+    ours.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
     /* Everything but the faults: one in our own path must reach us (see on_fatal). */
-    sigfillset(&sa.sa_mask);
+    sigfillset(&ours.sa_mask);
     for (unsigned k = 0; k < NFATAL; k++)
         if (fatal[k] != SIGABRT)
-            sigdelset(&sa.sa_mask, fatal[k]);
+            sigdelset(&ours.sa_mask, fatal[k]);
     for (unsigned k = 0; k < NFATAL; k++) {
         struct sigaction cur;
         if (real_sigaction(fatal[k], NULL, &cur) != 0)
             continue;
         disp_set((int)k, &cur);
-        real_sigaction(fatal[k], &sa, NULL);
+        kernel_set((int)k, &cur); /* an inherited SIG_IGN stays in the kernel */
     }
 }
 

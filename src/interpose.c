@@ -373,7 +373,7 @@ static bool crash_signal(int signo, sighandler_t fn, int flags, bool mask_self, 
     int rc;
     if (fn == SIG_ERR || !lg_crash_sigaction(signo, &sa, &old, &rc))
         return false;
-    *prev = old.sa_handler;
+    *prev = rc == 0 ? old.sa_handler : SIG_ERR;
     return true;
 }
 

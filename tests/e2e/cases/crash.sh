@@ -119,6 +119,23 @@ t_crash_handler_survives() {
 }
 queue crash_handler_survives t_crash_handler_survives
 
+# A fatal signal the program ignores stays ignored in the kernel, so SIG_IGN survives
+# execve(2): the parent ignores them all, the exec'd child (traced too) inherits and
+# raises them, then sets SIGSEGV back to SIG_DFL: the tracer's handler is back, so its
+# null write gets the crash report.
+t_crash_ignored_exec() {
+    local d=$WORK/crash_ignored_exec
+    cr_run "$d" traced "$LG_PROGS/crash_ign_exec" || return 1
+    cr_native "$d" "$LG_PROGS/crash_ign_exec"
+    lg_same_as_native "$d" || return 1
+    [ "$(grep -c 'ignored, survived' "$d/traced.out")" = 7 ] && grep -q "killed by signal 11" "$d/traced.out" ||
+        { echo "output: $(lg_tail "$d/traced.out")"; return 1; }
+    grep -q "crash_ign_exec), after a crash" "$d/traced.err" &&
+        grep -q "crash: signal 11 (SIGSEGV, SEGV_MAPERR) at address 0x0" "$d/traced.err" ||
+        { echo "no crash report for the child: $(lg_tail "$d/traced.err")"; return 1; }
+}
+queue crash_ignored_exec t_crash_ignored_exec
+
 # on_crash=off and journal-only: no handler, the native death, no report.
 t_crash_off() {
     local m d
