@@ -170,6 +170,8 @@ static void on_fatal(int sig, siginfo_t *si, void *ctx)
         errno = saved;
         return;
     }
+    /* The record is current: the kernel ran our handler, so nothing replaced it behind
+     * the wrappers (lg_crash_sigaction adopts such a change before putting ours back). */
     struct sigaction a;
     disp_get(i, &a);
     if (has_handler(&a)) {
@@ -202,17 +204,33 @@ static int kernel_set(int i, const struct sigaction *act)
     return real_sigaction(fatal[i], act->sa_handler == SIG_IGN ? act : &ours, NULL);
 }
 
-/* Our handler is in the kernel unless the program's disposition is SIG_IGN. */
+/* Whatever the kernel holds other than our handler was set by the program: its SIG_IGN,
+ * or a change behind the wrappers (glibc's sigset() reaches its internal sigaction, a
+ * raw rt_sigaction(2)). That is the program's disposition; our record is stale. */
+static bool adopt_kernel(int i)
+{
+    struct sigaction k;
+    if (real_sigaction(fatal[i], NULL, &k) != 0 || k.sa_sigaction == on_fatal)
+        return true;
+    disp_set(i, &k);
+    return false;
+}
+
+/* A change behind the wrappers is adopted, then the new action goes in as any other:
+ * recorded, with our handler back in the kernel (passing it through would be as exact,
+ * but would lose the crash snapshot for good). The program sees what the kernel would
+ * have given it: its handler run as the kernel runs it, the old action answered. */
 bool lg_crash_sigaction(int signo, const struct sigaction *act, struct sigaction *old, int *rc)
 {
     int i = installed && !lg_busy ? slot(signo) : -1;
     if (i < 0)
         return false;
     lg_lock(&disp_lock);
+    bool ours_in = adopt_kernel(i);
     struct sigaction prev;
     disp_get(i, &prev);
     *rc = 0;
-    if (act && (prev.sa_handler == SIG_IGN || act->sa_handler == SIG_IGN))
+    if (act && (!ours_in || act->sa_handler == SIG_IGN))
         *rc = kernel_set(i, act);
     if (*rc == 0 && act)
         disp_set(i, act);
@@ -220,6 +238,11 @@ bool lg_crash_sigaction(int signo, const struct sigaction *act, struct sigaction
     if (*rc == 0 && old)
         *old = prev;
     return true;
+}
+
+bool lg_crash_owns(int signo)
+{
+    return installed && slot(signo) >= 0;
 }
 
 static void install(void)

@@ -15,6 +15,9 @@ void lg_crash_init(void);
  * disposition was recorded or read instead of the kernel's, and *rc is the result. */
 bool lg_crash_sigaction(int signo, const struct sigaction *act, struct sigaction *old, int *rc);
 
+/* Whether signo is a fatal signal whose disposition the sigaction wrapper records. */
+bool lg_crash_owns(int signo);
+
 /* A new thread: its alternate signal stack. */
 void lg_crash_thread_start(void);
 void lg_crash_thread_exit(void);

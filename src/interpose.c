@@ -359,6 +359,16 @@ LG_EXPORT int sigaction(int signo, const struct sigaction *act, struct sigaction
     return rc;
 }
 
+/* The fatal signals that siginterrupt() made interrupting: signal() then sets no
+ * SA_RESTART, as glibc's does by its own set, which our siginterrupt() bypasses. */
+static uint64_t crash_intr;
+
+static int restart_flag(int signo)
+{
+    bool intr = signo > 0 && signo <= 64 && (crash_intr >> (signo - 1) & 1);
+    return intr ? 0 : SA_RESTART;
+}
+
 /* signal(), bsd_signal() and sysv_signal() as glibc implements them, through sigaction
  * for the fatal signals; glibc's own signal() does not go through sigaction(). */
 static bool crash_signal(int signo, sighandler_t fn, int flags, bool mask_self, sighandler_t *prev)
@@ -394,17 +404,97 @@ static sighandler_t wrap_signal(const char *name, int signo, sighandler_t fn, in
 LG_EXPORT sighandler_t signal(int signo, sighandler_t fn)
 {
     static sighandler_t (*real)(int, sighandler_t);
-    return wrap_signal("signal", signo, fn, SA_RESTART, true, &real);
+    return wrap_signal("signal", signo, fn, restart_flag(signo), true, &real);
 }
 
 LG_EXPORT sighandler_t bsd_signal(int signo, sighandler_t fn)
 {
     static sighandler_t (*real)(int, sighandler_t);
-    return wrap_signal("bsd_signal", signo, fn, SA_RESTART, true, &real);
+    return wrap_signal("bsd_signal", signo, fn, restart_flag(signo), true, &real);
+}
+
+LG_EXPORT sighandler_t ssignal(int signo, sighandler_t fn)
+{
+    static sighandler_t (*real)(int, sighandler_t);
+    return wrap_signal("ssignal", signo, fn, restart_flag(signo), true, &real);
 }
 
 LG_EXPORT sighandler_t sysv_signal(int signo, sighandler_t fn)
 {
     static sighandler_t (*real)(int, sighandler_t);
     return wrap_signal("sysv_signal", signo, fn, SA_RESETHAND | SA_NODEFER, false, &real);
+}
+
+/* What signal() is in a program built without _DEFAULT_SOURCE (plain -std=c11). */
+LG_EXPORT sighandler_t __sysv_signal(int signo, sighandler_t fn)
+{
+    static sighandler_t (*real)(int, sighandler_t);
+    return wrap_signal("__sysv_signal", signo, fn, SA_RESETHAND | SA_NODEFER, false, &real);
+}
+
+/* sigset(), sigignore() and siginterrupt() as glibc implements them, through our
+ * sigaction for the fatal signals: glibc's own reach its internal sigaction. Such a
+ * change would still be adopted (crash.c), but the crash snapshot would be lost until
+ * the program's next call of a wrapper. */
+static void *real_fn(void **cache, const char *name)
+{
+    if (!*cache)
+        *cache = dlsym(RTLD_NEXT, name);
+    return *cache;
+}
+
+LG_EXPORT sighandler_t sigset(int signo, sighandler_t fn)
+{
+    static void *real;
+    if (!lg_crash_owns(signo)) {
+        sighandler_t (*f)(int, sighandler_t) = (sighandler_t(*)(int, sighandler_t))real_fn(&real, "sigset");
+        return f ? f(signo, fn) : SIG_ERR;
+    }
+    sigset_t one, was;
+    sigemptyset(&one);
+    sigaddset(&one, signo);
+    struct sigaction sa, old;
+    if (fn == SIG_HOLD) {
+        if (sigprocmask(SIG_BLOCK, &one, &was) < 0)
+            return SIG_ERR;
+        if (sigismember(&was, signo))
+            return SIG_HOLD;
+        return sigaction(signo, NULL, &old) < 0 ? SIG_ERR : old.sa_handler;
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    sigemptyset(&sa.sa_mask);
+    if (fn == SIG_ERR || sigaction(signo, &sa, &old) < 0 || sigprocmask(SIG_UNBLOCK, &one, &was) < 0)
+        return SIG_ERR;
+    return sigismember(&was, signo) ? SIG_HOLD : old.sa_handler;
+}
+
+LG_EXPORT int sigignore(int signo)
+{
+    static void *real;
+    if (!lg_crash_owns(signo)) {
+        int (*f)(int) = (int (*)(int))real_fn(&real, "sigignore");
+        return f ? f(signo) : -1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(signo, &sa, NULL);
+}
+
+LG_EXPORT int siginterrupt(int signo, int interrupt)
+{
+    static void *real;
+    if (!lg_crash_owns(signo)) {
+        int (*f)(int, int) = (int (*)(int, int))real_fn(&real, "siginterrupt");
+        return f ? f(signo, interrupt) : -1;
+    }
+    struct sigaction sa;
+    if (sigaction(signo, NULL, &sa) < 0)
+        return -1;
+    uint64_t bit = 1ull << (signo - 1);
+    crash_intr = interrupt ? crash_intr | bit : crash_intr & ~bit;
+    sa.sa_flags = interrupt ? sa.sa_flags & ~SA_RESTART : sa.sa_flags | SA_RESTART;
+    return sigaction(signo, &sa, NULL);
 }

@@ -136,6 +136,23 @@ t_crash_ignored_exec() {
 }
 queue crash_ignored_exec t_crash_ignored_exec
 
+# Dispositions set behind the sigaction wrapper (a raw rt_sigaction) are adopted, and
+# glibc's sigset(), sigignore(), siginterrupt() and ssignal() go through it: each mode
+# behaves as natively (no endless refault), and a crash after sigset(SIG_DFL) is reported.
+t_crash_sigset() {
+    local mode rc d
+    for mode in sigset:139 raw:0 other:134; do
+        rc=${mode#*:} mode=${mode%:*} d=$WORK/crash_sigset_$mode
+        cr_run "$d" traced "$LG_PROGS/crash_sigset" "$mode" || return 1
+        cr_native "$d" "$LG_PROGS/crash_sigset" "$mode"
+        [ "$(cat "$d/native.rc")" = "$rc" ] || { echo "$mode: native exit $(cat "$d/native.rc")"; return 1; }
+        lg_same_as_native "$d" || { echo "($mode)"; return 1; }
+        [ "$rc" = 0 ] || grep -q "crash_sigset), after a crash" "$d/traced.err" ||
+            { echo "$mode: no crash report: $(lg_tail "$d/traced.err")"; return 1; }
+    done
+}
+queue crash_sigset t_crash_sigset
+
 # on_crash=off and journal-only: no handler, the native death, no report.
 t_crash_off() {
     local m d
