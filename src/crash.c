@@ -1,5 +1,6 @@
 /* The crash path. Our handler stays installed for the fatal signals (unless the program
- * ignores one: then the kernel holds its SIG_IGN); the program's disposition lives here. On a signal: the program's handler runs as the kernel would run
+ * ignores one: then the kernel holds its SIG_IGN); the program's disposition lives
+ * here. On a signal: the program's handler runs as the kernel would run
  * it (mask, SA_RESETHAND, SA_SIGINFO) and, if it returns, so do we (a handler that fixes
  * the fault retries it). Only when the default action is due is the snapshot written, and
  * then the default action happens for real: a fault re-executes the instruction with
