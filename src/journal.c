@@ -214,12 +214,19 @@ bool lg_journal_open(const char *path, uint64_t size)
         return false;
     }
     long m = -1;
-    if (ftruncate(fd, (off_t)size) == 0)
-        m = syscall(SYS_mmap, 0, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    sigset_t old;
+    lg_xfsz_hold(&old);
+    int t = ftruncate(fd, (off_t)size);
     int e = errno;
+    lg_xfsz_release(&old, t != 0 && e == EFBIG);
+    if (t == 0) {
+        m = syscall(SYS_mmap, 0, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        e = errno;
+    }
     close(fd);
     if (m < 0 && m > -4096) {
-        lg_log(LG_LOG_WARN, "cannot map the journal %s (errno %d); running without a journal", file_path,
+        lg_log(LG_LOG_WARN, "cannot map the journal %s (%serrno %d); running without a journal", file_path,
+               e == EFBIG && t != 0 ? "larger than the file size limit, RLIMIT_FSIZE; " : "",
                m == -1 ? e : (int)-m);
         unlink(file_path);
         return false;

@@ -129,18 +129,37 @@ size_t lg_fmt_async(char *buf, size_t cap, const char *fmt, ...)
     return n;
 }
 
-/* A write past RLIMIT_FSIZE raises SIGXFSZ, whose default action ends the process: an
- * exit snapshot larger than a program's file size limit killed the program (status 153,
- * its buffered output lost). The tracer's writes block it and fail with EFBIG instead;
- * the signal the failed write raised is then taken back, unless the program blocks
- * SIGXFSZ itself (then it is the program's to take). */
+/* A write or ftruncate past RLIMIT_FSIZE raises SIGXFSZ, whose default action ends the
+ * process: an exit snapshot larger than a program's file size limit killed the program
+ * (status 153, its buffered output lost), and so did a journal at start-up. The
+ * tracer's own file operations block it and fail with EFBIG instead; the signal the
+ * failed call raised is then taken back, unless the program blocks SIGXFSZ itself (then
+ * it is the program's to take). */
+void lg_xfsz_hold(sigset_t *old)
+{
+    sigset_t xfsz;
+    sigemptyset(&xfsz);
+    sigaddset(&xfsz, SIGXFSZ);
+    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &xfsz, old, _NSIG / 8);
+}
+
+void lg_xfsz_release(const sigset_t *old, bool efbig)
+{
+    if (efbig && !sigismember(old, SIGXFSZ)) {
+        sigset_t xfsz;
+        sigemptyset(&xfsz);
+        sigaddset(&xfsz, SIGXFSZ);
+        struct timespec now = {0, 0};
+        syscall(SYS_rt_sigtimedwait, &xfsz, NULL, &now, _NSIG / 8);
+    }
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, old, NULL, _NSIG / 8);
+}
+
 int lg_write_all_async(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
-    sigset_t xfsz, old;
-    sigemptyset(&xfsz);
-    sigaddset(&xfsz, SIGXFSZ);
-    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &xfsz, &old, _NSIG / 8);
+    sigset_t old;
+    lg_xfsz_hold(&old);
     int rc = 0;
     while (len > 0 && !rc) {
         ssize_t w = write(fd, p, len);
@@ -152,11 +171,7 @@ int lg_write_all_async(int fd, const void *buf, size_t len)
         p += w;
         len -= (size_t)w;
     }
-    if (rc == -EFBIG && !sigismember(&old, SIGXFSZ)) {
-        struct timespec now = {0, 0};
-        syscall(SYS_rt_sigtimedwait, &xfsz, NULL, &now, _NSIG / 8);
-    }
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
+    lg_xfsz_release(&old, rc == -EFBIG);
     return rc;
 }
 

@@ -3,7 +3,9 @@
 #ifndef LG_LOG_H
 #define LG_LOG_H
 
+#include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 enum lg_log_level { LG_LOG_ERROR = 0, LG_LOG_WARN = 1, LG_LOG_INFO = 2 };
@@ -14,6 +16,11 @@ size_t lg_vfmt_async(char *buf, size_t cap, const char *fmt, va_list ap);
 
 /* Writes all of buf to fd, retrying EINTR/EAGAIN. AS-safe. Returns 0 or -errno. */
 int lg_write_all_async(int fd, const void *buf, size_t len);
+/* Around the tracer's own file operations: SIGXFSZ blocked, so that one past
+ * RLIMIT_FSIZE fails with EFBIG instead of ending the process; release takes back the
+ * signal the failed operation raised (efbig), then restores the mask. AS-safe. */
+void lg_xfsz_hold(sigset_t *old);
+void lg_xfsz_release(const sigset_t *old, bool efbig);
 
 /* "leakgraph: " + message + newline on stderr when level <= verbosity. AS-safe. */
 void lg_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -72,5 +72,14 @@ t_snapshot_fsize() {
     grep -q 'failed (larger than the file size limit, RLIMIT_FSIZE' "$d/traced.err" ||
         { echo "no error naming the limit: $(lg_tail "$d/traced.err")"; return 1; }
     [ -z "$(ls -A "$d/tmp")" ] || { echo "a snapshot was left behind: $(ls "$d/tmp")"; return 1; }
+    # the journal, sized at start-up with ftruncate: the program ran untraced by it
+    # shellcheck disable=SC2016
+    (cd "$d" && lg_exec "$d" journal 60 env TMPDIR="$d/tmp" bash -c 'ulimit -f 100 && exec "$0" "$@"' \
+        "$LG_TOOL" run --journal="$d/j.lgj" -- "$LG_PROGS/direct_leak")
+    [ "$(cat "$d/journal.rc")" = "$(cat "$d/native.rc")" ] && cmp -s "$d/native.out" "$d/journal.out" ||
+        { echo "with a journal: status $(cat "$d/journal.rc"): $(lg_tail "$d/journal.err")"; return 1; }
+    grep -q 'cannot map the journal .*(larger than the file size limit, RLIMIT_FSIZE' "$d/journal.err" ||
+        { echo "no journal error naming the limit: $(lg_tail "$d/journal.err")"; return 1; }
+    [ ! -e "$d/j.lgj" ] || { echo "the journal was left behind"; return 1; }
 }
 queue snapshot_fsize t_snapshot_fsize
